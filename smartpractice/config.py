@@ -1,0 +1,39 @@
+"""Service settings: one object, built at start-up from the environment (never at import).
+
+Every variable is read with the prefix ``SMARTPRACTICE_``; nested model constants use
+``__``, e.g. ``SMARTPRACTICE_MODEL__SELECTION__TARGET_SUCCESS=0.5``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from smartpractice.core.config import ModelConfig
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Deployment settings plus the math core's `ModelConfig`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SMARTPRACTICE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///./smartpractice.db"
+    """SQLAlchemy URL; ``postgresql+psycopg://user@host/db`` for PostgreSQL."""
+    queue: Literal["embedded", "celery"] = "embedded"
+    """``embedded``: a worker thread inside the API process; ``celery``: separate workers."""
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    """Celery broker (``redis://`` or ``amqp://``), used when ``queue=celery``."""
+    max_batch_size: int = Field(default=1000, ge=1)
+    """Most attempts accepted in one POST."""
+    worker_batch_size: int = Field(default=200, ge=1)
+    """Most events one worker applies in one transaction."""
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    """How often the embedded worker looks for pending events when not woken."""
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    """Every tunable constant of the rating, evidence and selection math."""

@@ -1,0 +1,106 @@
+"""Validated input records shared by the HTTP API, the CLI importer and the Python client.
+
+Field names are the contract with the customer's backend (MISSION "Interfaces").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["AttemptIn", "ItemIn", "SkillIn", "attempt_content_hash"]
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s/?#]+$")]
+SKILL_ID_PATTERN = re.compile(r"^[a-z0-9_]+(:[a-z0-9_]+)*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SkillIn(_Strict):
+    """A skill: hierarchical id such as ``math:calculus:derivatives:chain_rule``."""
+
+    skill_id: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    description: Annotated[str, Field(max_length=5000)] = ""
+    prerequisites: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("skill_id")
+    @classmethod
+    def _hierarchical(cls, value: str) -> str:
+        if not SKILL_ID_PATTERN.match(value):
+            raise ValueError("must be lowercase words of [a-z0-9_] joined by ':'")
+        return value
+
+    @field_validator("prerequisites")
+    @classmethod
+    def _no_self(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a prerequisite twice")
+        return value
+
+
+class ItemIn(_Strict):
+    """A question with its skills (skill id -> initial difficulty in Elo points, or null to
+    derive it from the difficulty label)."""
+
+    item_id: Identifier
+    source: Annotated[str, Field(min_length=1, max_length=50)]
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    chapter: Annotated[str, Field(min_length=1, max_length=200)]
+    topic: Annotated[str, Field(min_length=1, max_length=200)]
+    grade: Annotated[int, Field(ge=1, le=12)] | None = None
+    difficulty_label: Literal["Easy", "Medium", "Hard"] | None = None
+    expected_time_seconds: Annotated[float, Field(gt=0, le=86400)] | None = None
+    marks: Annotated[float, Field(ge=0, le=1000)] | None = None
+    text: Annotated[str, Field(max_length=20000)] | None = None
+    skills: dict[str, Annotated[float, Field(ge=0, le=3000)] | None]
+
+    @field_validator("skills")
+    @classmethod
+    def _has_skills(cls, value: dict[str, float | None]) -> dict[str, float | None]:
+        if not value:
+            raise ValueError("an item must test at least one skill")
+        if len(value) > 20:
+            raise ValueError("an item may test at most 20 skills")
+        return value
+
+
+class AttemptIn(_Strict):
+    """One graded attempt. Only event_id, student_id, item_id and score are required."""
+
+    event_id: Identifier
+    student_id: Identifier
+    item_id: Identifier
+    score: Annotated[float, Field(ge=0, le=1)]
+    occurred_at: datetime | None = None
+    skill_scores: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict, max_length=20
+    )
+    attempts: Annotated[int, Field(ge=1, le=100)] = 1
+    time_spent_seconds: Annotated[float, Field(ge=0, le=86400)] | None = None
+    hints_used: Annotated[int, Field(ge=0, le=100)] = 0
+    solution_viewed: bool = False
+    confidence: Annotated[int, Field(ge=1, le=5)] | None = None
+    mode: Annotated[str, Field(max_length=50)] | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("must include a timezone, e.g. 2026-11-25T10:00:00Z")
+        return value.astimezone(UTC)
+
+
+def attempt_content_hash(attempt: AttemptIn) -> str:
+    """SHA-256 of the attempt's canonical JSON: equal content, equal hash."""
+    canonical = json.dumps(attempt.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

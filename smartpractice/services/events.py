@@ -1,0 +1,200 @@
+"""Attempt ingestion (durable, idempotent) and the apply step the workers run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartpractice.core.config import ModelConfig
+from smartpractice.schemas import AttemptIn, attempt_content_hash
+from smartpractice.services.errors import Conflict, InvalidInput
+from smartpractice.services.rating import AttemptRejected, apply_attempt
+from smartpractice.storage.models import Event, Item, ItemSkill
+from smartpractice.storage.rating_store import SqlRatingStore
+
+__all__ = [
+    "AcceptedAttempts",
+    "EventStatus",
+    "accept_attempts",
+    "apply_pending_events",
+    "event_status",
+    "next_applied_seq",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedAttempts:
+    """Event ids newly stored, and those already known with identical content."""
+
+    accepted: list[str]
+    duplicates: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class EventStatus:
+    event_id: str
+    status: str
+    reason: str | None
+    received_at: datetime
+    applied_at: datetime | None
+
+
+def _validate_against_catalog(session: Session, attempts: Sequence[AttemptIn]) -> None:
+    item_ids = {a.item_id for a in attempts}
+    rows = session.execute(
+        select(ItemSkill.item_id, ItemSkill.skill_id).where(ItemSkill.item_id.in_(item_ids))
+    ).all()
+    skills_of: dict[str, set[str]] = {}
+    for item_id, skill_id in rows:
+        skills_of.setdefault(item_id, set()).add(skill_id)
+    errors: list[dict[str, Any]] = []
+    for index, attempt in enumerate(attempts):
+        known = skills_of.get(attempt.item_id)
+        if known is None:
+            errors.append({"loc": [index, "item_id"], "msg": f"unknown item {attempt.item_id!r}"})
+            continue
+        for skill in sorted(set(attempt.skill_scores) - known):
+            errors.append(
+                {
+                    "loc": [index, "skill_scores", skill],
+                    "msg": f"{skill!r} is not a skill of item {attempt.item_id!r}",
+                }
+            )
+    if errors:
+        raise InvalidInput(errors)
+
+
+def accept_attempts(
+    session: Session, attempts: Sequence[AttemptIn], *, now: datetime
+) -> AcceptedAttempts:
+    """Store the attempts as pending events in one transaction, or none of them.
+
+    Raises:
+        InvalidInput: an attempt names an unknown item or a skill its item does not test.
+        Conflict: an event id is already stored (or repeated in the batch) with other content.
+    """
+    _validate_against_catalog(session, attempts)
+    hashes = {a.event_id: attempt_content_hash(a) for a in attempts}
+    conflicts: set[str] = set()
+    seen: dict[str, str] = {}
+    for attempt in attempts:
+        content = attempt_content_hash(attempt)
+        if seen.setdefault(attempt.event_id, content) != content:
+            conflicts.add(attempt.event_id)
+    stored: dict[str, str] = {
+        event_id: digest
+        for event_id, digest in session.execute(
+            select(Event.event_id, Event.content_hash).where(Event.event_id.in_(list(hashes)))
+        )
+    }
+    conflicts |= {eid for eid, digest in stored.items() if digest != hashes[eid]}
+    if conflicts:
+        raise Conflict(sorted(conflicts))
+    accepted: list[str] = []
+    duplicates: list[str] = []
+    for attempt in attempts:
+        if attempt.event_id in stored:
+            duplicates.append(attempt.event_id)
+            continue
+        stored[attempt.event_id] = hashes[attempt.event_id]
+        session.add(
+            Event(
+                event_id=attempt.event_id,
+                kind="attempt",
+                student_id=attempt.student_id,
+                item_id=attempt.item_id,
+                payload=attempt.model_dump(mode="json"),
+                content_hash=hashes[attempt.event_id],
+                status="pending",
+                received_at=now,
+                occurred_at=attempt.occurred_at or now,
+            )
+        )
+        accepted.append(attempt.event_id)
+    return AcceptedAttempts(accepted=accepted, duplicates=duplicates)
+
+
+def event_status(session: Session, event_id: str) -> EventStatus | None:
+    event = session.scalars(select(Event).where(Event.event_id == event_id)).one_or_none()
+    if event is None:
+        return None
+    return EventStatus(
+        event_id=event.event_id,
+        status=event.status,
+        reason=event.reason,
+        received_at=event.received_at,
+        applied_at=event.applied_at,
+    )
+
+
+def next_applied_seq(session: Session) -> int:
+    """The position of the next applied event in the global apply order."""
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(select(func.nextval("applied_seq"))).scalar_one())
+    # SQLite transactions begin IMMEDIATE, so no other writer can take the same number.
+    current = session.execute(select(func.max(Event.applied_seq))).scalar_one()
+    return int(current or 0) + 1
+
+
+def apply_event(session: Session, event: Event, *, config: ModelConfig, now: datetime) -> None:
+    """Apply one pending event inside the caller's transaction (or mark it rejected)."""
+    store = SqlRatingStore(session, initial_ability=config.elo.initial_student_rating)
+    # Lock the student first: events of one student are applied one at a time.
+    store.lock_student(event.student_id)
+    attempt = AttemptIn.model_validate(event.payload)
+    try:
+        outcome = apply_attempt(store, attempt, occurred_at=event.occurred_at, config=config)
+    except AttemptRejected as rejection:
+        event.status = "rejected"
+        event.reason = str(rejection)
+        event.applied_at = now
+        log.info("event rejected", extra={"action": "reject", "event_id": event.event_id})
+        return
+    event.status = "applied"
+    event.applied_at = now
+    event.applied_seq = next_applied_seq(session)
+    event.predicted = outcome.predicted
+    event.performance = outcome.performance
+
+
+def apply_pending_events(
+    session: Session,
+    *,
+    config: ModelConfig,
+    now: datetime,
+    limit: int,
+    event_ids: Sequence[str] = (),
+) -> int:
+    """Apply up to `limit` pending events in acceptance order, in the caller's transaction.
+
+    Returns the number of events applied or rejected.
+    """
+    query = select(Event).where(Event.status == "pending")
+    if event_ids:
+        query = query.where(Event.event_id.in_(list(event_ids)))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    events = session.scalars(query.order_by(Event.seq).limit(limit)).all()
+    for event in events:
+        apply_event(session, event, config=config, now=now)
+    return len(events)
+
+
+def pending_count(session: Session) -> int:
+    return int(
+        session.execute(
+            select(func.count()).select_from(Event).where(Event.status == "pending")
+        ).scalar_one()
+    )
+
+
+def known_item_ids(session: Session, item_ids: Sequence[str]) -> set[str]:
+    return set(session.scalars(select(Item.item_id).where(Item.item_id.in_(item_ids))).all())

@@ -1,0 +1,141 @@
+"""Applying one attempt to the ratings, behind a narrow storage seam.
+
+The worker, `replay` and `evaluate` all call `apply_attempt`; only the `RatingStore` differs
+(the database, or memory). That is what makes replay equal the live state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from smartpractice.core.config import ModelConfig
+from smartpractice.core.elo import AttemptUpdate, update_skill_ratings
+from smartpractice.core.evidence import attempt_to_skill_evidence
+from smartpractice.core.types import GradedAttempt, ItemRatings, RatingState, StudentRatings
+from smartpractice.schemas import AttemptIn
+
+__all__ = [
+    "AppliedAttempt",
+    "AttemptRejected",
+    "ItemContext",
+    "MemoryRatingStore",
+    "RatingStore",
+    "apply_attempt",
+]
+
+
+class AttemptRejected(ValueError):
+    """The event can never be applied (for example its item no longer exists)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemContext:
+    """What applying an attempt needs to know about the item."""
+
+    item_id: str
+    expected_time_seconds: float | None
+    ratings: ItemRatings
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedAttempt:
+    """Outcome of one applied attempt: the model's prediction and the credited performance."""
+
+    predicted: float
+    performance: float
+    update: AttemptUpdate
+
+
+class RatingStore(Protocol):
+    """Where ratings live while attempts are applied."""
+
+    def load_item(self, item_id: str) -> ItemContext | None: ...
+
+    def load_student(self, student_id: str, skills: Iterable[str]) -> StudentRatings: ...
+
+    def save(
+        self, *, student_id: str, item_id: str, update: AttemptUpdate, success: bool
+    ) -> None: ...
+
+
+def apply_attempt(
+    store: RatingStore,
+    attempt: AttemptIn,
+    *,
+    occurred_at: datetime,
+    config: ModelConfig,
+    struggles: Mapping[str, float] | None = None,
+) -> AppliedAttempt:
+    """Turn one attempt into per-skill evidence and update student and item ratings.
+
+    Raises:
+        AttemptRejected: the item is unknown or the per-skill scores name other skills.
+    """
+    item = store.load_item(attempt.item_id)
+    if item is None:
+        raise AttemptRejected(f"item_id: unknown item {attempt.item_id!r}")
+    skills = list(item.ratings.difficulties)
+    foreign = sorted(set(attempt.skill_scores) - set(skills))
+    if foreign:
+        raise AttemptRejected(f"skill_scores: {foreign} are not skills of item {item.item_id!r}")
+    graded = GradedAttempt(
+        score=attempt.score,
+        skill_scores=attempt.skill_scores,
+        attempts=attempt.attempts,
+        time_spent_seconds=attempt.time_spent_seconds,
+        hints_used=attempt.hints_used,
+        solution_viewed=attempt.solution_viewed,
+        confidence=attempt.confidence,
+        struggles=struggles or {},
+    )
+    evidence = attempt_to_skill_evidence(
+        graded,
+        skills=skills,
+        expected_time_seconds=item.expected_time_seconds,
+        config=config.evidence,
+    )
+    student = store.load_student(attempt.student_id, skills)
+    update = update_skill_ratings(
+        student=student, item=item.ratings, evidence=evidence, now=occurred_at, config=config.elo
+    )
+    store.save(
+        student_id=attempt.student_id,
+        item_id=attempt.item_id,
+        update=update,
+        success=attempt.score >= 0.5,
+    )
+    performance = sum(e.performance for e in evidence.values()) / len(evidence)
+    return AppliedAttempt(predicted=update.predicted, performance=performance, update=update)
+
+
+@dataclass
+class MemoryRatingStore:
+    """Ratings in dictionaries: for offline replay, evaluation and simulation."""
+
+    initial_ability: float
+    items: dict[str, ItemContext] = field(default_factory=dict)
+    students: dict[str, StudentRatings] = field(default_factory=dict)
+    item_attempts: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def load_item(self, item_id: str) -> ItemContext | None:
+        return self.items.get(item_id)
+
+    def load_student(self, student_id: str, skills: Iterable[str]) -> StudentRatings:
+        found = self.students.get(student_id)
+        if found is None:
+            return StudentRatings(ability=RatingState(value=self.initial_ability))
+        return found
+
+    def save(self, *, student_id: str, item_id: str, update: AttemptUpdate, success: bool) -> None:
+        self.students[student_id] = update.student
+        context = self.items[item_id]
+        self.items[item_id] = ItemContext(
+            item_id=item_id,
+            expected_time_seconds=context.expected_time_seconds,
+            ratings=update.item,
+        )
+        attempts, correct = self.item_attempts.get(item_id, (0, 0))
+        self.item_attempts[item_id] = (attempts + 1, correct + (1 if success else 0))

@@ -1,0 +1,177 @@
+"""SQLAlchemy 2 tables. The event log is the source of truth; the rest is derived state
+that `replay` can rebuild."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Base",
+    "Event",
+    "Item",
+    "ItemSkill",
+    "SelectionLog",
+    "Skill",
+    "SkillPrerequisite",
+    "Student",
+    "StudentSkill",
+]
+
+# BigInteger ids autoincrement on PostgreSQL; SQLite only autoincrements INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime()}
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    skill_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class SkillPrerequisite(Base):
+    __tablename__ = "skill_prerequisites"
+
+    skill_id: Mapped[str] = mapped_column(
+        ForeignKey("skills.skill_id", ondelete="CASCADE"), primary_key=True
+    )
+    prerequisite_id: Mapped[str] = mapped_column(
+        ForeignKey("skills.skill_id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Item(Base):
+    __tablename__ = "items"
+
+    item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(200))
+    chapter: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    difficulty_label: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    expected_time_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    marks: Mapped[float | None] = mapped_column(Float, nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_items_scope", "subject", "chapter", "topic"),)
+
+
+class ItemSkill(Base):
+    __tablename__ = "item_skills"
+
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("items.item_id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.skill_id"), primary_key=True)
+    initial_difficulty: Mapped[float] = mapped_column(Float)
+    difficulty: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (Index("ix_item_skills_skill_difficulty", "skill_id", "difficulty"),)
+
+
+class Student(Base):
+    __tablename__ = "students"
+
+    student_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    ability: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class StudentSkill(Base):
+    __tablename__ = "student_skills"
+
+    student_id: Mapped[str] = mapped_column(
+        ForeignKey("students.student_id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.skill_id"), primary_key=True)
+    offset: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Event(Base):
+    """Append-only log of accepted events. Status moves pending -> applied | rejected."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30), default="attempt")
+    student_id: Mapped[str] = mapped_column(String(200))
+    item_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime]
+    occurred_at: Mapped[datetime]
+    applied_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    applied_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
+    predicted: Mapped[float | None] = mapped_column(Float, nullable=True)
+    performance: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (
+        Index("ix_events_status_seq", "status", "seq"),
+        Index("ix_events_student_item", "student_id", "item_id"),
+    )
+
+
+class SelectionLog(Base):
+    """Every Smart Practice pick with its explanation, for analytics and recency."""
+
+    __tablename__ = "selections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    student_id: Mapped[str] = mapped_column(String(200), index=True)
+    item_id: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
