@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["alembic_config", "make_engine", "make_session_factory", "upgrade_schema"]
+__all__ = ["Database", "alembic_config", "make_engine", "make_session_factory", "upgrade_schema"]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -60,3 +62,21 @@ def alembic_config(url: str) -> Config:
 def upgrade_schema(url: str) -> None:
     """Bring the database at `url` to the newest schema (idempotent)."""
     command.upgrade(alembic_config(url), "head")
+
+
+class Database:
+    """An engine and its session factory; `transaction()` is one unit of work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = make_session_factory(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

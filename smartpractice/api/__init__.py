@@ -1,0 +1,1 @@
+"""HTTP adapter: parse, call one service, format."""

@@ -1,0 +1,103 @@
+"""`create_app(settings)`: the FastAPI application, built at start-up, never at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from smartpractice import __version__
+from smartpractice.api.routes import attempts, catalog, health, students
+from smartpractice.config import Settings
+from smartpractice.services.errors import Conflict, InvalidInput, NotFound
+from smartpractice.services.sample_bank import load_sample_bank
+from smartpractice.storage.db import Database, upgrade_schema
+from smartpractice.worker.embedded import EmbeddedWorker
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidInput)
+    async def invalid(_: Request, error: InvalidInput) -> JSONResponse:
+        return JSONResponse({"detail": error.errors}, status_code=422)
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, error: Conflict) -> JSONResponse:
+        detail = [
+            {"loc": ["body", "event_id"], "msg": "already used with different content", "input": e}
+            for e in error.event_ids
+        ]
+        return JSONResponse({"detail": detail}, status_code=409)
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": f"not found: {error}"}, status_code=404)
+
+    @app.exception_handler(OperationalError)
+    async def unavailable(_: Request, error: OperationalError) -> JSONResponse:
+        log.warning("database unavailable", extra={"action": "db_unavailable"})
+        return JSONResponse(
+            {"detail": "database unavailable, retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    demo: bool = False,
+    notify_worker: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The API over `settings.database_url`.
+
+    Args:
+        settings: Deployment settings and model constants.
+        demo: Load the sample bank into an empty catalogue at start-up.
+        notify_worker: Called after attempts are stored. When omitted and the queue is
+            ``embedded``, an in-process worker thread is started and woken.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upgrade_schema(settings.database_url)
+        db = Database(settings.database_url)
+        if demo:
+            with db.transaction() as session:
+                if load_sample_bank(session, elo=settings.model.elo):
+                    log.info("sample bank loaded", extra={"action": "demo_load"})
+        worker: EmbeddedWorker | None = None
+        if notify_worker is not None:
+            app.state.notify_worker = notify_worker
+        elif settings.queue == "embedded":
+            worker = EmbeddedWorker(db, settings)
+            worker.start()
+            app.state.notify_worker = worker.wake
+        else:
+            app.state.notify_worker = lambda: None
+        app.state.db = db
+        app.state.settings = settings
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            db.dispose()
+
+    app = FastAPI(
+        title="smartpractice",
+        version=__version__,
+        summary="What each student knows, skill by skill, and the next question for them.",
+        lifespan=lifespan,
+    )
+    _error_handlers(app)
+    for module in (attempts, catalog, students, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,60 @@
+"""POST /v1/attempts (durable, idempotent, 202) and GET /v1/attempts/{event_id}."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Body, HTTPException, Request, status
+
+from smartpractice.api.deps import DatabaseDep, notify_worker, parse_body
+from smartpractice.api.schemas import AttemptBatch, AttemptsAccepted, EventStatusOut
+from smartpractice.schemas import AttemptIn
+from smartpractice.services.events import accept_attempts, event_status
+
+router = APIRouter(prefix="/v1/attempts", tags=["attempts"])
+
+_BODY_SCHEMA = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/AttemptIn"},
+        {"$ref": "#/components/schemas/AttemptBatch"},
+    ]
+}
+
+
+def _parse(body: Any) -> list[AttemptIn]:
+    if isinstance(body, dict) and "attempts" in body:
+        return parse_body(AttemptBatch, body).attempts
+    return [parse_body(AttemptIn, body)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AttemptsAccepted,
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
+    summary="Accept one graded attempt or a batch of up to 1,000",
+)
+def post_attempts(db: DatabaseDep, request: Request, body: Any = Body(...)) -> AttemptsAccepted:
+    """Stores the attempts durably and answers 202 before any rating math. Re-sending an
+    event id with the same content is accepted and not applied twice; with other content it
+    is a 409."""
+    attempts = _parse(body)
+    with db.transaction() as session:
+        result = accept_attempts(session, attempts, now=datetime.now(UTC))
+    notify_worker(request)
+    return AttemptsAccepted(
+        accepted=len(result.accepted),
+        duplicates=len(result.duplicates),
+        event_ids=[a.event_id for a in attempts],
+    )
+
+
+@router.get("/{event_id}", response_model=EventStatusOut, summary="Status of one event")
+def get_attempt(event_id: str, db: DatabaseDep) -> EventStatusOut:
+    """pending, applied or rejected (with the reason)."""
+    with db.transaction() as session:
+        found = event_status(session, event_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown event_id")
+    return EventStatusOut.model_validate(found, from_attributes=True)

@@ -1,0 +1,84 @@
+"""Skills and items: bulk upsert, listing, one item's statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from smartpractice.api.deps import DatabaseDep, SettingsDep, parse_body
+from smartpractice.api.schemas import ItemBatch, Page, SkillBatch, UpsertResult
+from smartpractice.services.catalog import (
+    ItemFilter,
+    get_item,
+    list_items,
+    list_skills,
+    upsert_items,
+    upsert_skills,
+)
+
+router = APIRouter(prefix="/v1", tags=["catalog"])
+
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.post(
+    "/skills",
+    response_model=UpsertResult,
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SkillBatch"}}}
+        }
+    },
+    summary="Create or replace skills (a list, or {'skills': [...]})",
+)
+def post_skills(db: DatabaseDep, body: Any = Body(...)) -> UpsertResult:
+    batch = parse_body(SkillBatch, {"skills": body} if isinstance(body, list) else body)
+    with db.transaction() as session:
+        return UpsertResult(upserted=upsert_skills(session, batch.skills))
+
+
+@router.get("/skills", response_model=Page, summary="List skills")
+def get_skills(db: DatabaseDep, offset: Offset = 0, limit: Limit = 100) -> Page:
+    with db.transaction() as session:
+        data, total = list_skills(session, offset=offset, limit=limit)
+    return Page(total=total, offset=offset, limit=limit, data=data)
+
+
+@router.post(
+    "/items",
+    response_model=UpsertResult,
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemBatch"}}}
+        }
+    },
+    summary="Create or update items (a list, or {'items': [...]})",
+)
+def post_items(db: DatabaseDep, settings: SettingsDep, body: Any = Body(...)) -> UpsertResult:
+    batch = parse_body(ItemBatch, {"items": body} if isinstance(body, list) else body)
+    with db.transaction() as session:
+        return UpsertResult(upserted=upsert_items(session, batch.items, elo=settings.model.elo))
+
+
+@router.get("/items", response_model=Page, summary="List items, filtered and paginated")
+def get_items(
+    db: DatabaseDep,
+    subject: str | None = None,
+    chapter: str | None = None,
+    topic: str | None = None,
+    skill: str | None = None,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> Page:
+    where = ItemFilter(subject=subject, chapter=chapter, topic=topic, skill=skill)
+    with db.transaction() as session:
+        data, total = list_items(session, where, offset=offset, limit=limit)
+    return Page(total=total, offset=offset, limit=limit, data=data)
+
+
+@router.get("/items/{item_id}", summary="One item: per-skill difficulty, attempts, success rate")
+def get_one_item(item_id: str, db: DatabaseDep) -> dict[str, Any]:
+    with db.transaction() as session:
+        return get_item(session, item_id)

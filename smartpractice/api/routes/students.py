@@ -1,0 +1,49 @@
+"""Per-student reads: next Smart Practice question, knowledge profile, skill ratings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from smartpractice.api.deps import DatabaseDep, SettingsDep
+from smartpractice.services.practice import Scope, next_question
+from smartpractice.services.students import knowledge_profile, student_skills
+
+router = APIRouter(prefix="/v1/students", tags=["students"])
+
+
+@router.get("/{student_id}/next-question", summary="Next Smart Practice item, with why")
+def get_next_question(
+    student_id: str,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    subject: str | None = None,
+    chapter: str | None = None,
+    topic: str | None = None,
+    skills: Annotated[str | None, Query(description="comma-separated skill ids")] = None,
+    seed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+) -> dict[str, Any]:
+    scope = Scope(
+        subject=subject,
+        chapter=chapter,
+        topic=topic,
+        skills=tuple(s.strip() for s in skills.split(",") if s.strip()) if skills else (),
+    )
+    with db.transaction() as session:
+        return next_question(
+            session, student_id, scope, config=settings.model, now=datetime.now(UTC), seed=seed
+        )
+
+
+@router.get("/{student_id}/profile", summary="Knowledge profile: subject > chapter > topic")
+def get_profile(student_id: str, db: DatabaseDep, settings: SettingsDep) -> dict[str, Any]:
+    with db.transaction() as session:
+        return knowledge_profile(session, student_id, config=settings.model, now=datetime.now(UTC))
+
+
+@router.get("/{student_id}/skills", summary="Ratings, uncertainty and counts per skill")
+def get_skills(student_id: str, db: DatabaseDep, settings: SettingsDep) -> dict[str, Any]:
+    with db.transaction() as session:
+        return student_skills(session, student_id, config=settings.model, now=datetime.now(UTC))

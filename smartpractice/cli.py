@@ -1,0 +1,140 @@
+"""The `smartpractice` command: thin commands over the services."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smartpractice.config import Settings
+
+app = typer.Typer(
+    help="smartpractice: skill-by-skill knowledge tracing and Smart Practice selection.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load the sample NCERT-style bank into an empty database.")
+    ] = False,
+) -> None:
+    """Run the HTTP API with its embedded worker.
+
+    Example: smartpractice serve --demo --port 8000
+    """
+    import uvicorn
+
+    from smartpractice.api.app import create_app
+
+    settings = Settings()
+    typer.echo(f"smartpractice on http://{host}:{port} (docs at /docs), db {settings.database_url}")
+    uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="info")
+
+
+@app.command("import")
+def import_catalog(
+    files: Annotated[list[Path], typer.Argument(help="JSON or CSV files.", exists=True)],
+    kind: Annotated[
+        str | None, typer.Option(help="skills or items: what a CSV (or JSON list) file holds.")
+    ] = None,
+) -> None:
+    """Import skills and items; nothing is imported if any row is bad.
+
+    Example: smartpractice import bank.json
+    Example: smartpractice import --kind items items.csv
+    """
+    from smartpractice.importer import read_import_file
+    from smartpractice.services.catalog import upsert_items, upsert_skills
+    from smartpractice.services.errors import InvalidInput
+    from smartpractice.storage.db import Database, upgrade_schema
+
+    settings = Settings()
+    skills, items, errors = [], [], []
+    for path in files:
+        try:
+            found = read_import_file(path, kind=kind)
+        except (ValueError, json.JSONDecodeError) as error:
+            raise _fail(str(error)) from None
+        skills += found.skills
+        items += found.items
+        errors += [str(e) for e in found.errors]
+    if errors:
+        for line in errors:
+            typer.echo(line, err=True)
+        raise _fail(f"{len(errors)} bad rows; nothing imported")
+    upgrade_schema(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            if skills:
+                upsert_skills(session, skills)
+                session.flush()
+            if items:
+                upsert_items(session, items, elo=settings.model.elo)
+    except InvalidInput as error:
+        for e in error.errors:
+            typer.echo(f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
+        raise _fail("nothing imported") from None
+    finally:
+        db.dispose()
+    typer.echo(f"imported {len(skills)} skills and {len(items)} items")
+
+
+@app.command()
+def replay(
+    check: Annotated[
+        bool, typer.Option(help="Only compare the replay with the live ratings; change nothing.")
+    ] = False,
+) -> None:
+    """Rebuild every rating from the event log, in the order events were applied.
+
+    Example: smartpractice replay --check
+    """
+    from smartpractice.services.replay import compare_with_live, rebuild_ratings, replay_event_log
+    from smartpractice.storage.db import Database, upgrade_schema
+
+    settings = Settings()
+    upgrade_schema(settings.database_url)
+    db = Database(settings.database_url)
+    started = time.perf_counter()
+    try:
+        with db.transaction() as session:
+            if check:
+                result = replay_event_log(session, config=settings.model)
+                differences = compare_with_live(session, result)
+            else:
+                result = rebuild_ratings(session, config=settings.model)
+                differences = []
+    finally:
+        db.dispose()
+    seconds = time.perf_counter() - started
+    typer.echo(f"replayed {result.events} events in {seconds:.2f} s")
+    if result.skipped:
+        typer.echo(f"skipped {len(result.skipped)} events whose item no longer exists")
+    if differences:
+        for line in differences[:20]:
+            typer.echo(line, err=True)
+        raise _fail(f"{len(differences)} ratings differ from the live state")
+    if check:
+        typer.echo("the live ratings equal the replay")
+
+
+def main() -> None:
+    app(prog_name="smartpractice")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Smart Practice: choose the next item for a student in a scope, and log why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartpractice.core.config import ModelConfig
+from smartpractice.core.elo import skill_rating, skill_uncertainty
+from smartpractice.core.profile import skill_proficiency
+from smartpractice.core.selection import SkillView, select_next_item, target_gap
+from smartpractice.core.types import Candidate, RatingState, StudentRatings
+from smartpractice.services.catalog import get_item, prerequisite_map
+from smartpractice.services.errors import InvalidInput, NotFound
+from smartpractice.services.students import load_student_ratings, typical_difficulties
+from smartpractice.storage.models import Event, Item, ItemSkill, SelectionLog, Skill
+
+__all__ = ["Scope", "next_question"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where to practise: any combination of subject, chapter, topic and skills."""
+
+    subject: str | None = None
+    chapter: str | None = None
+    topic: str | None = None
+    skills: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "chapter": self.chapter,
+            "topic": self.topic,
+            "skills": list(self.skills),
+        }
+
+
+def _in_scope(query: Any, scope: Scope) -> Any:
+    if scope.subject or scope.chapter or scope.topic:
+        query = query.join(Item, Item.item_id == ItemSkill.item_id)
+        if scope.subject:
+            query = query.where(Item.subject == scope.subject)
+        if scope.chapter:
+            query = query.where(Item.chapter == scope.chapter)
+        if scope.topic:
+            query = query.where(Item.topic == scope.topic)
+    return query
+
+
+def _scope_skills(session: Session, scope: Scope) -> list[str]:
+    if scope.skills:
+        known = set(session.scalars(select(Skill.skill_id).where(Skill.skill_id.in_(scope.skills))))
+        unknown = [s for s in scope.skills if s not in known]
+        if unknown:
+            raise InvalidInput([{"loc": ["skills"], "msg": f"unknown skills {unknown}"}])
+        return list(scope.skills)
+    return list(session.scalars(_in_scope(select(ItemSkill.skill_id).distinct(), scope)))
+
+
+def _nearest_items(
+    session: Session,
+    scope: Scope,
+    skill_id: str,
+    *,
+    target: float,
+    window: float | None,
+    limit: int,
+) -> list[str]:
+    distance = func.abs(ItemSkill.difficulty - target)
+    query = _in_scope(select(ItemSkill.item_id), scope).where(ItemSkill.skill_id == skill_id)
+    if window is not None:
+        query = query.where(ItemSkill.difficulty.between(target - window, target + window))
+    return list(session.scalars(query.order_by(distance, ItemSkill.item_id).limit(limit)))
+
+
+def _skill_views(
+    session: Session,
+    student: StudentRatings,
+    skill_ids: set[str],
+    prerequisites: dict[str, list[str]],
+    *,
+    config: ModelConfig,
+    now: datetime,
+) -> dict[str, SkillView]:
+    needed = set(skill_ids) | {p for s in skill_ids for p in prerequisites.get(s, [])}
+    typical = typical_difficulties(session, needed)
+    elo = config.elo
+    views = {}
+    for skill_id in needed:
+        typical_difficulty = typical.get(skill_id, elo.unlabelled_difficulty)
+        views[skill_id] = SkillView(
+            rating=skill_rating(student, skill_id),
+            uncertainty=skill_uncertainty(student, skill_id, now=now, config=elo),
+            proficiency=skill_proficiency(
+                student, skill_id, typical_difficulty=typical_difficulty, config=elo
+            ),
+            typical_difficulty=typical_difficulty,
+            prerequisites=tuple(sorted(prerequisites.get(skill_id, []))),
+        )
+    return views
+
+
+def _history(
+    session: Session, student_id: str, item_ids: Sequence[str], now: datetime
+) -> tuple[dict[str, float], dict[str, tuple[int, int]]]:
+    """Hours since each item was last seen (answered or served) and wins/losses on it."""
+    last_seen: dict[str, datetime] = {}
+    outcomes: dict[str, tuple[int, int]] = {}
+    for item_id, occurred_at, score in session.execute(
+        select(Event.item_id, Event.occurred_at, Event.payload["score"].as_float()).where(
+            Event.student_id == student_id, Event.item_id.in_(item_ids)
+        )
+    ):
+        last_seen[item_id] = max(occurred_at, last_seen.get(item_id, occurred_at))
+        wins, losses = outcomes.get(item_id, (0, 0))
+        outcomes[item_id] = (wins + 1, losses) if score >= 0.5 else (wins, losses + 1)
+    for item_id, served_at in session.execute(
+        select(SelectionLog.item_id, func.max(SelectionLog.created_at))
+        .where(SelectionLog.student_id == student_id, SelectionLog.item_id.in_(item_ids))
+        .group_by(SelectionLog.item_id)
+    ):
+        served = served_at if isinstance(served_at, datetime) else None
+        if served is not None and served.tzinfo is None:
+            served = served.replace(tzinfo=now.tzinfo)
+        if served is not None:
+            last_seen[item_id] = max(served, last_seen.get(item_id, served))
+    hours = {i: max(0.0, (now - t).total_seconds() / 3600.0) for i, t in last_seen.items()}
+    return hours, outcomes
+
+
+def _candidate_ids(
+    session: Session,
+    scope: Scope,
+    scope_skills: list[str],
+    views_for_scope: dict[str, SkillView],
+    *,
+    config: ModelConfig,
+) -> dict[str, str | None]:
+    selection = config.selection
+    gap = target_gap(target_success=selection.target_success, scale=config.elo.scale)
+    per_skill = max(20, selection.max_candidates // max(len(scope_skills), 1))
+    found: dict[str, str | None] = {}
+    for skill_id in scope_skills:
+        target = views_for_scope[skill_id].rating + gap
+        ids = _nearest_items(
+            session,
+            scope,
+            skill_id,
+            target=target,
+            window=selection.difficulty_window,
+            limit=per_skill,
+        ) or _nearest_items(session, scope, skill_id, target=target, window=None, limit=per_skill)
+        for item_id in ids:
+            found.setdefault(item_id, None)
+    for skill_id in scope_skills:
+        for prerequisite in views_for_scope[skill_id].prerequisites:
+            view = views_for_scope[prerequisite]
+            if (
+                view.proficiency < selection.prerequisite_gate
+                and view.uncertainty < selection.prerequisite_gate_max_uncertainty
+            ):
+                for item_id in _nearest_items(
+                    session,
+                    Scope(),
+                    prerequisite,
+                    target=view.rating + gap,
+                    window=None,
+                    limit=selection.remediation_candidates,
+                ):
+                    found.setdefault(item_id, skill_id)
+    return found
+
+
+def next_question(
+    session: Session,
+    student_id: str,
+    scope: Scope,
+    *,
+    config: ModelConfig,
+    now: datetime,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """Pick, log and explain the next item for the student in the scope.
+
+    Raises:
+        InvalidInput: the scope names unknown skills.
+        NotFound: nothing in the scope to practise.
+    """
+    scope_skills = _scope_skills(session, scope)
+    if not scope_skills:
+        raise NotFound("no items in this scope")
+    student = load_student_ratings(session, student_id) or StudentRatings(
+        ability=RatingState(value=config.elo.initial_student_rating)
+    )
+    prerequisites = prerequisite_map(session)
+    scope_views = _skill_views(
+        session, student, set(scope_skills), prerequisites, config=config, now=now
+    )
+    found = _candidate_ids(session, scope, scope_skills, scope_views, config=config)
+    difficulties: dict[str, dict[str, float]] = {}
+    for item_id, skill_id, difficulty in session.execute(
+        select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.difficulty).where(
+            ItemSkill.item_id.in_(list(found))
+        )
+    ):
+        difficulties.setdefault(item_id, {})[skill_id] = difficulty
+    all_skills = {s for d in difficulties.values() for s in d}
+    views = _skill_views(session, student, all_skills, prerequisites, config=config, now=now)
+    hours, outcomes = _history(session, student_id, list(found), now)
+    candidates = [
+        Candidate(
+            item_id=item_id,
+            difficulties=difficulties[item_id],
+            hours_since_seen=hours.get(item_id),
+            successes=outcomes.get(item_id, (0, 0))[0],
+            failures=outcomes.get(item_id, (0, 0))[1],
+            remediation_for=found[item_id],
+        )
+        for item_id in sorted(found)
+        if item_id in difficulties
+    ]
+    rng = np.random.default_rng(seed)
+    selection = select_next_item(
+        candidates, skills=views, config=config.selection, rng=rng, scale=config.elo.scale
+    )
+    if selection is None:
+        raise NotFound("no items in this scope")
+
+    def scored(c: Any) -> dict[str, Any]:
+        return {
+            "item_id": c.item_id,
+            "score": c.score,
+            "components": dict(c.components),
+            "predicted_success": c.predicted_success,
+            "thompson_sample": c.thompson_sample,
+            "difficulty_gap": c.difficulty_gap,
+            "remediation_for": c.remediation_for,
+        }
+
+    explanation = {
+        **scored(selection.chosen),
+        "weights": {
+            "elo_match": config.selection.weight_elo_match,
+            "thompson": config.selection.weight_thompson,
+            "weak_skill": config.selection.weight_weak_skill,
+            "recency": config.selection.weight_recency,
+        },
+        "target_success": config.selection.target_success,
+        "reasons": list(selection.reasons),
+        "runner_up": scored(selection.runner_up) if selection.runner_up else None,
+        "candidates_considered": selection.considered,
+        "candidates_gated": selection.gated,
+        "candidates_pruned": selection.pruned,
+        "seed": seed,
+    }
+    log_row = SelectionLog(
+        student_id=student_id,
+        item_id=selection.chosen.item_id,
+        scope=scope.as_dict(),
+        explanation=explanation,
+        created_at=now,
+    )
+    session.add(log_row)
+    session.flush()
+    return {
+        "student_id": student_id,
+        "selection_id": log_row.id,
+        "item": get_item(session, selection.chosen.item_id),
+        "explanation": explanation,
+    }

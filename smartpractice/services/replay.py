@@ -1,0 +1,167 @@
+"""Rebuild every rating from the event log, in the order events were applied.
+
+Elo is order-dependent, so replay follows `applied_seq`, the order the workers committed.
+The same `apply_attempt` runs on a `MemoryRatingStore`; with unchanged constants the result
+equals the live state to the last bit, and after a change of constants it is the state
+those constants would have produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from smartpractice.core.config import ModelConfig
+from smartpractice.core.types import ItemRatings, RatingState
+from smartpractice.schemas import AttemptIn
+from smartpractice.services.rating import (
+    AttemptRejected,
+    ItemContext,
+    MemoryRatingStore,
+    apply_attempt,
+)
+from smartpractice.services.students import load_student_ratings
+from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
+
+__all__ = ["ReplayResult", "compare_with_live", "rebuild_ratings", "replay_event_log"]
+
+
+@dataclass
+class ReplayResult:
+    """The rebuilt state and what happened on the way."""
+
+    store: MemoryRatingStore
+    events: int = 0
+    skipped: list[str] = field(default_factory=list)
+    outcomes: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+
+def _initial_store(session: Session, config: ModelConfig) -> MemoryRatingStore:
+    store = MemoryRatingStore(initial_ability=config.elo.initial_student_rating)
+    expected = dict(session.execute(select(Item.item_id, Item.expected_time_seconds)).tuples())
+    difficulties: dict[str, dict[str, RatingState]] = {}
+    for item_id, skill_id, initial in session.execute(
+        select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.initial_difficulty)
+    ):
+        difficulties.setdefault(item_id, {})[skill_id] = RatingState(value=initial)
+    for item_id, skills in difficulties.items():
+        store.items[item_id] = ItemContext(
+            item_id=item_id,
+            expected_time_seconds=expected.get(item_id),
+            ratings=ItemRatings(difficulties=skills),
+        )
+    return store
+
+
+def _applied_events(session: Session) -> Iterator[Event]:
+    query = (
+        select(Event)
+        .where(Event.status == "applied")
+        .order_by(Event.applied_seq)
+        .execution_options(yield_per=2000)
+    )
+    yield from session.scalars(query)
+
+
+def replay_event_log(session: Session, *, config: ModelConfig) -> ReplayResult:
+    """Recompute all ratings in memory from the applied events (the database is unchanged)."""
+    result = ReplayResult(store=_initial_store(session, config))
+    for event in _applied_events(session):
+        try:
+            outcome = apply_attempt(
+                result.store,
+                AttemptIn.model_validate(event.payload),
+                occurred_at=event.occurred_at,
+                config=config,
+            )
+        except AttemptRejected:
+            result.skipped.append(event.event_id)
+            continue
+        result.events += 1
+        result.outcomes[event.seq] = (outcome.predicted, outcome.performance)
+    return result
+
+
+def compare_with_live(session: Session, result: ReplayResult) -> list[str]:
+    """Differences between a replay and the stored ratings (empty when identical)."""
+    differences: list[str] = []
+    live_students = set(session.scalars(select(Student.student_id)))
+    for student_id in sorted(live_students | set(result.store.students)):
+        live = load_student_ratings(session, student_id)
+        rebuilt = result.store.students.get(student_id)
+        if live is None or rebuilt is None:
+            differences.append(f"student {student_id}: present on one side only")
+        elif live.ability != rebuilt.ability or dict(live.offsets) != dict(rebuilt.offsets):
+            differences.append(f"student {student_id}: ratings differ")
+    for item_id, skill_id, difficulty, attempts in session.execute(
+        select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.difficulty, ItemSkill.attempts)
+    ):
+        state = result.store.items[item_id].ratings.difficulties[skill_id]
+        if (state.value, state.attempts) != (difficulty, attempts):
+            differences.append(f"item {item_id} skill {skill_id}: {difficulty} vs {state.value}")
+    return differences
+
+
+def rebuild_ratings(session: Session, *, config: ModelConfig) -> ReplayResult:
+    """Replay the log and replace every stored rating with the result (one transaction)."""
+    result = replay_event_log(session, config=config)
+    store = result.store
+    session.execute(delete(StudentSkill))
+    session.execute(delete(Student))
+    students = [
+        {
+            "student_id": sid,
+            "ability": r.ability.value,
+            "attempts": r.ability.attempts,
+            "correct": r.ability.correct,
+            "last_at": r.ability.last_at,
+        }
+        for sid, r in store.students.items()
+    ]
+    if students:
+        session.execute(insert(Student), students)
+    offsets = [
+        {
+            "student_id": sid,
+            "skill_id": skill_id,
+            "offset": s.value,
+            "attempts": s.attempts,
+            "correct": s.correct,
+            "last_at": s.last_at,
+        }
+        for sid, r in store.students.items()
+        for skill_id, s in r.offsets.items()
+    ]
+    if offsets:
+        session.execute(insert(StudentSkill), offsets)
+    item_rows = [
+        {
+            "item_id": item_id,
+            "skill_id": skill_id,
+            "difficulty": s.value,
+            "attempts": s.attempts,
+            "correct": s.correct,
+            "last_at": s.last_at,
+        }
+        for item_id, context in store.items.items()
+        for skill_id, s in context.ratings.difficulties.items()
+    ]
+    if item_rows:
+        session.execute(update(ItemSkill), item_rows)
+    counts = [
+        {"item_id": item_id, "attempts": a, "correct": c}
+        for item_id, (a, c) in store.item_attempts.items()
+    ]
+    session.execute(update(Item).values(attempts=0, correct=0))
+    if counts:
+        session.execute(update(Item), counts)
+    outcomes = [
+        {"seq": seq, "predicted": p, "performance": perf}
+        for seq, (p, perf) in result.outcomes.items()
+    ]
+    if outcomes:
+        session.execute(update(Event), outcomes)
+    return result

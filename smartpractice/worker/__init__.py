@@ -1,0 +1,1 @@
+"""Queue adapters: they decide when to apply events; `services.events` applies them."""
