@@ -41,7 +41,10 @@ class ReplayResult:
 
 def _initial_store(session: Session, config: ModelConfig) -> MemoryRatingStore:
     store = MemoryRatingStore(initial_ability=config.elo.initial_student_rating)
-    expected = dict(session.execute(select(Item.item_id, Item.expected_time_seconds)).tuples())
+    expected = {
+        item_id: seconds
+        for item_id, seconds in session.execute(select(Item.item_id, Item.expected_time_seconds))
+    }
     difficulties: dict[str, dict[str, RatingState]] = {}
     for item_id, skill_id, initial in session.execute(
         select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.initial_difficulty)

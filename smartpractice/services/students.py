@@ -51,6 +51,11 @@ def load_student_ratings(session: Session, student_id: str) -> StudentRatings | 
     )
 
 
+def _skill_names(session: Session, skill_ids: Iterable[str]) -> dict[str, str]:
+    query = select(Skill.skill_id, Skill.name).where(Skill.skill_id.in_(list(skill_ids)))
+    return {skill_id: name for skill_id, name in session.execute(query)}
+
+
 def typical_difficulties(session: Session, skill_ids: Iterable[str]) -> dict[str, float]:
     """Mean current difficulty (Elo points) of the items testing each skill."""
     ids = list(set(skill_ids))
@@ -76,11 +81,7 @@ def student_skills(
     if ratings is None:
         raise NotFound(f"student {student_id!r}")
     typical = typical_difficulties(session, ratings.offsets)
-    names = dict(
-        session.execute(
-            select(Skill.skill_id, Skill.name).where(Skill.skill_id.in_(list(ratings.offsets)))
-        ).tuples()
-    )
+    names = _skill_names(session, ratings.offsets)
     elo = config.elo
     return {
         "student_id": student_id,
@@ -152,11 +153,7 @@ def knowledge_profile(
         ):
             topic_skills.setdefault(TopicKey(subject, chapter, topic), []).append(skill_id)
     all_skills = {s for skills in topic_skills.values() for s in skills}
-    names = dict(
-        session.execute(
-            select(Skill.skill_id, Skill.name).where(Skill.skill_id.in_(all_skills))
-        ).tuples()
-    )
+    names = _skill_names(session, all_skills)
     return {
         "student_id": student_id,
         "generated_at": now,
