@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,13 +11,30 @@ from fastapi.testclient import TestClient
 
 from smartpractice.api.app import create_app
 from smartpractice.config import Settings
-from smartpractice.storage.db import Database
+from smartpractice.services.sample_bank import load_sample_bank
+from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.worker.embedded import drain_pending
 
 
+@pytest.fixture(scope="session")
+def sample_bank_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file holding the sample bank, built once and copied per test."""
+    path = tmp_path_factory.mktemp("template") / "sample.db"
+    url = f"sqlite:///{path}"
+    upgrade_schema(url)
+    database = Database(url)
+    with database.transaction() as session:
+        load_sample_bank(session, elo=Settings().model.elo)
+    # Closing the last connection checkpoints the WAL into the file we copy.
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'smartpractice.db'}", queue="embedded")
+def settings(tmp_path: Path, sample_bank_db: Path) -> Settings:
+    path = tmp_path / "smartpractice.db"
+    shutil.copyfile(sample_bank_db, path)
+    return Settings(database_url=f"sqlite:///{path}", queue="embedded")
 
 
 @pytest.fixture

@@ -130,8 +130,14 @@ class SelectionConfig:
     """A prerequisite skill is clearly unmet when its proficiency (0-1) is below this ..."""
     prerequisite_gate_max_uncertainty: float = 0.8
     """... and its uncertainty (0-1) is below this (we have real evidence it is weak)."""
+    prerequisite_mastered: float = 0.7
+    """A prerequisite with proficiency (0-1) at or above this needs no remediation."""
     remediation_candidates: int = 50
-    """Items of unmet prerequisite skills added to the candidates (per prerequisite)."""
+    """Items of a prerequisite added to the candidates when a scope skill is clearly weak
+    (proficiency below `prerequisite_gate` with real evidence) or the prerequisite is
+    clearly unmet."""
+    recent_window: int = 20
+    """Answered items used for "easier/harder than your recent items" in explanations."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,8 @@ class SkillView:
         proficiency: Predicted success (0-1) on the skill's typical item.
         typical_difficulty: Mean difficulty of the skill's items (Elo points).
         prerequisites: Skills this one builds on.
+        recent_difficulty: Mean current difficulty (Elo points) on this skill of the items
+            the student answered most recently, if any.
     """
 
     rating: float
@@ -53,6 +55,7 @@ class SkillView:
     proficiency: float
     typical_difficulty: float
     prerequisites: tuple[str, ...] = ()
+    recent_difficulty: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,13 @@ def _reasons(
         )
     for skill, difficulty in candidate.difficulties.items():
         view = skills[skill]
-        if difficulty < view.typical_difficulty - 25.0:
+        if view.recent_difficulty is not None and difficulty < view.recent_difficulty - 25.0:
+            reasons.append(
+                f"easier than your recent {skill} items ({difficulty:.0f} vs "
+                f"{view.recent_difficulty:.0f} Elo points) because your rating there fell to "
+                f"{view.rating:.0f}"
+            )
+        elif difficulty < view.typical_difficulty - 25.0:
             reasons.append(
                 f"easier than the typical {skill} item ({difficulty:.0f} vs "
                 f"{view.typical_difficulty:.0f} Elo points) because your rating there is "

@@ -88,6 +88,7 @@ def _skill_views(
     *,
     config: ModelConfig,
     now: datetime,
+    recent: dict[str, float],
 ) -> dict[str, SkillView]:
     needed = set(skill_ids) | {p for s in skill_ids for p in prerequisites.get(s, [])}
     typical = typical_difficulties(session, needed)
@@ -103,6 +104,7 @@ def _skill_views(
             ),
             typical_difficulty=typical_difficulty,
             prerequisites=tuple(sorted(prerequisites.get(skill_id, []))),
+            recent_difficulty=recent.get(skill_id),
         )
     return views
 
@@ -110,7 +112,9 @@ def _skill_views(
 def _history(
     session: Session, student_id: str, item_ids: Sequence[str], now: datetime
 ) -> tuple[dict[str, float], dict[str, tuple[int, int]]]:
-    """Hours since each item was last seen (answered or served) and wins/losses on it."""
+    """Hours since the student last answered each item, and wins/losses on it.
+
+    Only answers count, not picks: asking twice without answering gets the same item."""
     last_seen: dict[str, datetime] = {}
     outcomes: dict[str, tuple[int, int]] = {}
     for item_id, occurred_at, score in session.execute(
@@ -121,18 +125,36 @@ def _history(
         last_seen[item_id] = max(occurred_at, last_seen.get(item_id, occurred_at))
         wins, losses = outcomes.get(item_id, (0, 0))
         outcomes[item_id] = (wins + 1, losses) if score >= 0.5 else (wins, losses + 1)
-    for item_id, served_at in session.execute(
-        select(SelectionLog.item_id, func.max(SelectionLog.created_at))
-        .where(SelectionLog.student_id == student_id, SelectionLog.item_id.in_(item_ids))
-        .group_by(SelectionLog.item_id)
-    ):
-        served = served_at if isinstance(served_at, datetime) else None
-        if served is not None and served.tzinfo is None:
-            served = served.replace(tzinfo=now.tzinfo)
-        if served is not None:
-            last_seen[item_id] = max(served, last_seen.get(item_id, served))
     hours = {i: max(0.0, (now - t).total_seconds() / 3600.0) for i, t in last_seen.items()}
     return hours, outcomes
+
+
+def _clearly_below(view: SkillView, config: ModelConfig) -> bool:
+    """Weak with real evidence: low proficiency and a rating that has settled somewhat."""
+    selection = config.selection
+    return (
+        view.proficiency < selection.prerequisite_gate
+        and view.uncertainty < selection.prerequisite_gate_max_uncertainty
+    )
+
+
+def _recent_difficulties(session: Session, student_id: str, *, window: int) -> dict[str, float]:
+    """Mean current difficulty per skill of the items the student answered last."""
+    recent = (
+        select(Event.item_id)
+        .where(Event.student_id == student_id, Event.status == "applied")
+        .order_by(Event.applied_seq.desc())
+        .limit(window)
+        .subquery()
+    )
+    totals: dict[str, list[float]] = {}
+    for skill_id, difficulty in session.execute(
+        select(ItemSkill.skill_id, ItemSkill.difficulty).join(
+            recent, recent.c.item_id == ItemSkill.item_id
+        )
+    ):
+        totals.setdefault(skill_id, []).append(difficulty)
+    return {skill_id: sum(v) / len(v) for skill_id, v in totals.items()}
 
 
 def _candidate_ids(
@@ -160,11 +182,12 @@ def _candidate_ids(
         for item_id in ids:
             found.setdefault(item_id, None)
     for skill_id in scope_skills:
-        for prerequisite in views_for_scope[skill_id].prerequisites:
+        scope_view = views_for_scope[skill_id]
+        skill_is_weak = _clearly_below(scope_view, config)
+        for prerequisite in scope_view.prerequisites:
             view = views_for_scope[prerequisite]
-            if (
-                view.proficiency < selection.prerequisite_gate
-                and view.uncertainty < selection.prerequisite_gate_max_uncertainty
+            if _clearly_below(view, config) or (
+                skill_is_weak and view.proficiency < selection.prerequisite_mastered
             ):
                 for item_id in _nearest_items(
                     session,
@@ -200,8 +223,9 @@ def next_question(
         ability=RatingState(value=config.elo.initial_student_rating)
     )
     prerequisites = prerequisite_map(session)
+    recent = _recent_difficulties(session, student_id, window=config.selection.recent_window)
     scope_views = _skill_views(
-        session, student, set(scope_skills), prerequisites, config=config, now=now
+        session, student, set(scope_skills), prerequisites, config=config, now=now, recent=recent
     )
     found = _candidate_ids(session, scope, scope_skills, scope_views, config=config)
     difficulties: dict[str, dict[str, float]] = {}
@@ -212,7 +236,9 @@ def next_question(
     ):
         difficulties.setdefault(item_id, {})[skill_id] = difficulty
     all_skills = {s for d in difficulties.values() for s in d}
-    views = _skill_views(session, student, all_skills, prerequisites, config=config, now=now)
+    views = _skill_views(
+        session, student, all_skills, prerequisites, config=config, now=now, recent=recent
+    )
     hours, outcomes = _history(session, student_id, list(found), now)
     candidates = [
         Candidate(

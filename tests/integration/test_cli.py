@@ -1,0 +1,92 @@
+"""The `smartpractice` command: import with per-row errors, replay, help everywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from smartpractice.cli import app
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("SMARTPRACTICE_DATABASE_URL", f"sqlite:///{db}")
+    return tmp_path
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in ("serve", "import", "replay"):
+        code, out, _ = _run(command, "--help")
+        assert code == 0
+        assert "Example: smartpractice" in out
+
+
+def test_import_csv_with_bad_rows_reports_each_and_imports_nothing(env: Path) -> None:
+    (env / "skills.csv").write_text(
+        "skill_id,name,description,prerequisites\nm:a,Adding,,\nm:b,Bridging,,m:a\nM B,Bad id,,\n"
+    )
+    code, _, err = _run("import", "--kind", "skills", str(env / "skills.csv"))
+    assert code == 1
+    assert "skills.csv row 4: skill_id:" in err
+    assert "nothing imported" in err
+    (env / "skills.csv").write_text(
+        "skill_id,name,description,prerequisites\nm:a,Adding,,\nm:b,Bridging,,m:a\n"
+    )
+    code, out, _ = _run("import", "--kind", "skills", str(env / "skills.csv"))
+    assert code == 0, out
+    (env / "items.csv").write_text(
+        "item_id,source,subject,chapter,topic,grade,difficulty_label,expected_time_seconds,marks,text,skills\n"
+        "i1,ncert_exercise,Maths,Ch1,T1,6,Easy,60,1,What is 2+2?,m:a\n"
+        "i2,pyq,Maths,Ch1,T1,6,Hard,60,1,,m:a;m:b=1300\n"
+        "i3,pyq,Maths,Ch1,T1,6,Hard,-1,1,,m:zzz\n"
+    )
+    code, _, err = _run("import", "--kind", "items", str(env / "items.csv"))
+    assert code == 1
+    assert "items.csv row 4: expected_time_seconds" in err
+    (env / "items.csv").write_text(
+        "item_id,source,subject,chapter,topic,grade,difficulty_label,expected_time_seconds,marks,text,skills\n"
+        "i1,ncert_exercise,Maths,Ch1,T1,6,Easy,60,1,What is 2+2?,m:a\n"
+        "i3,pyq,Maths,Ch1,T1,6,Hard,60,1,,m:zzz\n"
+    )
+    code, _, err = _run("import", "--kind", "items", str(env / "items.csv"))
+    assert code == 1
+    assert "unknown skill" in err
+    code, out, _ = _run("replay", "--check")
+    assert code == 0
+    assert "replayed 0 events" in out
+
+
+def test_import_json_bank_then_replay(env: Path) -> None:
+    bank = {
+        "skills": [{"skill_id": "m:a", "name": "A"}],
+        "items": [
+            {
+                "item_id": "q1",
+                "source": "pyq",
+                "subject": "Maths",
+                "chapter": "C",
+                "topic": "T",
+                "difficulty_label": "Medium",
+                "skills": {"m:a": None},
+            }
+        ],
+    }
+    (env / "bank.json").write_text(json.dumps(bank))
+    code, out, _ = _run("import", str(env / "bank.json"))
+    assert (code, out.strip()) == (0, "imported 1 skills and 1 items")
+    code, out, _ = _run("replay")
+    assert code == 0
+    assert "replayed 0 events" in out
+    code, _, err = _run("import", str(env / "missing.json"))
+    assert code != 0
