@@ -132,6 +132,50 @@ def replay(
         typer.echo("the live ratings equal the replay")
 
 
+bench_app = typer.Typer(help="Benchmarks for sizing a deployment (figures, not tests).")
+app.add_typer(bench_app, name="bench")
+
+
+def _print_table(result: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        typer.echo(f"{key.ljust(width)}  {value}")
+
+
+@bench_app.command("select")
+def bench_select_command(
+    items: Annotated[int, typer.Option(help="Items in the generated bank.")] = 100_000,
+    requests: Annotated[int, typer.Option(help="Next-question calls to time.")] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Next-question p50/p99 (ms) on a generated bank, scope = one topic.
+
+    Example: smartpractice bench select --items 100000 --json
+    """
+    from smartpractice.benchmarks import bench_select
+
+    _print_table(
+        bench_select(Settings(), items=items, requests=requests, progress=not as_json), as_json
+    )
+
+
+@bench_app.command("apply")
+def bench_apply_command(
+    events: Annotated[int, typer.Option(help="Attempts to ingest and apply.")] = 20_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Attempts stored per second and applied per second by one worker.
+
+    Example: smartpractice bench apply --events 20000
+    """
+    from smartpractice.benchmarks import bench_apply
+
+    _print_table(bench_apply(Settings(), events=events, progress=not as_json), as_json)
+
+
 def main() -> None:
     app(prog_name="smartpractice")
 

@@ -35,5 +35,7 @@ class Settings(BaseSettings):
     """Most events one worker applies in one transaction."""
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     """How often the embedded worker looks for pending events when not woken."""
+    scope_cache_seconds: float = Field(default=60.0, ge=0)
+    """How long an API process remembers which skills a subject/chapter/topic covers."""
     model: ModelConfig = Field(default_factory=ModelConfig)
     """Every tunable constant of the rating, evidence and selection math."""

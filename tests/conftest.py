@@ -53,7 +53,7 @@ def db(client: TestClient) -> Database:
 
 
 @pytest.fixture
-def drain(db: Database, settings: Settings) -> "Drain":
+def drain(db: Database, settings: Settings) -> Drain:
     return Drain(db, settings)
 
 

@@ -14,6 +14,7 @@ from smartpractice import __version__
 from smartpractice.api.routes import attempts, catalog, health, students
 from smartpractice.config import Settings
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
+from smartpractice.services.practice import ScopeSkillsCache
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.worker.embedded import EmbeddedWorker
@@ -84,6 +85,7 @@ def create_app(
             app.state.notify_worker = lambda: None
         app.state.db = db
         app.state.settings = settings
+        app.state.scope_cache = ScopeSkillsCache(settings.scope_cache_seconds)
         try:
             yield
         finally:

@@ -118,7 +118,7 @@ class SelectionConfig:
     """Width (Elo points) of the Gaussian closeness-to-target score."""
     difficulty_window: float = 350.0
     """Candidates farther than this (Elo points) from the target difficulty are pruned."""
-    max_candidates: int = 400
+    max_candidates: int = 200
     """At most this many candidates are scored (the closest to the target first)."""
     prior_strength_min: float = 2.0
     """Beta prior pseudo-count when the rating is completely uncertain."""

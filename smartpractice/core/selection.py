@@ -124,6 +124,11 @@ def _gaps(candidates: Sequence[Candidate], skills: Mapping[str, SkillView]) -> n
     )
 
 
+def _mean_over_skills(candidate: Candidate, skills: Mapping[str, SkillView], field: str) -> float:
+    values = [getattr(skills[s], field) for s in candidate.difficulties]
+    return float(sum(values) / len(values))
+
+
 def _score(
     candidates: Sequence[Candidate],
     gaps: np.ndarray,
@@ -136,9 +141,7 @@ def _score(
     goal = target_gap(target_success=config.target_success, scale=scale)
     match = np.exp(-0.5 * ((gaps - goal) / config.match_width) ** 2)
     predicted = 1.0 / (1.0 + 10.0 ** np.clip(gaps / scale, -300, 300))
-    uncertain = np.array(
-        [np.mean([skills[s].uncertainty for s in c.difficulties]) for c in candidates]
-    )
+    uncertain = np.array([_mean_over_skills(c, skills, "uncertainty") for c in candidates])
     strength = config.prior_strength_min + (
         config.prior_strength_max - config.prior_strength_min
     ) * (1.0 - uncertain)
@@ -149,9 +152,7 @@ def _score(
     draws = rng.beta(alpha, beta)
     spread = max(config.target_success, 1.0 - config.target_success)
     thompson = 1.0 - np.abs(draws - config.target_success) / spread
-    weak = np.array(
-        [np.mean([1.0 - skills[s].proficiency for s in c.difficulties]) for c in candidates]
-    )
+    weak = 1.0 - np.array([_mean_over_skills(c, skills, "proficiency") for c in candidates])
     hours = np.array(
         [math.inf if c.hours_since_seen is None else c.hours_since_seen for c in candidates]
     )

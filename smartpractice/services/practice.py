@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
@@ -21,7 +22,7 @@ from smartpractice.services.errors import InvalidInput, NotFound
 from smartpractice.services.students import load_student_ratings, typical_difficulties
 from smartpractice.storage.models import Event, Item, ItemSkill, SelectionLog, Skill
 
-__all__ = ["Scope", "next_question"]
+__all__ = ["Scope", "ScopeSkillsCache", "next_question"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,45 @@ class Scope:
         }
 
 
+class ScopeSkillsCache:
+    """Slow-moving catalogue facts kept `ttl_seconds`: the skills of each subject/chapter/
+    topic scope (the catalogue changes rarely, and finding a big topic's skills costs more
+    than the rest of a pick) and each skill's typical difficulty (a mean over many items
+    that one attempt barely moves)."""
+
+    def __init__(self, ttl_seconds: float = 60.0) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._entries: dict[tuple[str | None, ...], tuple[float, list[str]]] = {}
+        self._typical: dict[str, tuple[float, float]] = {}
+
+    def typical_difficulties(self, session: Session, skill_ids: set[str]) -> dict[str, float]:
+        now = time.monotonic()
+        found = {
+            s: v for s, (expires, v) in self._typical.items() if s in skill_ids and expires >= now
+        }
+        missing = skill_ids - set(found)
+        if missing:
+            fresh = typical_difficulties(session, missing)
+            for skill_id, value in fresh.items():
+                self._typical[skill_id] = (now + self.ttl_seconds, value)
+            found.update(fresh)
+        return found
+
+    def get(self, scope: Scope) -> list[str] | None:
+        entry = self._entries.get((scope.subject, scope.chapter, scope.topic))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, scope: Scope, skills: list[str]) -> None:
+        key = (scope.subject, scope.chapter, scope.topic)
+        self._entries[key] = (time.monotonic() + self.ttl_seconds, skills)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._typical.clear()
+
+
 def _in_scope(query: Any, scope: Scope) -> Any:
     if scope.subject or scope.chapter or scope.topic:
         query = query.join(Item, Item.item_id == ItemSkill.item_id)
@@ -54,14 +94,20 @@ def _in_scope(query: Any, scope: Scope) -> Any:
     return query
 
 
-def _scope_skills(session: Session, scope: Scope) -> list[str]:
+def _scope_skills(session: Session, scope: Scope, cache: ScopeSkillsCache | None) -> list[str]:
     if scope.skills:
         known = set(session.scalars(select(Skill.skill_id).where(Skill.skill_id.in_(scope.skills))))
         unknown = [s for s in scope.skills if s not in known]
         if unknown:
             raise InvalidInput([{"loc": ["skills"], "msg": f"unknown skills {unknown}"}])
         return list(scope.skills)
-    return list(session.scalars(_in_scope(select(ItemSkill.skill_id).distinct(), scope)))
+    cached = cache.get(scope) if cache is not None else None
+    if cached is not None:
+        return cached
+    found = list(session.scalars(_in_scope(select(ItemSkill.skill_id).distinct(), scope)))
+    if cache is not None:
+        cache.put(scope, found)
+    return found
 
 
 def _nearest_items(
@@ -73,11 +119,23 @@ def _nearest_items(
     window: float | None,
     limit: int,
 ) -> list[str]:
-    distance = func.abs(ItemSkill.difficulty - target)
-    query = _in_scope(select(ItemSkill.item_id), scope).where(ItemSkill.skill_id == skill_id)
+    """Up to `limit` items of the skill in scope whose difficulty is nearest `target`.
+
+    Two scans of the (skill, difficulty) index walking away from the target, so the cost
+    follows `limit`, not the number of items the skill has.
+    """
+    base = _in_scope(select(ItemSkill.item_id, ItemSkill.difficulty), scope).where(
+        ItemSkill.skill_id == skill_id
+    )
+    above = base.where(ItemSkill.difficulty >= target)
+    below = base.where(ItemSkill.difficulty < target)
     if window is not None:
-        query = query.where(ItemSkill.difficulty.between(target - window, target + window))
-    return list(session.scalars(query.order_by(distance, ItemSkill.item_id).limit(limit)))
+        above = above.where(ItemSkill.difficulty <= target + window)
+        below = below.where(ItemSkill.difficulty >= target - window)
+    rows = list(session.execute(above.order_by(ItemSkill.difficulty).limit(limit)))
+    rows += list(session.execute(below.order_by(ItemSkill.difficulty.desc()).limit(limit)))
+    rows.sort(key=lambda row: (abs(row[1] - target), row[0]))
+    return [row[0] for row in rows[:limit]]
 
 
 def _skill_views(
@@ -89,9 +147,13 @@ def _skill_views(
     config: ModelConfig,
     now: datetime,
     recent: dict[str, float],
+    cache: ScopeSkillsCache | None,
 ) -> dict[str, SkillView]:
     needed = set(skill_ids) | {p for s in skill_ids for p in prerequisites.get(s, [])}
-    typical = typical_difficulties(session, needed)
+    if cache is not None:
+        typical = cache.typical_difficulties(session, needed)
+    else:
+        typical = typical_difficulties(session, needed)
     elo = config.elo
     views = {}
     for skill_id in needed:
@@ -209,6 +271,7 @@ def next_question(
     config: ModelConfig,
     now: datetime,
     seed: int | None = None,
+    cache: ScopeSkillsCache | None = None,
 ) -> dict[str, Any]:
     """Pick, log and explain the next item for the student in the scope.
 
@@ -216,7 +279,7 @@ def next_question(
         InvalidInput: the scope names unknown skills.
         NotFound: nothing in the scope to practise.
     """
-    scope_skills = _scope_skills(session, scope)
+    scope_skills = _scope_skills(session, scope, cache)
     if not scope_skills:
         raise NotFound("no items in this scope")
     student = load_student_ratings(session, student_id) or StudentRatings(
@@ -225,7 +288,14 @@ def next_question(
     prerequisites = prerequisite_map(session)
     recent = _recent_difficulties(session, student_id, window=config.selection.recent_window)
     scope_views = _skill_views(
-        session, student, set(scope_skills), prerequisites, config=config, now=now, recent=recent
+        session,
+        student,
+        set(scope_skills),
+        prerequisites,
+        config=config,
+        now=now,
+        recent=recent,
+        cache=cache,
     )
     found = _candidate_ids(session, scope, scope_skills, scope_views, config=config)
     difficulties: dict[str, dict[str, float]] = {}
@@ -237,7 +307,14 @@ def next_question(
         difficulties.setdefault(item_id, {})[skill_id] = difficulty
     all_skills = {s for d in difficulties.values() for s in d}
     views = _skill_views(
-        session, student, all_skills, prerequisites, config=config, now=now, recent=recent
+        session,
+        student,
+        all_skills,
+        prerequisites,
+        config=config,
+        now=now,
+        recent=recent,
+        cache=cache,
     )
     hours, outcomes = _history(session, student_id, list(found), now)
     candidates = [

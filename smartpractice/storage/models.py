@@ -95,7 +95,12 @@ class Item(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_items_scope", "subject", "chapter", "topic"),)
+    # Scopes filter on any one of these alone, so each needs its own index.
+    __table_args__ = (
+        Index("ix_items_subject", "subject"),
+        Index("ix_items_chapter", "chapter"),
+        Index("ix_items_topic", "topic"),
+    )
 
 
 class ItemSkill(Base):

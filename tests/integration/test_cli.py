@@ -88,5 +88,5 @@ def test_import_json_bank_then_replay(env: Path) -> None:
     code, out, _ = _run("replay")
     assert code == 0
     assert "replayed 0 events" in out
-    code, _, err = _run("import", str(env / "missing.json"))
+    code, _, _ = _run("import", str(env / "missing.json"))
     assert code != 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
 from smartpractice.api.deps import DatabaseDep, SettingsDep, parse_body
 from smartpractice.api.schemas import ItemBatch, Page, SkillBatch, UpsertResult
@@ -56,10 +56,14 @@ def get_skills(db: DatabaseDep, offset: Offset = 0, limit: Limit = 100) -> Page:
     },
     summary="Create or update items (a list, or {'items': [...]})",
 )
-def post_items(db: DatabaseDep, settings: SettingsDep, body: Any = Body(...)) -> UpsertResult:
+def post_items(
+    request: Request, db: DatabaseDep, settings: SettingsDep, body: Any = Body(...)
+) -> UpsertResult:
     batch = parse_body(ItemBatch, {"items": body} if isinstance(body, list) else body)
     with db.transaction() as session:
-        return UpsertResult(upserted=upsert_items(session, batch.items, elo=settings.model.elo))
+        upserted = upsert_items(session, batch.items, elo=settings.model.elo)
+    request.app.state.scope_cache.clear()
+    return UpsertResult(upserted=upserted)
 
 
 @router.get("/items", response_model=Page, summary="List items, filtered and paginated")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from smartpractice.api.deps import DatabaseDep, SettingsDep
 from smartpractice.services.practice import Scope, next_question
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/v1/students", tags=["students"])
 
 @router.get("/{student_id}/next-question", summary="Next Smart Practice item, with why")
 def get_next_question(
+    request: Request,
     student_id: str,
     db: DatabaseDep,
     settings: SettingsDep,
@@ -33,7 +34,13 @@ def get_next_question(
     )
     with db.transaction() as session:
         return next_question(
-            session, student_id, scope, config=settings.model, now=datetime.now(UTC), seed=seed
+            session,
+            student_id,
+            scope,
+            config=settings.model,
+            now=datetime.now(UTC),
+            seed=seed,
+            cache=request.app.state.scope_cache,
         )
 
 

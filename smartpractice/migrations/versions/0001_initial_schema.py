@@ -67,7 +67,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("item_id"),
     )
     with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.create_index("ix_items_scope", ["subject", "chapter", "topic"], unique=False)
+        batch_op.create_index("ix_items_subject", ["subject"], unique=False)
+        batch_op.create_index("ix_items_chapter", ["chapter"], unique=False)
+        batch_op.create_index("ix_items_topic", ["topic"], unique=False)
 
     op.create_table(
         "selections",
@@ -165,7 +167,9 @@ def downgrade() -> None:
 
     op.drop_table("selections")
     with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.drop_index("ix_items_scope")
+        batch_op.drop_index("ix_items_topic")
+        batch_op.drop_index("ix_items_chapter")
+        batch_op.drop_index("ix_items_subject")
 
     op.drop_table("items")
     with op.batch_alter_table("events", schema=None) as batch_op:
