@@ -60,10 +60,20 @@ def step_size(*, uncertainty_value: float, schedule: UncertaintySchedule) -> flo
     return schedule.k_min + (schedule.k_max - schedule.k_min) * uncertainty_value
 
 
-def skill_rating(student: StudentRatings, skill_id: str) -> float:
-    """The student's rating on one skill (Elo points): ability plus the skill's offset."""
+def _clip(value: float, bounds: tuple[float, float]) -> float:
+    return min(max(value, bounds[0]), bounds[1])
+
+
+_DEFAULT_BOUNDS = EloConfig().rating_bounds
+
+
+def skill_rating(
+    student: StudentRatings, skill_id: str, *, bounds: tuple[float, float] = _DEFAULT_BOUNDS
+) -> float:
+    """The student's rating on one skill (Elo points): ability plus the skill's offset,
+    clipped to `bounds` (the ability can move while an unpractised offset stays put)."""
     offset = student.offsets.get(skill_id)
-    return student.ability.value + (offset.value if offset is not None else 0.0)
+    return _clip(student.ability.value + (offset.value if offset is not None else 0.0), bounds)
 
 
 def skill_uncertainty(
@@ -111,10 +121,6 @@ class AttemptUpdate:
     predicted: float
 
 
-def _clip(value: float, bounds: tuple[float, float]) -> float:
-    return min(max(value, bounds[0]), bounds[1])
-
-
 def _advance(state: RatingState, *, value: float, success: bool, now: datetime) -> RatingState:
     last_at = now if state.last_at is None or now > state.last_at else state.last_at
     return replace(
@@ -149,7 +155,7 @@ def update_skill_ratings(
     skills = list(item.difficulties)
     if not skills:
         raise ValueError("an item needs at least one skill to be rated")
-    ratings = {s: skill_rating(student, s) for s in skills}
+    ratings = {s: skill_rating(student, s, bounds=config.rating_bounds) for s in skills}
     difficulties = {s: item.difficulties[s].value for s in skills}
     expected = {
         s: expected_success(rating=ratings[s], difficulty=difficulties[s], scale=config.scale)

@@ -65,7 +65,9 @@ def skill_proficiency(
 ) -> float:
     """Predicted success (0-1) of the student on a typical item of the skill."""
     return expected_success(
-        rating=skill_rating(student, skill_id), difficulty=typical_difficulty, scale=config.scale
+        rating=skill_rating(student, skill_id, bounds=config.rating_bounds),
+        difficulty=typical_difficulty,
+        scale=config.scale,
     )
 
 
@@ -139,7 +141,7 @@ def build_knowledge_profile(
                     typical_difficulty=typical_difficulty.get(skill_id, elo.unlabelled_difficulty),
                     config=elo,
                 ),
-                "rating": skill_rating(student, skill_id),
+                "rating": skill_rating(student, skill_id, bounds=elo.rating_bounds),
                 "uncertainty": skill_uncertainty(student, skill_id, now=now, config=elo),
                 "questions_attempted": offset.attempts if offset else 0,
                 "correct": offset.correct if offset else 0,

@@ -16,15 +16,16 @@ from smartpractice.schemas import AttemptIn, attempt_content_hash
 from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.rating import AttemptRejected, apply_attempt
 from smartpractice.storage.models import Event, Item, ItemSkill
-from smartpractice.storage.rating_store import SqlRatingStore
+from smartpractice.storage.rating_store import SqlBatchRatingStore
 
 __all__ = [
     "AcceptedAttempts",
     "EventStatus",
     "accept_attempts",
+    "apply_events",
     "apply_pending_events",
     "event_status",
-    "next_applied_seq",
+    "next_applied_seqs",
 ]
 
 log = logging.getLogger(__name__)
@@ -135,34 +136,54 @@ def event_status(session: Session, event_id: str) -> EventStatus | None:
     )
 
 
-def next_applied_seq(session: Session) -> int:
-    """The position of the next applied event in the global apply order."""
+def next_applied_seqs(session: Session, count: int) -> list[int]:
+    """Positions for the next `count` applied events in the global apply order.
+
+    Called after the batch's rows are locked, so an event that had to wait for another
+    worker's rows always gets a later position than that worker's events.
+    """
+    if count == 0:
+        return []
     if session.get_bind().dialect.name == "postgresql":
-        return int(session.execute(select(func.nextval("applied_seq"))).scalar_one())
-    # SQLite transactions begin IMMEDIATE, so no other writer can take the same number.
-    current = session.execute(select(func.max(Event.applied_seq))).scalar_one()
-    return int(current or 0) + 1
+        return list(
+            session.scalars(
+                select(func.nextval("applied_seq")).select_from(func.generate_series(1, count))
+            )
+        )
+    # SQLite transactions begin IMMEDIATE, so no other writer can take the same numbers.
+    current = int(session.execute(select(func.max(Event.applied_seq))).scalar_one() or 0)
+    return list(range(current + 1, current + 1 + count))
 
 
-def apply_event(session: Session, event: Event, *, config: ModelConfig, now: datetime) -> None:
-    """Apply one pending event inside the caller's transaction (or mark it rejected)."""
-    store = SqlRatingStore(session, initial_ability=config.elo.initial_student_rating)
-    # Lock the student first: events of one student are applied one at a time.
-    store.lock_student(event.student_id)
-    attempt = AttemptIn.model_validate(event.payload)
-    try:
-        outcome = apply_attempt(store, attempt, occurred_at=event.occurred_at, config=config)
-    except AttemptRejected as rejection:
-        event.status = "rejected"
-        event.reason = str(rejection)
+def apply_events(
+    session: Session, events: Sequence[Event], *, config: ModelConfig, now: datetime
+) -> None:
+    """Apply the events, in the given order, inside the caller's transaction.
+
+    An event that can never apply (its item is gone, its skill scores name other skills) is
+    marked rejected with the reason; the others are marked applied with their position in
+    the global apply order.
+    """
+    store = SqlBatchRatingStore(initial_ability=config.elo.initial_student_rating, session=session)
+    store.preload(student_ids={e.student_id for e in events}, item_ids={e.item_id for e in events})
+    for event in events:
+        attempt = AttemptIn.model_validate(event.payload)
+        try:
+            outcome = apply_attempt(store, attempt, occurred_at=event.occurred_at, config=config)
+        except AttemptRejected as rejection:
+            event.status = "rejected"
+            event.reason = str(rejection)
+            event.applied_at = now
+            log.info("event rejected", extra={"action": "reject", "event_id": event.event_id})
+            continue
+        event.status = "applied"
         event.applied_at = now
-        log.info("event rejected", extra={"action": "reject", "event_id": event.event_id})
-        return
-    event.status = "applied"
-    event.applied_at = now
-    event.applied_seq = next_applied_seq(session)
-    event.predicted = outcome.predicted
-    event.performance = outcome.performance
+        event.predicted = outcome.predicted
+        event.performance = outcome.performance
+    store.flush()
+    applied = [e for e in events if e.status == "applied"]
+    for event, position in zip(applied, next_applied_seqs(session, len(applied)), strict=True):
+        event.applied_seq = position
 
 
 def apply_pending_events(
@@ -183,8 +204,8 @@ def apply_pending_events(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     events = session.scalars(query.order_by(Event.seq).limit(limit)).all()
-    for event in events:
-        apply_event(session, event, config=config, now=now)
+    if events:
+        apply_events(session, events, config=config, now=now)
     return len(events)
 
 

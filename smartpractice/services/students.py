@@ -91,7 +91,7 @@ def student_skills(
             {
                 "skill_id": skill_id,
                 "name": names.get(skill_id, skill_id),
-                "rating": skill_rating(ratings, skill_id),
+                "rating": skill_rating(ratings, skill_id, bounds=elo.rating_bounds),
                 "uncertainty": skill_uncertainty(ratings, skill_id, now=now, config=elo),
                 "proficiency": skill_proficiency(
                     ratings,

@@ -1,119 +1,171 @@
-"""`RatingStore` on the database: rows locked for the transaction that applies an event."""
+"""`RatingStore` over the database for a batch of events: load once, apply, write once.
+
+The rows every event of the batch touches are read up front, ``FOR UPDATE`` on PostgreSQL
+(students in id order, then items' skills in (item, skill) order, the same global order in
+every worker, so concurrent workers queue on a hot row instead of deadlocking or losing an
+update). The events are then applied in memory by the very code replay uses, and the
+changed rows are written back with a few executemany statements.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from smartpractice.core.elo import AttemptUpdate
 from smartpractice.core.types import ItemRatings, RatingState, StudentRatings
-from smartpractice.services.rating import ItemContext
+from smartpractice.services.rating import ItemContext, MemoryRatingStore
 from smartpractice.storage.models import Item, ItemSkill, Student, StudentSkill
 
-__all__ = ["SqlRatingStore"]
+__all__ = ["SqlBatchRatingStore"]
 
 
-class SqlRatingStore:
-    """Reads and writes ratings through one SQLAlchemy session (the caller commits).
+@dataclass
+class SqlBatchRatingStore(MemoryRatingStore):
+    """A `MemoryRatingStore` filled from, and flushed back to, one SQLAlchemy session."""
 
-    Rows are read ``FOR UPDATE`` (a no-op on SQLite, whose writers are serialised anyway),
-    students before items and items' skills in skill order, so concurrent workers on
-    PostgreSQL queue up on a hot item instead of overwriting each other or deadlocking.
-    """
+    session: Session | None = None
+    _known_students: set[str] = field(default_factory=set)
+    _known_offsets: set[tuple[str, str]] = field(default_factory=set)
+    _dirty_students: set[str] = field(default_factory=set)
+    _dirty_offsets: set[tuple[str, str]] = field(default_factory=set)
+    _dirty_items: set[str] = field(default_factory=set)
 
-    def __init__(self, session: Session, *, initial_ability: float) -> None:
-        self.session = session
-        self.initial_ability = initial_ability
+    def _session(self) -> Session:
+        assert self.session is not None, "SqlBatchRatingStore needs a session"
+        return self.session
 
-    def load_item(self, item_id: str) -> ItemContext | None:
-        item = self.session.get(Item, item_id)
-        if item is None:
-            return None
-        rows = self.session.scalars(
-            select(ItemSkill)
-            .where(ItemSkill.item_id == item_id)
-            .order_by(ItemSkill.skill_id)
+    def preload(self, *, student_ids: Collection[str], item_ids: Collection[str]) -> None:
+        """Read (and lock) every row the batch may change."""
+        session = self._session()
+        students = sorted(set(student_ids))
+        for row in session.scalars(
+            select(Student)
+            .where(Student.student_id.in_(students))
+            .order_by(Student.student_id)
             .with_for_update()
-        ).all()
-        if not rows:
-            return None
-        return ItemContext(
-            item_id=item_id,
-            expected_time_seconds=item.expected_time_seconds,
-            ratings=ItemRatings(
-                difficulties={
-                    r.skill_id: RatingState(
-                        value=r.difficulty,
-                        attempts=r.attempts,
-                        correct=r.correct,
-                        last_at=r.last_at,
-                    )
-                    for r in rows
-                }
-            ),
-        )
-
-    def lock_student(self, student_id: str) -> Student | None:
-        return self.session.scalars(
-            select(Student).where(Student.student_id == student_id).with_for_update()
-        ).one_or_none()
-
-    def load_student(self, student_id: str, skills: Iterable[str]) -> StudentRatings:
-        student = self.lock_student(student_id)
-        if student is None:
-            return StudentRatings(ability=RatingState(value=self.initial_ability))
-        rows = self.session.scalars(
-            select(StudentSkill).where(
-                StudentSkill.student_id == student_id, StudentSkill.skill_id.in_(list(skills))
+        ):
+            self._known_students.add(row.student_id)
+            self.students[row.student_id] = StudentRatings(
+                ability=RatingState(row.ability, row.attempts, row.correct, row.last_at)
             )
-        ).all()
-        return StudentRatings(
-            ability=RatingState(
-                value=student.ability,
-                attempts=student.attempts,
-                correct=student.correct,
-                last_at=student.last_at,
-            ),
-            offsets={
-                r.skill_id: RatingState(
-                    value=r.offset, attempts=r.attempts, correct=r.correct, last_at=r.last_at
-                )
-                for r in rows
-            },
-        )
+        offsets: dict[str, dict[str, RatingState]] = {}
+        for o in session.scalars(select(StudentSkill).where(StudentSkill.student_id.in_(students))):
+            self._known_offsets.add((o.student_id, o.skill_id))
+            offsets.setdefault(o.student_id, {})[o.skill_id] = RatingState(
+                o.offset, o.attempts, o.correct, o.last_at
+            )
+        for student_id, skills in offsets.items():
+            self.students[student_id] = StudentRatings(
+                ability=self.students[student_id].ability, offsets=skills
+            )
+        items = sorted(set(item_ids))
+        expected = {
+            item_id: seconds
+            for item_id, seconds in session.execute(
+                select(Item.item_id, Item.expected_time_seconds).where(Item.item_id.in_(items))
+            )
+        }
+        difficulties: dict[str, dict[str, RatingState]] = {}
+        for r in session.scalars(
+            select(ItemSkill)
+            .where(ItemSkill.item_id.in_(items))
+            .order_by(ItemSkill.item_id, ItemSkill.skill_id)
+            .with_for_update()
+        ):
+            difficulties.setdefault(r.item_id, {})[r.skill_id] = RatingState(
+                r.difficulty, r.attempts, r.correct, r.last_at
+            )
+        for item_id, skills in difficulties.items():
+            self.items[item_id] = ItemContext(
+                item_id=item_id,
+                expected_time_seconds=expected.get(item_id),
+                ratings=ItemRatings(difficulties=skills),
+            )
 
     def save(self, *, student_id: str, item_id: str, update: AttemptUpdate, success: bool) -> None:
-        session = self.session
-        ability = update.student.ability
-        student = session.get(Student, student_id)
-        if student is None:
-            student = Student(student_id=student_id)
-            session.add(student)
-        student.ability = ability.value
-        student.attempts = ability.attempts
-        student.correct = ability.correct
-        student.last_at = ability.last_at
-        session.flush()
-        for skill_id in update.item.difficulties:
-            offset = update.student.offsets[skill_id]
-            row = session.get(StudentSkill, (student_id, skill_id))
-            if row is None:
-                row = StudentSkill(student_id=student_id, skill_id=skill_id)
-                session.add(row)
-            row.offset = offset.value
-            row.attempts = offset.attempts
-            row.correct = offset.correct
-            row.last_at = offset.last_at
-        for skill_id, state in update.item.difficulties.items():
-            item_row = session.get(ItemSkill, (item_id, skill_id))
-            assert item_row is not None
-            item_row.difficulty = state.value
-            item_row.attempts = state.attempts
-            item_row.correct = state.correct
-            item_row.last_at = state.last_at
-        item = session.get(Item, item_id)
-        assert item is not None
-        item.attempts += 1
-        item.correct += 1 if success else 0
+        super().save(student_id=student_id, item_id=item_id, update=update, success=success)
+        self._dirty_students.add(student_id)
+        self._dirty_offsets.update((student_id, s) for s in update.item.difficulties)
+        self._dirty_items.add(item_id)
+
+    def flush(self) -> None:
+        """Write every changed rating back; counters are added, not overwritten."""
+        session = self._session()
+        students = [
+            {
+                "student_id": sid,
+                "ability": self.students[sid].ability.value,
+                "attempts": self.students[sid].ability.attempts,
+                "correct": self.students[sid].ability.correct,
+                "last_at": self.students[sid].ability.last_at,
+            }
+            for sid in sorted(self._dirty_students)
+        ]
+        new_students = [s for s in students if s["student_id"] not in self._known_students]
+        if new_students:
+            session.execute(insert(Student), new_students)
+        old_students = [s for s in students if s["student_id"] in self._known_students]
+        if old_students:
+            session.execute(update(Student), old_students)
+        offsets = [
+            {
+                "student_id": sid,
+                "skill_id": skill,
+                "offset": state.value,
+                "attempts": state.attempts,
+                "correct": state.correct,
+                "last_at": state.last_at,
+            }
+            for sid, skill in sorted(self._dirty_offsets)
+            for state in [self.students[sid].offsets[skill]]
+        ]
+        new_offsets = [
+            o for o in offsets if (o["student_id"], o["skill_id"]) not in self._known_offsets
+        ]
+        if new_offsets:
+            session.execute(insert(StudentSkill), new_offsets)
+        old_offsets = [
+            o for o in offsets if (o["student_id"], o["skill_id"]) in self._known_offsets
+        ]
+        if old_offsets:
+            session.execute(update(StudentSkill), old_offsets)
+        item_skills = [
+            {
+                "item_id": item_id,
+                "skill_id": skill,
+                "difficulty": state.value,
+                "attempts": state.attempts,
+                "correct": state.correct,
+                "last_at": state.last_at,
+            }
+            for item_id in sorted(self._dirty_items)
+            for skill, state in self.items[item_id].ratings.difficulties.items()
+        ]
+        if item_skills:
+            session.execute(update(ItemSkill), item_skills)
+        counts = [
+            {"id": item_id, "add_attempts": a, "add_correct": c}
+            for item_id, (a, c) in sorted(self.item_attempts.items())
+        ]
+        if counts:
+            items = cast(Table, Item.__table__)
+            session.connection().execute(
+                update(items)
+                .where(items.c.item_id == bindparam("id"))
+                .values(
+                    attempts=items.c.attempts + bindparam("add_attempts"),
+                    correct=items.c.correct + bindparam("add_correct"),
+                ),
+                counts,
+            )
+        self._known_students |= self._dirty_students
+        self._known_offsets |= self._dirty_offsets
+        self._dirty_students.clear()
+        self._dirty_offsets.clear()
+        self._dirty_items.clear()
+        self.item_attempts.clear()
