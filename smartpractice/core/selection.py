@@ -228,8 +228,8 @@ def _reasons(
         }
         decisive = max(deltas, key=lambda name: deltas[name])
         reasons.append(
-            f"beat {runner_up.item_id} ({runner_up.score:.3f} vs {chosen.score:.3f}) "
-            f"mostly on {decisive} (+{deltas[decisive]:.3f})"
+            f"scored {chosen.score:.3f} against {runner_up.score:.3f} for the runner-up "
+            f"{runner_up.item_id}, mostly on {decisive} (+{deltas[decisive]:.3f})"
         )
     return tuple(reasons)
 

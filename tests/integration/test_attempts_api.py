@@ -38,6 +38,27 @@ def test_single_attempt_is_accepted_then_applied(client: TestClient, drain: Any)
     assert status["applied_at"] is not None
 
 
+def test_single_attempt_with_every_field(client: TestClient, drain: Any) -> None:
+    item = _items(client)[0]["item_id"]
+    body = {
+        "event_id": "full-1",
+        "student_id": "stu-42",
+        "item_id": item,
+        "occurred_at": "2026-11-25T10:00:00Z",
+        "score": 0.7,
+        "skill_scores": {},
+        "attempts": 2,
+        "time_spent_seconds": 240,
+        "hints_used": 1,
+        "solution_viewed": False,
+        "confidence": 4,
+        "mode": "smart_practice",
+    }
+    assert client.post("/v1/attempts", json=body).status_code == 202
+    assert drain() == 1
+    assert client.get("/v1/attempts/full-1").json()["status"] == "applied"
+
+
 def test_same_event_twice_is_a_duplicate_and_applied_once(client: TestClient, drain: Any) -> None:
     item = _items(client)[0]["item_id"]
     body = {"event_id": "e-1", "student_id": "stu-1", "item_id": item, "score": 0.0}

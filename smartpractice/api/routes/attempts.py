@@ -23,7 +23,8 @@ _BODY_SCHEMA = {
 
 
 def _parse(body: Any) -> list[AttemptIn]:
-    if isinstance(body, dict) and "attempts" in body:
+    # A single attempt has its own integer "attempts" field; a batch has only a list.
+    if isinstance(body, dict) and "event_id" not in body and isinstance(body.get("attempts"), list):
         return parse_body(AttemptBatch, body).attempts
     return [parse_body(AttemptIn, body)]
 
