@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -9,9 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from smartpractice.config import Settings
+from smartpractice.services.errors import InvalidInput
 from smartpractice.storage.db import Database
 
-__all__ = ["DatabaseDep", "SettingsDep", "notify_worker", "parse_body"]
+__all__ = ["DatabaseDep", "SettingsDep", "located_in_body", "notify_worker", "parse_body"]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -44,3 +47,21 @@ def notify_worker(request: Request) -> None:
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@contextmanager
+def located_in_body(list_key: str | None) -> Iterator[None]:
+    """Give a service's row errors the same locations as request validation errors:
+    ``["body", list_key, row, field]`` for a batch, ``["body", field]`` for one record."""
+    try:
+        yield
+    except InvalidInput as error:
+        located = []
+        for e in error.errors:
+            loc = list(e["loc"])
+            if list_key is not None:
+                loc = ["body", list_key, *loc] if isinstance(loc[0], int) else ["body", *loc]
+            else:
+                loc = ["body", *(loc[1:] if isinstance(loc[0], int) else loc)]
+            located.append({**e, "loc": loc})
+        raise InvalidInput(located) from None

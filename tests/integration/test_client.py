@@ -342,7 +342,7 @@ def test_unknown_item_is_invalid_and_not_retried(
         sp.post_attempts(attempts)
 
     assert raised.value.status_code == 422
-    assert raised.value.fields == ["3.item_id"]
+    assert raised.value.fields == ["body.attempts.3.item_id"]
     assert "failing batch: attempts[0:5]" in "".join(raised.value.__notes__)
     assert len(flaky.calls) == 1
     assert sp.health()["pending_events"] == 0
@@ -441,7 +441,7 @@ def test_catalogue_upserts(
     assert sp.item("new-item")["skills"]["test:new_skill"]["difficulty"] == 1500.0
     with pytest.raises(InvalidRequest) as raised:
         sp.upsert_items([{**item, "skills": {"test:unknown": None}}])
-    assert raised.value.fields == ["0.skills.test:unknown"]
+    assert raised.value.fields == ["body.items.0.skills.test:unknown"]
 
 
 def test_exported_members_exist() -> None:

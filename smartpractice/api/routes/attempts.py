@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
 
-from smartpractice.api.deps import DatabaseDep, notify_worker, parse_body
+from smartpractice.api.deps import DatabaseDep, located_in_body, notify_worker, parse_body
 from smartpractice.api.schemas import AttemptBatch, AttemptsAccepted, EventStatusOut
 from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, event_status
@@ -41,7 +41,8 @@ def post_attempts(db: DatabaseDep, request: Request, body: Any = Body(...)) -> A
     event id with the same content is accepted and not applied twice; with other content it
     is a 409."""
     attempts = _parse(body)
-    with db.transaction() as session:
+    is_batch = not (isinstance(body, dict) and "event_id" in body)
+    with located_in_body("attempts" if is_batch else None), db.transaction() as session:
         result = accept_attempts(session, attempts, now=datetime.now(UTC))
     notify_worker(request)
     return AttemptsAccepted(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from smartpractice.api.deps import DatabaseDep, SettingsDep, parse_body
+from smartpractice.api.deps import DatabaseDep, SettingsDep, located_in_body, parse_body
 from smartpractice.api.schemas import ItemBatch, Page, SkillBatch, UpsertResult
 from smartpractice.services.catalog import (
     ItemFilter,
@@ -35,7 +35,7 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 )
 def post_skills(db: DatabaseDep, body: Any = Body(...)) -> UpsertResult:
     batch = parse_body(SkillBatch, {"skills": body} if isinstance(body, list) else body)
-    with db.transaction() as session:
+    with located_in_body("skills"), db.transaction() as session:
         return UpsertResult(upserted=upsert_skills(session, batch.skills))
 
 
@@ -60,7 +60,7 @@ def post_items(
     request: Request, db: DatabaseDep, settings: SettingsDep, body: Any = Body(...)
 ) -> UpsertResult:
     batch = parse_body(ItemBatch, {"items": body} if isinstance(body, list) else body)
-    with db.transaction() as session:
+    with located_in_body("items"), db.transaction() as session:
         upserted = upsert_items(session, batch.items, elo=settings.model.elo)
     request.app.state.scope_cache.clear()
     return UpsertResult(upserted=upserted)
