@@ -15,6 +15,7 @@ app = typer.Typer(
     help="smartpractice: skill-by-skill knowledge tracing and Smart Practice selection.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,
 )
 
 

@@ -165,7 +165,7 @@ def apply_events(
     the global apply order.
     """
     store = SqlBatchRatingStore(initial_ability=config.elo.initial_student_rating, session=session)
-    store.preload(student_ids={e.student_id for e in events}, item_ids={e.item_id for e in events})
+    store.preload({(e.student_id, e.item_id) for e in events})
     for event in events:
         attempt = AttemptIn.model_validate(event.payload)
         try:

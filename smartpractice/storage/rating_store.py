@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from smartpractice.core.elo import AttemptUpdate
@@ -39,10 +39,19 @@ class SqlBatchRatingStore(MemoryRatingStore):
         assert self.session is not None, "SqlBatchRatingStore needs a session"
         return self.session
 
-    def preload(self, *, student_ids: Collection[str], item_ids: Collection[str]) -> None:
-        """Read (and lock) every row the batch may change."""
+    def preload(self, answers: Collection[tuple[str, str]]) -> None:
+        """Read (and lock) every row a batch of (student_id, item_id) answers may change."""
         session = self._session()
-        students = sorted(set(student_ids))
+        students = sorted({student for student, _ in answers})
+        items = sorted({item for _, item in answers})
+        skills_of: dict[str, list[str]] = {}
+        for item_id, skill_id in session.execute(
+            select(ItemSkill.item_id, ItemSkill.skill_id).where(ItemSkill.item_id.in_(items))
+        ):
+            skills_of.setdefault(item_id, []).append(skill_id)
+        # Only the (student, skill) offsets these answers touch are read: loading every
+        # offset of every student in the batch would grow with what they have practised.
+        pairs = sorted({(st, sk) for st, item in answers for sk in skills_of.get(item, [])})
         for row in session.scalars(
             select(Student)
             .where(Student.student_id.in_(students))
@@ -54,16 +63,19 @@ class SqlBatchRatingStore(MemoryRatingStore):
                 ability=RatingState(row.ability, row.attempts, row.correct, row.last_at)
             )
         offsets: dict[str, dict[str, RatingState]] = {}
-        for o in session.scalars(select(StudentSkill).where(StudentSkill.student_id.in_(students))):
+        for o in session.scalars(
+            select(StudentSkill).where(
+                tuple_(StudentSkill.student_id, StudentSkill.skill_id).in_(pairs)
+            )
+        ):
             self._known_offsets.add((o.student_id, o.skill_id))
             offsets.setdefault(o.student_id, {})[o.skill_id] = RatingState(
                 o.offset, o.attempts, o.correct, o.last_at
             )
-        for student_id, skills in offsets.items():
+        for student_id, by_skill in offsets.items():
             self.students[student_id] = StudentRatings(
-                ability=self.students[student_id].ability, offsets=skills
+                ability=self.students[student_id].ability, offsets=by_skill
             )
-        items = sorted(set(item_ids))
         expected = {
             item_id: seconds
             for item_id, seconds in session.execute(
@@ -80,11 +92,11 @@ class SqlBatchRatingStore(MemoryRatingStore):
             difficulties.setdefault(r.item_id, {})[r.skill_id] = RatingState(
                 r.difficulty, r.attempts, r.correct, r.last_at
             )
-        for item_id, skills in difficulties.items():
+        for item_id, by_skill in difficulties.items():
             self.items[item_id] = ItemContext(
                 item_id=item_id,
                 expected_time_seconds=expected.get(item_id),
-                ratings=ItemRatings(difficulties=skills),
+                ratings=ItemRatings(difficulties=by_skill),
             )
 
     def save(self, *, student_id: str, item_id: str, update: AttemptUpdate, success: bool) -> None:
