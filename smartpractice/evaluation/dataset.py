@@ -119,7 +119,9 @@ def parse_split(text: str) -> float:
     except ValueError:
         fraction = -1.0
     if kind != "users" or not 0.0 < fraction < 1.0:
-        raise ValueError(f"--split must look like users:0.2 (a test fraction in (0, 1)), not {text!r}")
+        raise ValueError(
+            f"--split must look like users:0.2 (a test fraction in (0, 1)), not {text!r}"
+        )
     return fraction
 
 
