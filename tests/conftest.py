@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url
 
 from smartpractice.api.app import create_app
 from smartpractice.config import Settings
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.worker.embedded import drain_pending
+from tests.services import POSTGRES_URL, require
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +34,47 @@ def sample_bank_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database holding the migrated schema and the sample bank, to clone."""
+    require("PostgreSQL", POSTGRES_URL)
+    name = f"sp_template_{os.getpid()}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade_schema(url)
+    database = Database(url)
+    with database.transaction() as session:
+        load_sample_bank(session, elo=Settings().model.elo)
+    database.dispose()
+    yield name
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, sample_bank_db: Path) -> Settings:
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database (a copy of the template) for one test."""
+    name = f"sp_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path, sample_bank_db: Path) -> Settings:
+    """Settings on a fresh database holding the sample bank: every integration test that
+    uses it runs on SQLite and on PostgreSQL."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        return Settings(database_url=url, queue="embedded")
     path = tmp_path / "smartpractice.db"
     shutil.copyfile(sample_bank_db, path)
     return Settings(database_url=f"sqlite:///{path}", queue="embedded")
