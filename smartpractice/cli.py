@@ -31,18 +31,80 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Load the sample NCERT-style bank into an empty database.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes (more than one needs the celery queue).")
+    ] = 1,
 ) -> None:
-    """Run the HTTP API with its embedded worker.
+    """Run the HTTP API; with the embedded queue, its worker thread too.
 
     Example: smartpractice serve --demo --port 8000
+    Example: SMARTPRACTICE_QUEUE=celery smartpractice serve --workers 4
     """
+    import os
+
     import uvicorn
 
     from smartpractice.api.app import create_app
+    from smartpractice.services.sample_bank import load_sample_bank
+    from smartpractice.storage.db import Database, upgrade_schema
 
     settings = Settings()
-    typer.echo(f"smartpractice on http://{host}:{port} (docs at /docs), db {settings.database_url}")
-    uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="info")
+    if workers > 1 and settings.queue != "celery":
+        raise _fail("several API processes need SMARTPRACTICE_QUEUE=celery (and a worker)")
+    typer.echo(
+        f"smartpractice on http://{host}:{port} (docs at /docs), queue {settings.queue}, "
+        f"database {_redacted(settings.database_url)}"
+    )
+    if workers == 1:
+        uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="info")
+        return
+    # Migrate and load the demo once, here, rather than racing in every process.
+    upgrade_schema(settings.database_url)
+    if demo:
+        db = Database(settings.database_url)
+        with db.transaction() as session:
+            load_sample_bank(session, elo=settings.model.elo)
+        db.dispose()
+    os.environ["SMARTPRACTICE_MIGRATE_ON_START"] = "false"
+    uvicorn.run(
+        "smartpractice.api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    beat: Annotated[
+        bool, typer.Option(help="Also run the periodic sweep of events left pending.")
+    ] = True,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
+) -> None:
+    """Run a Celery worker that applies events (for SMARTPRACTICE_QUEUE=celery).
+
+    Example: smartpractice worker --concurrency 2
+    (with SMARTPRACTICE_QUEUE=celery, SMARTPRACTICE_BROKER_URL and SMARTPRACTICE_DATABASE_URL set)
+    """
+    from smartpractice.storage.db import upgrade_schema
+    from smartpractice.worker.celery_app import make_celery
+
+    settings = Settings()
+    upgrade_schema(settings.database_url)
+    celery = make_celery(settings)
+    argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
+    if beat:
+        argv.append("--beat")
+    celery.worker_main(argv)
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command("import")
@@ -175,6 +237,9 @@ def bench_apply_command(
     from smartpractice.benchmarks import bench_apply
 
     _print_table(bench_apply(Settings(), events=events, progress=not as_json), as_json)
+
+
+
 
 
 def main() -> None:

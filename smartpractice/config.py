@@ -29,8 +29,21 @@ class Settings(BaseSettings):
     """``embedded``: a worker thread inside the API process; ``celery``: separate workers."""
     broker_url: str = "redis://127.0.0.1:6379/0"
     """Celery broker (``redis://`` or ``amqp://``), used when ``queue=celery``."""
-    max_batch_size: int = Field(default=1000, ge=1)
-    """Most attempts accepted in one POST."""
+    migrate_on_start: bool = True
+    """Bring the schema to the newest migration when the API starts."""
+    partitions: int = Field(default=64, ge=1, le=4096)
+    """Students are hashed into this many partitions; one worker applies a partition at a
+    time. Must be the same in every API and worker process."""
+    cache_url: str | None = None
+    """Redis URL for the profile cache (``redis://host:6379/1``); no cache when unset."""
+    profile_cache_seconds: int = Field(default=300, ge=1)
+    """How long a cached knowledge profile lives (it is keyed by the student's version, so
+    a new attempt makes it unreachable at once)."""
+    sweep_seconds: float = Field(default=5.0, gt=0)
+    """How often Celery workers look for events left pending (a lost message, a broker
+    outage) and enqueue them again."""
+    sweep_min_age_seconds: float = Field(default=2.0, ge=0)
+    """Pending events younger than this are left to the message already sent for them."""
     worker_batch_size: int = Field(default=200, ge=1)
     """Most events one worker applies in one transaction."""
     worker_poll_seconds: float = Field(default=0.5, gt=0)

@@ -12,14 +12,16 @@ from sqlalchemy.exc import OperationalError
 
 from smartpractice import __version__
 from smartpractice.api.routes import attempts, catalog, health, students
+from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
 from smartpractice.services.practice import ScopeSkillsCache
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.storage.db import Database, upgrade_schema
+from smartpractice.worker.celery_app import make_celery, send_partitions
 from smartpractice.worker.embedded import EmbeddedWorker
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_env"]
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +57,22 @@ def create_app(
     settings: Settings,
     *,
     demo: bool = False,
-    notify_worker: Callable[[], None] | None = None,
+    notify_worker: Callable[[set[int]], None] | None = None,
 ) -> FastAPI:
     """The API over `settings.database_url`.
 
     Args:
         settings: Deployment settings and model constants.
         demo: Load the sample bank into an empty catalogue at start-up.
-        notify_worker: Called after attempts are stored. When omitted and the queue is
-            ``embedded``, an in-process worker thread is started and woken.
+        notify_worker: Called with the partitions that have new events, after they are
+            stored. When omitted: with the ``embedded`` queue an in-process worker thread
+            is started and woken; with ``celery`` a message per partition is sent.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upgrade_schema(settings.database_url)
+        if settings.migrate_on_start:
+            upgrade_schema(settings.database_url)
         db = Database(settings.database_url)
         if demo:
             with db.transaction() as session:
@@ -80,9 +84,15 @@ def create_app(
         elif settings.queue == "embedded":
             worker = EmbeddedWorker(db, settings)
             worker.start()
-            app.state.notify_worker = worker.wake
+            app.state.notify_worker = lambda _partitions: worker.wake()
         else:
-            app.state.notify_worker = lambda: None
+            celery = make_celery(settings, with_tasks=False)
+            app.state.notify_worker = lambda partitions: send_partitions(celery, partitions)
+        app.state.profile_cache = (
+            ProfileCache(settings.cache_url, ttl_seconds=settings.profile_cache_seconds)
+            if settings.cache_url
+            else None
+        )
         app.state.db = db
         app.state.settings = settings
         app.state.scope_cache = ScopeSkillsCache(settings.scope_cache_seconds)
@@ -91,6 +101,8 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
+            if app.state.profile_cache is not None:
+                app.state.profile_cache.close()
             db.dispose()
 
     app = FastAPI(
@@ -103,3 +115,11 @@ def create_app(
     for module in (attempts, catalog, students, health):
         app.include_router(module.router)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` with several API processes: settings from the
+    environment, the sample bank when ``SMARTPRACTICE_DEMO=1``."""
+    import os
+
+    return create_app(Settings(), demo=os.environ.get("SMARTPRACTICE_DEMO") == "1")

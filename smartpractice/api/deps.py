@@ -39,10 +39,10 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def notify_worker(request: Request) -> None:
-    """Tell whatever applies events that new ones are waiting."""
-    notify = request.app.state.notify_worker
-    notify()
+def notify_worker(request: Request, partitions: set[int]) -> None:
+    """Tell whatever applies events which partitions have new ones."""
+    if partitions:
+        request.app.state.notify_worker(partitions)
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,10 @@ __all__ = [
     "apply_events",
     "apply_pending_events",
     "event_status",
+    "lock_partition",
     "next_applied_seqs",
+    "partition_of",
+    "pending_partitions",
 ]
 
 log = logging.getLogger(__name__)
@@ -33,10 +37,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class AcceptedAttempts:
-    """Event ids newly stored, and those already known with identical content."""
+    """Event ids newly stored, those already known with identical content, and the
+    partitions that now have work."""
 
     accepted: list[str]
     duplicates: list[str]
+    partitions: set[int]
+
+
+def partition_of(student_id: str, partitions: int) -> int:
+    """The student's partition (0 to partitions-1): a stable hash, the same in every process."""
+    return zlib.crc32(student_id.encode()) % partitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +85,7 @@ def _validate_against_catalog(session: Session, attempts: Sequence[AttemptIn]) -
 
 
 def accept_attempts(
-    session: Session, attempts: Sequence[AttemptIn], *, now: datetime
+    session: Session, attempts: Sequence[AttemptIn], *, now: datetime, partitions: int = 64
 ) -> AcceptedAttempts:
     """Store the attempts as pending events in one transaction, or none of them.
 
@@ -111,6 +122,7 @@ def accept_attempts(
                 event_id=attempt.event_id,
                 kind="attempt",
                 student_id=attempt.student_id,
+                partition=partition_of(attempt.student_id, partitions),
                 item_id=attempt.item_id,
                 payload=attempt.model_dump(mode="json"),
                 content_hash=hashes[attempt.event_id],
@@ -120,7 +132,8 @@ def accept_attempts(
             )
         )
         accepted.append(attempt.event_id)
-    return AcceptedAttempts(accepted=accepted, duplicates=duplicates)
+    touched = {partition_of(a.student_id, partitions) for a in attempts if a.event_id in accepted}
+    return AcceptedAttempts(accepted=accepted, duplicates=duplicates, partitions=touched)
 
 
 def event_status(session: Session, event_id: str) -> EventStatus | None:
@@ -192,21 +205,44 @@ def apply_pending_events(
     config: ModelConfig,
     now: datetime,
     limit: int,
-    event_ids: Sequence[str] = (),
+    partition: int | None = None,
 ) -> int:
     """Apply up to `limit` pending events in acceptance order, in the caller's transaction.
 
-    Returns the number of events applied or rejected.
+    With `partition`, only that partition's events; the caller must hold the partition
+    (see `lock_partition`) so that one student's events are applied one batch at a time,
+    in order. Returns the number of events applied or rejected.
     """
     query = select(Event).where(Event.status == "pending")
-    if event_ids:
-        query = query.where(Event.event_id.in_(list(event_ids)))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    if partition is not None:
+        query = query.where(Event.partition == partition)
     events = session.scalars(query.order_by(Event.seq).limit(limit)).all()
     if events:
         apply_events(session, events, config=config, now=now)
     return len(events)
+
+
+# Namespace of the advisory locks, so they cannot collide with another application's.
+_LOCK_NAMESPACE = 0x5350  # "SP"
+
+
+def lock_partition(session: Session, partition: int) -> bool:
+    """Try to take the partition for the rest of the transaction (PostgreSQL advisory lock);
+    False if another worker holds it. Always True on SQLite, whose writers are serialised."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    taken = session.execute(
+        select(func.pg_try_advisory_xact_lock(_LOCK_NAMESPACE, partition))
+    ).scalar_one()
+    return bool(taken)
+
+
+def pending_partitions(session: Session, *, older_than: datetime | None = None) -> list[int]:
+    """Partitions with pending events (received before `older_than`, if given)."""
+    query = select(Event.partition).distinct().where(Event.status == "pending")
+    if older_than is not None:
+        query = query.where(Event.received_at < older_than)
+    return sorted(session.scalars(query))
 
 
 def pending_count(session: Session) -> int:

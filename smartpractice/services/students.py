@@ -25,8 +25,16 @@ __all__ = [
     "knowledge_profile",
     "load_student_ratings",
     "student_skills",
+    "student_version",
     "typical_difficulties",
 ]
+
+
+def student_version(session: Session, student_id: str) -> int | None:
+    """How many attempts have been applied to the student (None if never seen): any
+    change of the student's state changes it."""
+    found = session.scalar(select(Student.attempts).where(Student.student_id == student_id))
+    return None if found is None else int(found)
 
 
 def load_student_ratings(session: Session, student_id: str) -> StudentRatings | None:

@@ -151,6 +151,8 @@ class Event(Base):
     event_id: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30), default="attempt")
     student_id: Mapped[str] = mapped_column(String(200))
+    partition: Mapped[int] = mapped_column(Integer, default=0)
+    """crc32(student_id) mod the partition count: one worker at a time per partition."""
     item_id: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -165,6 +167,7 @@ class Event(Base):
 
     __table_args__ = (
         Index("ix_events_status_seq", "status", "seq"),
+        Index("ix_events_status_partition_seq", "status", "partition", "seq"),
         Index("ix_events_student_item", "student_id", "item_id"),
     )
 

@@ -26,7 +26,7 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for command in ("serve", "import", "replay"):
+    for command in ("serve", "import", "replay", "worker"):
         code, out, _ = _run(command, "--help")
         assert code == 0
         assert "Example: smartpractice" in out

@@ -7,7 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
 
-from smartpractice.api.deps import DatabaseDep, located_in_body, notify_worker, parse_body
+from smartpractice.api.deps import (
+    DatabaseDep,
+    SettingsDep,
+    located_in_body,
+    notify_worker,
+    parse_body,
+)
 from smartpractice.api.schemas import AttemptBatch, AttemptsAccepted, EventStatusOut
 from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, event_status
@@ -36,15 +42,19 @@ def _parse(body: Any) -> list[AttemptIn]:
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
     summary="Accept one graded attempt or a batch of up to 1,000",
 )
-def post_attempts(db: DatabaseDep, request: Request, body: Any = Body(...)) -> AttemptsAccepted:
+def post_attempts(
+    db: DatabaseDep, settings: SettingsDep, request: Request, body: Any = Body(...)
+) -> AttemptsAccepted:
     """Stores the attempts durably and answers 202 before any rating math. Re-sending an
     event id with the same content is accepted and not applied twice; with other content it
     is a 409."""
     attempts = _parse(body)
     is_batch = not (isinstance(body, dict) and "event_id" in body)
     with located_in_body("attempts" if is_batch else None), db.transaction() as session:
-        result = accept_attempts(session, attempts, now=datetime.now(UTC))
-    notify_worker(request)
+        result = accept_attempts(
+            session, attempts, now=datetime.now(UTC), partitions=settings.partitions
+        )
+    notify_worker(request, result.partitions)
     return AttemptsAccepted(
         accepted=len(result.accepted),
         duplicates=len(result.duplicates),

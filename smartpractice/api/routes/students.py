@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
 
 from smartpractice.api.deps import DatabaseDep, SettingsDep
+from smartpractice.cache import ProfileCache
 from smartpractice.services.practice import Scope, next_question
-from smartpractice.services.students import knowledge_profile, student_skills
+from smartpractice.services.students import knowledge_profile, student_skills, student_version
 
 router = APIRouter(prefix="/v1/students", tags=["students"])
 
@@ -45,9 +47,22 @@ def get_next_question(
 
 
 @router.get("/{student_id}/profile", summary="Knowledge profile: subject > chapter > topic")
-def get_profile(student_id: str, db: DatabaseDep, settings: SettingsDep) -> dict[str, Any]:
+def get_profile(
+    request: Request, student_id: str, db: DatabaseDep, settings: SettingsDep
+) -> dict[str, Any]:
+    cache: ProfileCache | None = request.app.state.profile_cache
     with db.transaction() as session:
-        return knowledge_profile(session, student_id, config=settings.model, now=datetime.now(UTC))
+        version = student_version(session, student_id)
+        if cache is not None and version is not None:
+            cached = cache.get(student_id, version)
+            if cached is not None:
+                return cached
+        profile = knowledge_profile(
+            session, student_id, config=settings.model, now=datetime.now(UTC)
+        )
+    if cache is not None and version is not None:
+        cache.put(student_id, version, jsonable_encoder(profile))
+    return profile
 
 
 @router.get("/{student_id}/skills", summary="Ratings, uncertainty and counts per skill")

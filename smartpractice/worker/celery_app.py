@@ -1,0 +1,130 @@
+"""Celery adapter for scale-out: the broker only carries "partition p has work".
+
+The event log in the database is the queue of record. A message names a partition; the
+task takes that partition's advisory lock and applies its pending events in acceptance
+order, a batch per transaction, until none is left. Late acknowledgement means a worker
+killed mid-batch leaves its message to be redelivered, and its uncommitted batch pending;
+a periodic sweep re-sends partitions whose events wait too long (a lost message, a broker
+outage), so no accepted event is ever stranded. Applying is idempotent on the event id:
+only pending events are applied, in the transaction that marks them applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from smartpractice.config import Settings
+from smartpractice.services.events import (
+    apply_pending_events,
+    lock_partition,
+    pending_partitions,
+)
+from smartpractice.storage.db import Database
+
+__all__ = ["APPLY_TASK", "SWEEP_TASK", "make_celery", "send_partitions"]
+
+log = logging.getLogger(__name__)
+
+APPLY_TASK = "smartpractice.apply_partition"
+SWEEP_TASK = "smartpractice.sweep_pending"
+
+
+def make_celery(settings: Settings, *, with_tasks: bool = True) -> Celery:
+    """A Celery app on `settings.broker_url` (Redis or RabbitMQ); `with_tasks` registers
+    the worker side (the API only sends messages by name)."""
+    app = Celery("smartpractice", broker=settings.broker_url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="smartpractice",
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
+        # Unacknowledged messages of a killed worker come back after this long (Redis).
+        broker_transport_options={"visibility_timeout": 60},
+        beat_schedule={
+            "sweep-pending": {"task": SWEEP_TASK, "schedule": settings.sweep_seconds},
+        },
+        beat_schedule_filename=f"{tempfile.gettempdir()}/smartpractice-beat-schedule",
+    )
+    if with_tasks:
+        _register_tasks(app, settings)
+    return app
+
+
+def _register_tasks(app: Celery, settings: Settings) -> None:
+    db = Database(settings.database_url)
+
+    @worker_process_init.connect  # type: ignore[untyped-decorator]
+    def _fresh_pool(**_: Any) -> None:
+        # A forked worker must not reuse connections opened by its parent.
+        db.engine.dispose(close=False)
+
+    @app.task(name=APPLY_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+    def apply_partition(task: Any, partition: int) -> int:
+        total = 0
+        while True:
+            with db.transaction() as session:
+                if not lock_partition(session, partition):
+                    busy = True
+                    applied = 0
+                else:
+                    busy = False
+                    applied = apply_pending_events(
+                        session,
+                        config=settings.model,
+                        now=datetime.now(UTC),
+                        limit=settings.worker_batch_size,
+                        partition=partition,
+                    )
+            if busy:
+                # Another worker is applying this partition; look again shortly, since it
+                # may have checked for work just before our events were committed.
+                raise task.retry(countdown=0.2)
+            total += applied
+            if applied < settings.worker_batch_size:
+                if total:
+                    log.info(
+                        "applied events",
+                        extra={"action": "apply", "partition": partition, "count": total},
+                    )
+                return total
+
+    @app.task(name=SWEEP_TASK)  # type: ignore[untyped-decorator]
+    def sweep_pending() -> int:
+        cutoff = datetime.now(UTC) - timedelta(seconds=settings.sweep_min_age_seconds)
+        with db.transaction() as session:
+            partitions = pending_partitions(session, older_than=cutoff)
+        for partition in partitions:
+            app.send_task(APPLY_TASK, args=[partition])
+        if partitions:
+            log.info(
+                "re-sent pending partitions", extra={"action": "sweep", "count": len(partitions)}
+            )
+        return len(partitions)
+
+
+def send_partitions(app: Celery, partitions: Iterable[int]) -> bool:
+    """Tell the workers which partitions have new events. Never raises: when the broker is
+    down the events are safe in the database and the sweep sends them later."""
+    try:
+        for partition in sorted(partitions):
+            app.send_task(
+                APPLY_TASK,
+                args=[partition],
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+            )
+        return True
+    except Exception:
+        log.warning(
+            "broker unavailable; the sweep will send these", extra={"action": "send_failed"}
+        )
+        return False
