@@ -17,3 +17,24 @@ def test_upgrade_empty_sqlite_to_head_then_check(tmp_path: Path) -> None:
     upgrade_schema(url)
     upgrade_schema(url)  # idempotent
     command.check(alembic_config(url))  # raises if the models and the migrations differ
+
+
+def test_upgrade_empty_postgresql_to_head_then_check(postgres_template: str) -> None:
+    import uuid
+
+    from sqlalchemy import create_engine, make_url
+
+    from tests.services import POSTGRES_URL
+
+    name = f"sp_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        upgrade_schema(url)
+        command.check(alembic_config(url))
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
