@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert, make_url
 from tqdm import tqdm
 
 from smartpractice.config import Settings
@@ -22,7 +25,15 @@ from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Item, ItemSkill, Skill, SkillPrerequisite
 from smartpractice.worker.embedded import drain_pending
 
-__all__ = ["SyntheticBank", "bench_apply", "bench_select", "build_synthetic_bank", "percentile"]
+__all__ = [
+    "SyntheticBank",
+    "bench_apply",
+    "bench_select",
+    "build_synthetic_bank",
+    "percentile",
+    "random_attempts",
+    "scratch_database",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +109,14 @@ def build_synthetic_bank(db: Database, bank: SyntheticBank, *, seed: int = 7) ->
             session.execute(insert(Item), item_rows[start : start + 20_000])
         for start in range(0, len(skill_rows), 20_000):
             session.execute(insert(ItemSkill), skill_rows[start : start + 20_000])
+    if db.engine.dialect.name == "postgresql":
+        # Planner statistics, as autovacuum would gather after a real bulk import.
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
     return topics
 
 
-def _random_attempts(
+def random_attempts(
     rng: random.Random, *, count: int, items: int, students: int, start: datetime
 ) -> list[AttemptIn]:
     return [
@@ -118,24 +133,43 @@ def _random_attempts(
     ]
 
 
-def _fresh_database(settings: Settings, workdir: Path) -> Database:
-    url = settings.database_url
-    if url.startswith("sqlite"):
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    upgrade_schema(url)
-    return Database(url)
+@contextmanager
+def scratch_database(settings: Settings) -> Iterator[str]:
+    """A new, empty, migrated database beside the configured one (a temporary SQLite file,
+    or a temporary database on the same PostgreSQL server), dropped afterwards: benchmarks
+    never write into real data."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        with tempfile.TemporaryDirectory() as workdir:
+            scratch = f"sqlite:///{Path(workdir) / 'bench.db'}"
+            upgrade_schema(scratch)
+            yield scratch
+        return
+    name = f"smartpractice_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    scratch = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_schema(scratch)
+        yield scratch
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def bench_select(
     settings: Settings, *, items: int, requests: int, history: int = 2000, progress: bool = True
 ) -> dict[str, Any]:
     """Next-question latency on an `items`-item bank (service call, including its log write)."""
-    with tempfile.TemporaryDirectory() as workdir:
-        db = _fresh_database(settings, Path(workdir))
+    with scratch_database(settings) as url:
+        db = Database(url)
         try:
             topics = build_synthetic_bank(db, SyntheticBank(items=items))
             rng = random.Random(11)
-            attempts = _random_attempts(
+            attempts = random_attempts(
                 rng, count=history, items=items, students=50, start=datetime(2026, 1, 1, tzinfo=UTC)
             )
             with db.transaction() as session:
@@ -166,7 +200,7 @@ def bench_select(
         "items_per_scope": items // len(topics),
         "p50_ms": round(percentile(timings, 50), 2),
         "p99_ms": round(percentile(timings, 99), 2),
-        "database": "sqlite" if settings.database_url.startswith("sqlite") else "postgresql",
+        "database": make_url(settings.database_url).get_backend_name(),
     }
 
 
@@ -179,11 +213,11 @@ def bench_apply(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Attempts stored per second (service call) and applied per second by one worker."""
-    with tempfile.TemporaryDirectory() as workdir:
-        db = _fresh_database(settings, Path(workdir))
+    with scratch_database(settings) as url:
+        db = Database(url)
         try:
             build_synthetic_bank(db, SyntheticBank(items=items))
-            attempts = _random_attempts(
+            attempts = random_attempts(
                 random.Random(5),
                 count=events,
                 items=items,
@@ -205,5 +239,5 @@ def bench_apply(
         "ingest_per_s": round(events / ingest_seconds, 1),
         "applied_per_s": round(applied / apply_seconds, 1),
         "worker_batch_size": settings.worker_batch_size,
-        "database": "sqlite" if settings.database_url.startswith("sqlite") else "postgresql",
+        "database": make_url(settings.database_url).get_backend_name(),
     }

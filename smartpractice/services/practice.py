@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
@@ -110,32 +110,65 @@ def _scope_skills(session: Session, scope: Scope, cache: ScopeSkillsCache | None
     return found
 
 
-def _nearest_items(
-    session: Session,
-    scope: Scope,
-    skill_id: str,
-    *,
-    target: float,
-    window: float | None,
-    limit: int,
-) -> list[str]:
-    """Up to `limit` items of the skill in scope whose difficulty is nearest `target`.
+_SCOPE_OVERFETCH = 4
+"""Nearest items of a skill read before the scope filter, per item wanted: a skill's items
+mostly sit in one topic, so a few times the limit leaves enough after filtering."""
 
-    Two scans of the (skill, difficulty) index walking away from the target, so the cost
-    follows `limit`, not the number of items the skill has.
+
+@dataclass(frozen=True, slots=True)
+class _Nearest:
+    """Find up to `limit` items of `skill_id` in `scope` nearest `target` (Elo points)."""
+
+    scope: Scope
+    skill_id: str
+    target: float
+    window: float | None
+    limit: int
+
+
+def _nearest_items(session: Session, requests: Sequence[_Nearest]) -> list[list[str]]:
+    """The item ids answering each request, nearest first, in ONE round trip.
+
+    Per request, two scans of the (skill, difficulty) index walk away from the target, so
+    the cost follows the limits, not the size of the bank; all scans go in one UNION ALL
+    because on a networked database the round trips cost more than the scans.
     """
-    base = _in_scope(select(ItemSkill.item_id, ItemSkill.difficulty), scope).where(
-        ItemSkill.skill_id == skill_id
-    )
-    above = base.where(ItemSkill.difficulty >= target)
-    below = base.where(ItemSkill.difficulty < target)
-    if window is not None:
-        above = above.where(ItemSkill.difficulty <= target + window)
-        below = below.where(ItemSkill.difficulty >= target - window)
-    rows = list(session.execute(above.order_by(ItemSkill.difficulty).limit(limit)))
-    rows += list(session.execute(below.order_by(ItemSkill.difficulty.desc()).limit(limit)))
-    rows.sort(key=lambda row: (abs(row[1] - target), row[0]))
-    return [row[0] for row in rows[:limit]]
+    parts = []
+    for index, request in enumerate(requests):
+        for ascending in (True, False):
+            near = select(ItemSkill.item_id, ItemSkill.difficulty).where(
+                ItemSkill.skill_id == request.skill_id
+            )
+            if ascending:
+                near = near.where(ItemSkill.difficulty >= request.target)
+                if request.window is not None:
+                    near = near.where(ItemSkill.difficulty <= request.target + request.window)
+                order = ItemSkill.difficulty.asc()
+            else:
+                near = near.where(ItemSkill.difficulty < request.target)
+                if request.window is not None:
+                    near = near.where(ItemSkill.difficulty >= request.target - request.window)
+                order = ItemSkill.difficulty.desc()
+            # The nearest items of the skill first (a pure index range scan), the scope
+            # filter after: a planner given both at once may join a whole topic instead.
+            inner = near.order_by(order).limit(request.limit * _SCOPE_OVERFETCH).subquery()
+            outer = select(literal(index).label("request"), inner.c.item_id, inner.c.difficulty)
+            if request.scope.subject or request.scope.chapter or request.scope.topic:
+                outer = outer.join(Item, Item.item_id == inner.c.item_id)
+                if request.scope.subject:
+                    outer = outer.where(Item.subject == request.scope.subject)
+                if request.scope.chapter:
+                    outer = outer.where(Item.chapter == request.scope.chapter)
+                if request.scope.topic:
+                    outer = outer.where(Item.topic == request.scope.topic)
+            direction = inner.c.difficulty if ascending else inner.c.difficulty.desc()
+            parts.append(select(outer.order_by(direction).limit(request.limit).subquery()))
+    found: list[list[tuple[float, str]]] = [[] for _ in requests]
+    # SQLite allows at most 500 terms in one compound SELECT.
+    for start in range(0, len(parts), 400):
+        for index, item_id, difficulty in session.execute(union_all(*parts[start : start + 400])):
+            found[index].append((abs(difficulty - requests[index].target), item_id))
+    return [[item for _, item in sorted(rows)[: requests[i].limit]] for i, rows in enumerate(found)]
 
 
 def _skill_views(
@@ -231,18 +264,30 @@ def _candidate_ids(
     gap = target_gap(target_success=selection.target_success, scale=config.elo.scale)
     per_skill = max(20, selection.max_candidates // max(len(scope_skills), 1))
     found: dict[str, str | None] = {}
-    for skill_id in scope_skills:
-        target = views_for_scope[skill_id].rating + gap
-        ids = _nearest_items(
-            session,
+    in_window = [
+        _Nearest(
             scope,
             skill_id,
-            target=target,
-            window=selection.difficulty_window,
-            limit=per_skill,
-        ) or _nearest_items(session, scope, skill_id, target=target, window=None, limit=per_skill)
+            views_for_scope[skill_id].rating + gap,
+            selection.difficulty_window,
+            per_skill,
+        )
+        for skill_id in scope_skills
+    ]
+    answers = _nearest_items(session, in_window)
+    # A skill with nothing inside the window takes its nearest items outside it.
+    empty = [r for r, ids in zip(in_window, answers, strict=True) if not ids]
+    answers += (
+        _nearest_items(
+            session, [_Nearest(r.scope, r.skill_id, r.target, None, r.limit) for r in empty]
+        )
+        if empty
+        else []
+    )
+    for ids in answers:
         for item_id in ids:
             found.setdefault(item_id, None)
+    remediation: list[tuple[str, _Nearest]] = []
     for skill_id in scope_skills:
         scope_view = views_for_scope[skill_id]
         skill_is_weak = _clearly_below(scope_view, config)
@@ -251,15 +296,15 @@ def _candidate_ids(
             if _clearly_below(view, config) or (
                 skill_is_weak and view.proficiency < selection.prerequisite_mastered
             ):
-                for item_id in _nearest_items(
-                    session,
-                    Scope(),
-                    prerequisite,
-                    target=view.rating + gap,
-                    window=None,
-                    limit=selection.remediation_candidates,
-                ):
-                    found.setdefault(item_id, skill_id)
+                request = _Nearest(
+                    Scope(), prerequisite, view.rating + gap, None, selection.remediation_candidates
+                )
+                remediation.append((skill_id, request))
+    if remediation:
+        answers = _nearest_items(session, [request for _, request in remediation])
+        for (skill_id, _), ids in zip(remediation, answers, strict=True):
+            for item_id in ids:
+                found.setdefault(item_id, skill_id)
     return found
 
 
@@ -363,6 +408,10 @@ def next_question(
         "candidates_pruned": selection.pruned,
         "seed": seed,
     }
+    if session.get_bind().dialect.name == "postgresql":
+        # The pick is analytics, not state: do not make the student wait for the WAL flush.
+        # A crash can lose the last instants of the selection log, never an event or rating.
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     log_row = SelectionLog(
         student_id=student_id,
         item_id=selection.chosen.item_id,
