@@ -225,6 +225,27 @@ def bench_select_command(
     )
 
 
+@bench_app.command("pipeline")
+def bench_pipeline_command(
+    events: Annotated[int, typer.Option(help="Backlog of attempts to ingest and apply.")] = 20_000,
+    workers: Annotated[int, typer.Option(help="Celery worker processes to start.")] = 2,
+    rate: Annotated[int, typer.Option(help="Offered attempts per second for the lag run.")] = 1000,
+    seconds: Annotated[int, typer.Option(help="Length of the lag run.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ingest/s, applied/s and 202-to-applied lag through real API and worker processes,
+    with pgbench's TPC-B tps on the same PostgreSQL for scale.
+
+    Example: smartpractice bench pipeline --workers 2 --rate 1000 --json
+    """
+    from smartpractice.bench_pipeline import bench_pipeline
+
+    result = bench_pipeline(
+        Settings(), events=events, workers=workers, offered_rate=rate, lag_seconds=seconds
+    )
+    _print_table(result, as_json)
+
+
 @bench_app.command("apply")
 def bench_apply_command(
     events: Annotated[int, typer.Option(help="Attempts to ingest and apply.")] = 20_000,
