@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.encoders import jsonable_encoder
+from pydantic_core import to_jsonable_python
 
 from smartpractice.api.deps import DatabaseDep, SettingsDep
 from smartpractice.cache import ProfileCache
@@ -61,7 +61,7 @@ def get_profile(
             session, student_id, config=settings.model, now=datetime.now(UTC)
         )
     if cache is not None and version is not None:
-        cache.put(student_id, version, jsonable_encoder(profile))
+        cache.put(student_id, version, to_jsonable_python(profile))
     return profile
 
 
