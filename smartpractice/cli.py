@@ -260,9 +260,6 @@ def bench_apply_command(
     _print_table(bench_apply(Settings(), events=events, progress=not as_json), as_json)
 
 
-
-
-
 def main() -> None:
     app(prog_name="smartpractice")
 
