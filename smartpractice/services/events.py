@@ -193,6 +193,7 @@ def apply_events(
         event.applied_at = now
         event.predicted = outcome.predicted
         event.performance = outcome.performance
+        event.outcome = outcome.summary(config=config, now=event.occurred_at)
     store.flush()
     applied = [e for e in events if e.status == "applied"]
     for event, position in zip(applied, next_applied_seqs(session, len(applied)), strict=True):

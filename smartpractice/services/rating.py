@@ -9,12 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import AttemptUpdate, update_skill_ratings
+from smartpractice.core.elo import (
+    AttemptUpdate,
+    skill_rating,
+    skill_uncertainty,
+    update_skill_ratings,
+)
 from smartpractice.core.evidence import attempt_to_skill_evidence
-from smartpractice.core.types import GradedAttempt, ItemRatings, RatingState, StudentRatings
+from smartpractice.core.types import (
+    GradedAttempt,
+    ItemRatings,
+    RatingState,
+    SkillEvidence,
+    StudentRatings,
+)
 from smartpractice.schemas import AttemptIn
 
 __all__ = [
@@ -47,6 +58,27 @@ class AppliedAttempt:
     predicted: float
     performance: float
     update: AttemptUpdate
+    evidence: Mapping[str, SkillEvidence]
+
+    def summary(self, *, config: ModelConfig, now: datetime) -> dict[str, Any]:
+        """What the attempt did, per skill, for history and dashboards (JSON-ready):
+        evidence (performance 0-1, weight), prediction (0-1), and the ratings after it
+        (Elo points, uncertainty 0-1)."""
+        student = self.update.student
+        return {
+            "ability": student.ability.value,
+            "skills": {
+                skill: {
+                    "performance": self.evidence[skill].performance,
+                    "weight": self.evidence[skill].weight,
+                    "expected": self.update.expected[skill],
+                    "rating": skill_rating(student, skill, bounds=config.elo.rating_bounds),
+                    "uncertainty": skill_uncertainty(student, skill, now=now, config=config.elo),
+                    "difficulty": state.value,
+                }
+                for skill, state in self.update.item.difficulties.items()
+            },
+        }
 
 
 class RatingStore(Protocol):
@@ -108,7 +140,9 @@ def apply_attempt(
         success=attempt.score >= 0.5,
     )
     performance = sum(e.performance for e in evidence.values()) / len(evidence)
-    return AppliedAttempt(predicted=update.predicted, performance=performance, update=update)
+    return AppliedAttempt(
+        predicted=update.predicted, performance=performance, update=update, evidence=evidence
+    )
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ class ReplayResult:
     store: MemoryRatingStore
     events: int = 0
     skipped: list[str] = field(default_factory=list)
-    outcomes: dict[int, tuple[float, float]] = field(default_factory=dict)
+    outcomes: dict[int, tuple[float, float, dict[str, Any]]] = field(default_factory=dict)
 
 
 def _initial_store(session: Session, config: ModelConfig) -> MemoryRatingStore:
@@ -84,7 +85,11 @@ def replay_event_log(session: Session, *, config: ModelConfig) -> ReplayResult:
             result.skipped.append(event.event_id)
             continue
         result.events += 1
-        result.outcomes[event.seq] = (outcome.predicted, outcome.performance)
+        result.outcomes[event.seq] = (
+            outcome.predicted,
+            outcome.performance,
+            outcome.summary(config=config, now=event.occurred_at),
+        )
     return result
 
 
@@ -162,8 +167,8 @@ def rebuild_ratings(session: Session, *, config: ModelConfig) -> ReplayResult:
     if counts:
         session.execute(update(Item), counts)
     outcomes = [
-        {"seq": seq, "predicted": p, "performance": perf}
-        for seq, (p, perf) in result.outcomes.items()
+        {"seq": seq, "predicted": p, "performance": perf, "outcome": summary}
+        for seq, (p, perf, summary) in result.outcomes.items()
     ]
     if outcomes:
         session.execute(update(Event), outcomes)

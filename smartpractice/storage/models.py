@@ -164,6 +164,8 @@ class Event(Base):
     applied_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
     predicted: Mapped[float | None] = mapped_column(Float, nullable=True)
     performance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Per skill after applying: evidence, prediction, rating, uncertainty, difficulty."""
 
     __table_args__ = (
         Index("ix_events_status_seq", "status", "seq"),
