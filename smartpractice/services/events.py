@@ -26,7 +26,7 @@ __all__ = [
     "apply_events",
     "apply_pending_events",
     "event_status",
-    "lock_partition",
+    "lock_partitions",
     "next_applied_seqs",
     "partition_of",
     "pending_partitions",
@@ -206,17 +206,19 @@ def apply_pending_events(
     config: ModelConfig,
     now: datetime,
     limit: int,
-    partition: int | None = None,
+    partitions: Sequence[int] | None = None,
 ) -> int:
     """Apply up to `limit` pending events in acceptance order, in the caller's transaction.
 
-    With `partition`, only that partition's events; the caller must hold the partition
-    (see `lock_partition`) so that one student's events are applied one batch at a time,
-    in order. Returns the number of events applied or rejected.
+    With `partitions`, only those partitions' events; the caller must hold them (see
+    `lock_partitions`) so that one student's events are applied one batch at a time, in
+    order. Returns the number of events applied or rejected.
     """
     query = select(Event).where(Event.status == "pending")
-    if partition is not None:
-        query = query.where(Event.partition == partition)
+    if partitions is not None:
+        if not partitions:
+            return 0
+        query = query.where(Event.partition.in_(list(partitions)))
     events = session.scalars(query.order_by(Event.seq).limit(limit)).all()
     if events:
         apply_events(session, events, config=config, now=now)
@@ -227,15 +229,17 @@ def apply_pending_events(
 _LOCK_NAMESPACE = 0x5350  # "SP"
 
 
-def lock_partition(session: Session, partition: int) -> bool:
-    """Try to take the partition for the rest of the transaction (PostgreSQL advisory lock);
-    False if another worker holds it. Always True on SQLite, whose writers are serialised."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
+def lock_partitions(session: Session, partitions: Sequence[int]) -> list[int]:
+    """Take, for the rest of the transaction, those of `partitions` no other worker holds
+    (PostgreSQL advisory locks; trying never waits, so it cannot deadlock). On SQLite,
+    whose writers are serialised, every partition is taken."""
+    wanted = sorted(set(partitions))
+    if session.get_bind().dialect.name != "postgresql" or not wanted:
+        return wanted
     taken = session.execute(
-        select(func.pg_try_advisory_xact_lock(_LOCK_NAMESPACE, partition))
-    ).scalar_one()
-    return bool(taken)
+        select(*(func.pg_try_advisory_xact_lock(_LOCK_NAMESPACE, p).label(f"p{p}") for p in wanted))
+    ).one()
+    return [p for p, ok in zip(wanted, taken, strict=True) if ok]
 
 
 def pending_partitions(session: Session, *, older_than: datetime | None = None) -> list[int]:

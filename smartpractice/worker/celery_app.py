@@ -1,8 +1,9 @@
 """Celery adapter for scale-out: the broker only carries "partition p has work".
 
-The event log in the database is the queue of record. A message names a partition; the
-task takes that partition's advisory lock and applies its pending events in acceptance
-order, a batch per transaction, until none is left. Late acknowledgement means a worker
+The event log in the database is the queue of record. A message names partitions; the
+task takes the advisory locks of those no other worker holds and applies their pending
+events in acceptance order, a batch per transaction, until none is left; partitions held
+elsewhere are sent again shortly. Late acknowledgement means a worker
 killed mid-batch leaves its message to be redelivered, and its uncommitted batch pending;
 a periodic sweep re-sends partitions whose events wait too long (a lost message, a broker
 outage), so no accepted event is ever stranded. Applying is idempotent on the event id:
@@ -23,7 +24,7 @@ from celery.signals import worker_process_init
 from smartpractice.config import Settings
 from smartpractice.services.events import (
     apply_pending_events,
-    lock_partition,
+    lock_partitions,
     pending_partitions,
 )
 from smartpractice.storage.db import Database
@@ -32,7 +33,7 @@ __all__ = ["APPLY_TASK", "SWEEP_TASK", "make_celery", "send_partitions"]
 
 log = logging.getLogger(__name__)
 
-APPLY_TASK = "smartpractice.apply_partition"
+APPLY_TASK = "smartpractice.apply_partitions"
 SWEEP_TASK = "smartpractice.sweep_pending"
 
 
@@ -67,44 +68,40 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
         # A forked worker must not reuse connections opened by its parent.
         db.engine.dispose(close=False)
 
-    @app.task(name=APPLY_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
-    def apply_partition(task: Any, partition: int) -> int:
+    @app.task(name=APPLY_TASK)  # type: ignore[untyped-decorator]
+    def apply_partitions(partitions: list[int]) -> int:
         total = 0
-        while True:
+        wanted = sorted(set(partitions))
+        while wanted:
             with db.transaction() as session:
-                if not lock_partition(session, partition):
-                    busy = True
-                    applied = 0
-                else:
-                    busy = False
-                    applied = apply_pending_events(
-                        session,
-                        config=settings.model,
-                        now=datetime.now(UTC),
-                        limit=settings.worker_batch_size,
-                        partition=partition,
-                    )
-            if busy:
-                # Another worker is applying this partition; look again shortly, since it
-                # may have checked for work just before our events were committed.
-                raise task.retry(countdown=0.2)
+                held = lock_partitions(session, wanted)
+                applied = apply_pending_events(
+                    session,
+                    config=settings.model,
+                    now=datetime.now(UTC),
+                    limit=settings.worker_batch_size,
+                    partitions=held,
+                )
             total += applied
+            busy = sorted(set(wanted) - set(held))
+            if busy:
+                # Another worker holds these; it may have looked for work just before our
+                # events were committed, so look again shortly rather than trust it.
+                app.send_task(APPLY_TASK, args=[busy], countdown=0.2)
             if applied < settings.worker_batch_size:
-                if total:
-                    log.info(
-                        "applied events",
-                        extra={"action": "apply", "partition": partition, "count": total},
-                    )
-                return total
+                break
+            wanted = held
+        if total:
+            log.info("applied events", extra={"action": "apply", "count": total})
+        return total
 
     @app.task(name=SWEEP_TASK)  # type: ignore[untyped-decorator]
     def sweep_pending() -> int:
         cutoff = datetime.now(UTC) - timedelta(seconds=settings.sweep_min_age_seconds)
         with db.transaction() as session:
             partitions = pending_partitions(session, older_than=cutoff)
-        for partition in partitions:
-            app.send_task(APPLY_TASK, args=[partition])
         if partitions:
+            app.send_task(APPLY_TASK, args=[partitions])
             log.info(
                 "re-sent pending partitions", extra={"action": "sweep", "count": len(partitions)}
             )
@@ -112,16 +109,15 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
 
 
 def send_partitions(app: Celery, partitions: Iterable[int]) -> bool:
-    """Tell the workers which partitions have new events. Never raises: when the broker is
-    down the events are safe in the database and the sweep sends them later."""
+    """Tell the workers which partitions have new events, in one message. Never raises: when
+    the broker is down the events are safe in the database and the sweep sends them later."""
     try:
-        for partition in sorted(partitions):
-            app.send_task(
-                APPLY_TASK,
-                args=[partition],
-                retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
-            )
+        app.send_task(
+            APPLY_TASK,
+            args=[sorted(partitions)],
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        )
         return True
     except Exception:
         log.warning(
