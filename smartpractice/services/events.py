@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
@@ -112,27 +112,31 @@ def accept_attempts(
         raise Conflict(sorted(conflicts))
     accepted: list[str] = []
     duplicates: list[str] = []
+    rows: list[dict[str, Any]] = []
     for attempt in attempts:
         if attempt.event_id in stored:
             duplicates.append(attempt.event_id)
             continue
         stored[attempt.event_id] = hashes[attempt.event_id]
-        session.add(
-            Event(
-                event_id=attempt.event_id,
-                kind="attempt",
-                student_id=attempt.student_id,
-                partition=partition_of(attempt.student_id, partitions),
-                item_id=attempt.item_id,
-                payload=attempt.model_dump(mode="json"),
-                content_hash=hashes[attempt.event_id],
-                status="pending",
-                received_at=now,
-                occurred_at=attempt.occurred_at or now,
-            )
+        rows.append(
+            {
+                "event_id": attempt.event_id,
+                "kind": "attempt",
+                "student_id": attempt.student_id,
+                "partition": partition_of(attempt.student_id, partitions),
+                "item_id": attempt.item_id,
+                "payload": attempt.model_dump(mode="json"),
+                "content_hash": hashes[attempt.event_id],
+                "status": "pending",
+                "received_at": now,
+                "occurred_at": attempt.occurred_at or now,
+            }
         )
         accepted.append(attempt.event_id)
-    touched = {partition_of(a.student_id, partitions) for a in attempts if a.event_id in accepted}
+    if rows:
+        # One executemany INSERT, in acceptance order (seq follows the batch order).
+        session.execute(insert(Event), rows)
+    touched = {row["partition"] for row in rows}
     return AcceptedAttempts(accepted=accepted, duplicates=duplicates, partitions=touched)
 
 
