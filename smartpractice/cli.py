@@ -114,7 +114,7 @@ def import_catalog(
         str | None, typer.Option(help="skills or items: what a CSV (or JSON list) file holds.")
     ] = None,
 ) -> None:
-    """Import skills and items; nothing is imported if any row is bad.
+    """Import skills, items and misconceptions; nothing is imported if any row is bad.
 
     Example: smartpractice import bank.json
     Example: smartpractice import --kind items items.csv
@@ -122,10 +122,11 @@ def import_catalog(
     from smartpractice.importer import read_import_file
     from smartpractice.services.catalog import upsert_items, upsert_skills
     from smartpractice.services.errors import InvalidInput
+    from smartpractice.services.tutor import upsert_misconceptions
     from smartpractice.storage.db import Database, upgrade_schema
 
     settings = Settings()
-    skills, items, errors = [], [], []
+    skills, items, misconceptions, errors = [], [], [], []
     for path in files:
         try:
             found = read_import_file(path, kind=kind)
@@ -133,6 +134,7 @@ def import_catalog(
             raise _fail(str(error)) from None
         skills += found.skills
         items += found.items
+        misconceptions += found.misconceptions
         errors += [str(e) for e in found.errors]
     if errors:
         for line in errors:
@@ -147,13 +149,19 @@ def import_catalog(
                 session.flush()
             if items:
                 upsert_items(session, items, elo=settings.model.elo)
+            if misconceptions:
+                session.flush()
+                upsert_misconceptions(session, misconceptions)
     except InvalidInput as error:
         for e in error.errors:
             typer.echo(f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
         raise _fail("nothing imported") from None
     finally:
         db.dispose()
-    typer.echo(f"imported {len(skills)} skills and {len(items)} items")
+    typer.echo(
+        f"imported {len(skills)} skills and {len(items)} items"
+        + (f" and {len(misconceptions)} misconceptions" if misconceptions else "")
+    )
 
 
 @app.command()
@@ -258,6 +266,15 @@ def bench_apply_command(
     from smartpractice.benchmarks import bench_apply
 
     _print_table(bench_apply(Settings(), events=events, progress=not as_json), as_json)
+
+
+from smartpractice.evaluation.command import evaluate as _evaluate  # noqa: E402
+
+app.command("evaluate")(_evaluate)
+
+from smartpractice.transcripts.command import evaluate_transcripts as _evaluate_transcripts  # noqa: E402
+
+app.command("evaluate-transcripts")(_evaluate_transcripts)
 
 
 def main() -> None:

@@ -50,5 +50,19 @@ class Settings(BaseSettings):
     """How often the embedded worker looks for pending events when not woken."""
     scope_cache_seconds: float = Field(default=60.0, ge=0)
     """How long an API process remembers which skills a subject/chapter/topic covers."""
+    tutor_backend: Literal["local", "lexical", "llm"] = "local"
+    """Text similarity for tutor chats: ``local`` (offline MiniLM embeddings, falling back
+    to ``lexical`` when the model package is not installed), ``lexical``, or ``llm``."""
+    llm_url: str | None = None
+    """OpenAI-compatible base URL for the ``llm`` backend, e.g. ``http://127.0.0.1:8080/v1``."""
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = Field(default=10.0, gt=0)
+    keep_transcripts: bool = True
+    """Keep the (redacted) text of tutor chats after analysis; False keeps only the analysis."""
+    transcript_retention_days: int = Field(default=30, ge=0)
+    """Raw chat text older than this is erased by the worker's sweep (analysis stays)."""
+    transcript_wait_seconds: float = Field(default=300.0, ge=0)
+    """How long an attempt naming a `tutor_session_id` waits for that chat's analysis."""
     model: ModelConfig = Field(default_factory=ModelConfig)
     """Every tunable constant of the rating, evidence and selection math."""

@@ -3,7 +3,8 @@
 CSV columns: skills ``skill_id,name,description,prerequisites`` (prerequisites separated
 by ``;``); items ``item_id,source,subject,chapter,topic,grade,difficulty_label,
 expected_time_seconds,marks,text,skills`` where skills is ``id`` or ``id=1250`` separated by
-``;``. JSON: ``{"skills": [...], "items": [...]}`` in the API's shapes.
+``;``. JSON: ``{"skills": [...], "items": [...], "misconceptions": [...]}`` in the API's
+shapes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from smartpractice.schemas import ItemIn, SkillIn
+from smartpractice.schemas import ItemIn, MisconceptionIn, SkillIn
 
 __all__ = ["ImportFile", "RowError", "read_import_file"]
 
@@ -40,6 +41,7 @@ class ImportFile:
 
     skills: list[SkillIn] = field(default_factory=list)
     items: list[ItemIn] = field(default_factory=list)
+    misconceptions: list[MisconceptionIn] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     skill_rows: list[int] = field(default_factory=list)
     item_rows: list[int] = field(default_factory=list)
@@ -69,7 +71,12 @@ def _item_from_csv(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validate(result: ImportFile, source: str, kind: str, rows: list[tuple[int, Any]]) -> None:
-    model = SkillIn if kind == "skills" else ItemIn
+    models: dict[str, type[SkillIn] | type[ItemIn] | type[MisconceptionIn]] = {
+        "skills": SkillIn,
+        "items": ItemIn,
+        "misconceptions": MisconceptionIn,
+    }
+    model = models[kind]
     for number, raw in rows:
         try:
             record = model.model_validate(raw)
@@ -81,6 +88,8 @@ def _validate(result: ImportFile, source: str, kind: str, rows: list[tuple[int, 
         if isinstance(record, SkillIn):
             result.skills.append(record)
             result.skill_rows.append(number)
+        elif isinstance(record, MisconceptionIn):
+            result.misconceptions.append(record)
         else:
             result.items.append(record)
             result.item_rows.append(number)
@@ -103,8 +112,10 @@ def read_import_file(path: Path, *, kind: str | None = None) -> ImportFile:
         if kind not in ("skills", "items"):
             raise ValueError(f"{source}: a JSON list needs --kind skills or --kind items")
         data = {kind: data}
-    if not isinstance(data, dict) or not set(data) <= {"skills", "items"}:
-        raise ValueError(f"{source}: expected an object with 'skills' and/or 'items'")
-    for key in ("skills", "items"):
+    if not isinstance(data, dict) or not set(data) <= {"skills", "items", "misconceptions"}:
+        raise ValueError(
+            f"{source}: expected an object with 'skills', 'items' and/or 'misconceptions'"
+        )
+    for key in ("skills", "items", "misconceptions"):
         _validate(result, source, key, list(enumerate(data.get(key, []), start=1)))
     return result

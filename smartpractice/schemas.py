@@ -13,7 +13,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["AttemptIn", "ItemIn", "SkillIn", "attempt_content_hash"]
+__all__ = [
+    "AttemptIn",
+    "ItemIn",
+    "MisconceptionIn",
+    "SkillIn",
+    "TutorMessageIn",
+    "TutorSessionIn",
+    "attempt_content_hash",
+    "content_hash",
+]
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s/?#]+$")]
 SKILL_ID_PATTERN = re.compile(r"^[a-z0-9_]+(:[a-z0-9_]+)*$")
@@ -89,18 +98,64 @@ class AttemptIn(_Strict):
     solution_viewed: bool = False
     confidence: Annotated[int, Field(ge=1, le=5)] | None = None
     mode: Annotated[str, Field(max_length=50)] | None = None
+    tutor_session_id: Identifier | None = None
+    """A tutor chat about this attempt is on its way: the attempt waits for its analysis
+    (up to `transcript_wait_seconds`) so the per-skill credit can use it."""
 
     @field_validator("occurred_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("must include a timezone, e.g. 2026-11-25T10:00:00Z")
-        return value.astimezone(UTC)
+        return _utc(value)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("must include a timezone, e.g. 2026-11-25T10:00:00Z")
+    return value.astimezone(UTC)
+
+
+class TutorMessageIn(_Strict):
+    """One message of an AI-tutor chat."""
+
+    role: Literal["student", "tutor"]
+    content: Annotated[str, Field(min_length=1, max_length=20000)]
+    sent_at: datetime | None = None
+
+    @field_validator("sent_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+
+class TutorSessionIn(_Strict):
+    """An AI-tutor chat, optionally about one item and linked to one attempt."""
+
+    session_id: Identifier
+    student_id: Identifier
+    item_id: Identifier | None = None
+    attempt_event_id: Identifier | None = None
+    messages: list[TutorMessageIn] = Field(min_length=1, max_length=500)
+
+
+class MisconceptionIn(_Strict):
+    """A known misconception of one skill."""
+
+    misconception_id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")]
+    skill_id: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    example_wrong_answers: list[Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+def content_hash(record: BaseModel) -> str:
+    """SHA-256 of a record's canonical JSON: equal content, equal hash."""
+    canonical = json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def attempt_content_hash(attempt: AttemptIn) -> str:
     """SHA-256 of the attempt's canonical JSON: equal content, equal hash."""
-    canonical = json.dumps(attempt.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return content_hash(attempt)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from smartpractice import __version__
-from smartpractice.api.routes import attempts, catalog, health, students
+from smartpractice.api.routes import attempts, catalog, health, students, tutor
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
@@ -112,7 +112,7 @@ def create_app(
         lifespan=lifespan,
     )
     _error_handlers(app)
-    for module in (attempts, catalog, students, health):
+    for module in (attempts, catalog, students, tutor, health):
         app.include_router(module.router)
     return app
 

@@ -15,6 +15,7 @@ __all__ = [
     "ModelConfig",
     "ProfileConfig",
     "SelectionConfig",
+    "TranscriptConfig",
     "UncertaintySchedule",
 ]
 
@@ -28,10 +29,11 @@ class UncertaintySchedule:
     and ``K = k_min + (k_max - k_min) * u``.
     """
 
-    k_max: float = 160.0
+    k_max: float = 110.0
     """Step (Elo points per unit of surprise) with no evidence at all."""
-    k_min: float = 12.0
-    """Step that remains after a great deal of evidence."""
+    k_min: float = 60.0
+    """Step that remains after a great deal of evidence. For students it stays high: their
+    skills keep changing as they learn (docs/evaluation.md, "Model changes")."""
     decay_per_attempt: float = 0.08
     """How fast uncertainty falls with each attempt (per attempt)."""
     growth_per_day: float = 0.004
@@ -54,17 +56,19 @@ class EloConfig:
     """Initial difficulty of an item with neither a label nor an explicit value."""
     scale: float = 400.0
     """Elo scale: a gap of `scale` points means 10:1 odds."""
-    global_share: float = 0.15
+    global_share: float = 0.19
     """Share (0-1) of each update that goes to the student's global ability rather than to
-    the skill offset. Kept small so one failing skill barely moves unrelated skills."""
+    the skill offset. Kept below 0.2 so that failing one skill moves an unrelated skill by
+    at most a fifth as much (a product requirement); the evaluation would prefer ~0.5."""
     student: UncertaintySchedule = field(default_factory=UncertaintySchedule)
     """Step schedule for student ratings (per skill offset and global ability)."""
     item: UncertaintySchedule = field(
         default_factory=lambda: UncertaintySchedule(
-            k_max=120.0, k_min=8.0, decay_per_attempt=0.05, growth_per_day=0.0
+            k_max=150.0, k_min=0.5, decay_per_attempt=0.125, growth_per_day=0.0
         )
     )
-    """Step schedule for item difficulties (items do not forget, so no growth with time)."""
+    """Step schedule for item difficulties: fast at first, then nearly frozen (items do not
+    learn or forget, so no growth with time)."""
     rating_bounds: tuple[float, float] = (0.0, 3000.0)
     """Ratings and difficulties are clipped to this range (Elo points) so they stay finite."""
 
@@ -99,8 +103,10 @@ class EvidenceConfig:
     confidence_gain: float = 0.25
     """Evidence weight is ``1 + gain * (confidence - 3) / 2``: a confident answer (5) weighs
     1.25, an unsure one (1) 0.75, so confidently wrong answers move ratings more."""
-    struggle_penalty: float = 0.6
-    """Share of a skill's performance removed at struggle 1.0 (from tutor transcripts)."""
+    struggle_penalty: float = 1.0
+    """Share of a skill's performance removed per unit of tutor-chat struggle (0-1): with
+    1.0, a student the chat shows stuck on a step (struggle 0.8) keeps a fifth of that
+    skill's credit, so the skill's rating falls even on a well-graded attempt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,84 @@ class ProfileConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptConfig:
+    """Weights and thresholds of the AI-tutor transcript analyzer (core/transcripts.py).
+
+    Similarities are in [-1, 1] (cosine of the similarity backend), signal weights and
+    scores in [0, 1]. Defaults were tuned on the development problems of the MathDial /
+    StepVerify split only; docs/transcripts.md reports them on the other problems.
+    """
+
+    number_weight: float = 0.5
+    """Share (0-1) of number overlap (vs. the backend's text similarity) when deciding
+    whether two student statements are the same solution step, or what a tutor refers to."""
+    same_step_similarity: float = 0.55
+    """A later student statement at least this similar (combined 0-1 score) to an earlier
+    step is another attempt at that step; otherwise it opens a new step."""
+    target_temperature: float = 0.1
+    """Softmax temperature over steps when sharing a tutor message's feedback between the
+    steps it may refer to (lower = sharper)."""
+    weight_corrected: float = 0.55
+    """Doubt (0-1) a step gains when the tutor's next message corrects it (negative
+    feedback aimed at it)."""
+    weight_probed: float = 0.3
+    """Doubt a step gains when the tutor's next message neither corrects nor endorses it
+    (a scaffolding question usually means something is off)."""
+    feedback_decay: float = 0.7
+    """Each later tutor reaction counts this much (0-1) of the one before: the first reaction
+    to the student's solution says most about where it went wrong."""
+    weight_disputed: float = 0.35
+    """Doubt gained when the tutor quotes the step's result in a corrective sentence."""
+    weight_abandoned: float = 0.3
+    """Doubt gained when the step's derived result never comes back later in the dialogue
+    (neither restated by the student nor endorsed by the tutor)."""
+    weight_miscalculated: float = 0.8
+    """Doubt a step gains when the student writes a computation ``a op b = r`` whose result
+    is arithmetically wrong."""
+    calculation_tolerance: float = 0.01
+    """A written result counts as miscalculated when it is off by more than this share
+    (0-1) of the true value (and by more than 0.01), so rounded results pass."""
+    weight_changed: float = 0.35
+    """Doubt gained per further different result at the same step (repeated attempts)."""
+    weight_confirmed: float = 0.5
+    """Doubt removed when the tutor endorses the step (praises it or restates its result)."""
+    onset_threshold: float = 0.4
+    """The struggle began at the first step whose doubt (0-1) reaches this."""
+    credit_threshold: float = 0.5
+    """A step's doubt (0-1) at or above this lowers the credit of the skills it uses."""
+    weight_confusion: float = 0.45
+    """Struggle (0-1) that one statement of confusion adds to the skills it is about."""
+    weight_hint_request: float = 0.35
+    """Struggle (0-1) that one request for a hint adds to the skills it is about."""
+    weight_reveal: float = 0.5
+    """Struggle (0-1) the tutor revealing the answer adds to the step under discussion."""
+    context_min_weight: float = 0.1
+    """A tutor or student sentence joins the text that decides a step's skills only when its
+    signal on that step weighs at least this much (0-1)."""
+    skill_temperature: float = 0.05
+    """Softmax temperature over the item's skills when attributing evidence to skills."""
+    skill_floor: float = 0.15
+    """A skill whose attribution share (0-1) is below this gets no share of the evidence."""
+    severity_weights: tuple[float, float, float, float, float, float] = (
+        0.1,
+        0.08,
+        0.05,
+        0.5,
+        0.05,
+        0.2,
+    )
+    """Transcript-level struggle (severity) = noisy-or of: the largest step doubt, each tutor
+    message (the longer the tutor had to work, the harder it was), each corrective tutor
+    message, the tutor revealing the answer, each confusion or hint statement, and a chat that
+    ends on a correction or a reveal; these are the weights (0-1) in that order."""
+    misconception_threshold: float = 0.6
+    """Backend similarity (-1 to 1) of a student sentence to a misconception's description or
+    example wrong answers at which the misconception is recognised."""
+    summary_sentences: int = 4
+    """Most sentences in the extractive summary."""
+
+
+@dataclass(frozen=True, slots=True)
 class ModelConfig:
     """The one object holding every tunable constant of the math core."""
 
@@ -158,3 +242,4 @@ class ModelConfig:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     profile: ProfileConfig = field(default_factory=ProfileConfig)
+    transcripts: TranscriptConfig = field(default_factory=TranscriptConfig)

@@ -8,7 +8,7 @@ on the same scale as every prediction the model makes, not a rescaled rating.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,6 @@ class AttemptRecord:
     attempts: int = 1
     hints_used: int = 0
     solution_viewed: bool = False
-    misconceptions: tuple[str, ...] = field(default_factory=tuple)
 
 
 def skill_proficiency(
@@ -110,6 +109,7 @@ def build_knowledge_profile(
     now: datetime,
     elo: EloConfig,
     profile: ProfileConfig,
+    misconceptions: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The nested profile ``{subject: {chapter: {topic: {...}}}}`` for topics attempted.
 
@@ -122,6 +122,9 @@ def build_knowledge_profile(
         now: Time the profile is built (for uncertainty growth since last practice).
         elo: Elo constants.
         profile: Trend constants.
+        misconceptions: Per skill, the misconceptions recognised in the student's tutor
+            chats (each a mapping with at least ``misconception_id``); a topic lists those
+            of its skills.
     """
     by_topic: dict[TopicKey, list[AttemptRecord]] = {}
     for record in attempts:
@@ -147,7 +150,11 @@ def build_knowledge_profile(
                 "correct": offset.correct if offset else 0,
             }
         proficiencies = [s["proficiency"] for s in skills.values()]
-        misconceptions = sorted({m for r in records for m in r.misconceptions})
+        recognised = [
+            dict(entry)
+            for skill_id in topic_skills.get(topic, ())
+            for entry in (misconceptions or {}).get(skill_id, ())
+        ]
         tree.setdefault(topic.subject, {}).setdefault(topic.chapter, {})[topic.topic] = {
             "overall_proficiency": (
                 sum(proficiencies) / len(proficiencies) if proficiencies else None
@@ -156,6 +163,6 @@ def build_knowledge_profile(
             "confidence_trend": confidence_trend(records, config=profile),
             "skills": skills,
             "interaction_metrics": _interaction_metrics(records),
-            "identified_misconceptions": misconceptions,
+            "identified_misconceptions": recognised,
         }
     return tree

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,13 +14,16 @@ from sqlalchemy.orm import Session
 from smartpractice.core.config import ModelConfig
 from smartpractice.schemas import AttemptIn, attempt_content_hash
 from smartpractice.services.errors import Conflict, InvalidInput
+from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
-from smartpractice.storage.models import Event, Item, ItemSkill
+from smartpractice.services.tutor import Analyzer, analyze_pending_sessions, struggles_for_attempts
+from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
 from smartpractice.storage.rating_store import SqlBatchRatingStore
 
 __all__ = [
     "AcceptedAttempts",
     "EventStatus",
+    "TranscriptHandling",
     "accept_attempts",
     "apply_events",
     "apply_pending_events",
@@ -43,11 +45,6 @@ class AcceptedAttempts:
     accepted: list[str]
     duplicates: list[str]
     partitions: set[int]
-
-
-def partition_of(student_id: str, partitions: int) -> int:
-    """The student's partition (0 to partitions-1): a stable hash, the same in every process."""
-    return zlib.crc32(student_id.encode()) % partitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,21 +169,81 @@ def next_applied_seqs(session: Session, count: int) -> list[int]:
     return list(range(current + 1, current + 1 + count))
 
 
+@dataclass(frozen=True, slots=True)
+class TranscriptHandling:
+    """How the apply step uses AI-tutor chats.
+
+    Attributes:
+        analyzer: Analyses a chat (see `services.tutor.Analyzer`).
+        keep_raw_text: Keep the (redacted) messages after analysis.
+        wait_seconds: How long an attempt that names a `tutor_session_id` waits for that
+            chat's analysis before it is applied without it.
+    """
+
+    analyzer: Analyzer
+    keep_raw_text: bool = True
+    wait_seconds: float = 300.0
+
+
+def _held_back(
+    session: Session, events: Sequence[Event], *, now: datetime, wait_seconds: float
+) -> set[int]:
+    """Events (by seq) to keep pending: those waiting for a chat still to be analysed, and
+    every later event of the same student, so each student's order is kept."""
+    waiting = {
+        e.seq: e.payload["tutor_session_id"]
+        for e in events
+        if e.payload.get("tutor_session_id")
+        and (now - e.received_at).total_seconds() < wait_seconds
+    }
+    if not waiting:
+        return set()
+    analyzed = set(
+        session.scalars(
+            select(TutorSession.session_id).where(
+                TutorSession.session_id.in_(list(waiting.values())),
+                TutorSession.status != "pending",
+            )
+        )
+    )
+    blocked_from: dict[str, int] = {}
+    for e in events:
+        if e.seq in waiting and waiting[e.seq] not in analyzed:
+            blocked_from.setdefault(e.student_id, e.seq)
+    return {
+        e.seq
+        for e in events
+        if e.student_id in blocked_from and e.seq >= blocked_from[e.student_id]
+    }
+
+
 def apply_events(
-    session: Session, events: Sequence[Event], *, config: ModelConfig, now: datetime
+    session: Session,
+    events: Sequence[Event],
+    *,
+    config: ModelConfig,
+    now: datetime,
+    struggles: Mapping[str, Mapping[str, float]] | None = None,
 ) -> None:
     """Apply the events, in the given order, inside the caller's transaction.
 
     An event that can never apply (its item is gone, its skill scores name other skills) is
     marked rejected with the reason; the others are marked applied with their position in
-    the global apply order.
+    the global apply order. `struggles` gives, per event id, the per-skill struggle (0-1)
+    found in its tutor chats.
     """
     store = SqlBatchRatingStore(initial_ability=config.elo.initial_student_rating, session=session)
     store.preload({(e.student_id, e.item_id) for e in events})
     for event in events:
         attempt = AttemptIn.model_validate(event.payload)
         try:
-            outcome = apply_attempt(store, attempt, occurred_at=event.occurred_at, config=config)
+            outcome = apply_attempt(
+                store,
+                attempt,
+                occurred_at=event.occurred_at,
+                config=config,
+                struggles=(struggles or {}).get(event.event_id),
+            )
         except AttemptRejected as rejection:
             event.status = "rejected"
             event.reason = str(rejection)
@@ -211,22 +268,43 @@ def apply_pending_events(
     now: datetime,
     limit: int,
     partitions: Sequence[int] | None = None,
+    transcripts: TranscriptHandling | None = None,
 ) -> int:
     """Apply up to `limit` pending events in acceptance order, in the caller's transaction.
 
     With `partitions`, only those partitions' events; the caller must hold them (see
     `lock_partitions`) so that one student's events are applied one batch at a time, in
-    order. Returns the number of events applied or rejected.
+    order. With `transcripts`, pending tutor chats of those partitions are analysed first
+    and attempts get the per-skill struggle of their chats. Returns the number of events
+    applied or rejected.
     """
+    if partitions is not None and not partitions:
+        return 0
+    if transcripts is not None:
+        analyze_pending_sessions(
+            session,
+            analyzer=transcripts.analyzer,
+            now=now,
+            keep_raw_text=transcripts.keep_raw_text,
+            partitions=partitions,
+        )
     query = select(Event).where(Event.status == "pending")
     if partitions is not None:
-        if not partitions:
-            return 0
         query = query.where(Event.partition.in_(list(partitions)))
-    events = session.scalars(query.order_by(Event.seq).limit(limit)).all()
-    if events:
-        apply_events(session, events, config=config, now=now)
-    return len(events)
+    # Read past events held back for a chat so that they cannot starve everyone else.
+    events = session.scalars(query.order_by(Event.seq).limit(limit * 4)).all()
+    held = (
+        _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
+        if transcripts is not None
+        else set()
+    )
+    ready = [e for e in events if e.seq not in held][:limit]
+    if ready:
+        struggles = struggles_for_attempts(
+            session, [(e.event_id, e.payload.get("tutor_session_id")) for e in ready]
+        )
+        apply_events(session, ready, config=config, now=now, struggles=struggles)
+    return len(ready)
 
 
 # Namespace of the advisory locks, so they cannot collide with another application's.
@@ -247,11 +325,13 @@ def lock_partitions(session: Session, partitions: Sequence[int]) -> list[int]:
 
 
 def pending_partitions(session: Session, *, older_than: datetime | None = None) -> list[int]:
-    """Partitions with pending events (received before `older_than`, if given)."""
-    query = select(Event.partition).distinct().where(Event.status == "pending")
+    """Partitions with pending events or tutor chats (received before `older_than`)."""
+    events = select(Event.partition).distinct().where(Event.status == "pending")
+    chats = select(TutorSession.partition).distinct().where(TutorSession.status == "pending")
     if older_than is not None:
-        query = query.where(Event.received_at < older_than)
-    return sorted(session.scalars(query))
+        events = events.where(Event.received_at < older_than)
+        chats = chats.where(TutorSession.received_at < older_than)
+    return sorted(set(session.scalars(events)) | set(session.scalars(chats)))
 
 
 def pending_count(session: Session) -> int:

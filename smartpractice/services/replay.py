@@ -1,6 +1,8 @@
 """Rebuild every rating from the event log, in the order events were applied.
 
 Elo is order-dependent, so replay follows `applied_seq`, the order the workers committed.
+Each attempt is replayed with the struggle of every tutor chat analysed by then, so a chat
+that arrived after its attempt was applied counts from the next replay on.
 The same `apply_attempt` runs on a `MemoryRatingStore`; with unchanged constants the result
 equals the live state to the last bit, and after a change of constants it is the state
 those constants would have produced.
@@ -8,7 +10,7 @@ those constants would have produced.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,7 @@ from smartpractice.services.rating import (
     apply_attempt,
 )
 from smartpractice.services.students import load_student_ratings
+from smartpractice.services.tutor import struggles_for_attempts
 from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
 
 __all__ = ["ReplayResult", "compare_with_live", "rebuild_ratings", "replay_event_log"]
@@ -60,26 +63,33 @@ def _initial_store(session: Session, config: ModelConfig) -> MemoryRatingStore:
     return store
 
 
-def _applied_events(session: Session) -> Iterator[Event]:
+def _applied_events(session: Session) -> Iterator[tuple[Event, Mapping[str, float] | None]]:
+    """Applied events in apply order, each with the struggle of its analysed tutor chats."""
     query = (
         select(Event)
         .where(Event.status == "applied")
         .order_by(Event.applied_seq)
         .execution_options(yield_per=2000)
     )
-    yield from session.scalars(query)
+    for chunk in session.scalars(query).partitions(2000):
+        struggles = struggles_for_attempts(
+            session, [(e.event_id, e.payload.get("tutor_session_id")) for e in chunk]
+        )
+        for event in chunk:
+            yield event, struggles.get(event.event_id)
 
 
 def replay_event_log(session: Session, *, config: ModelConfig) -> ReplayResult:
     """Recompute all ratings in memory from the applied events (the database is unchanged)."""
     result = ReplayResult(store=_initial_store(session, config))
-    for event in _applied_events(session):
+    for event, struggles in _applied_events(session):
         try:
             outcome = apply_attempt(
                 result.store,
                 AttemptIn.model_validate(event.payload),
                 occurred_at=event.occurred_at,
                 config=config,
+                struggles=struggles,
             )
         except AttemptRejected:
             result.skipped.append(event.event_id)

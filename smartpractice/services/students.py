@@ -19,6 +19,7 @@ from smartpractice.core.profile import (
 )
 from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.services.errors import NotFound
+from smartpractice.services.tutor import student_misconceptions
 from smartpractice.storage.models import Event, Item, ItemSkill, Skill, Student, StudentSkill
 
 __all__ = [
@@ -174,5 +175,6 @@ def knowledge_profile(
             now=now,
             elo=config.elo,
             profile=config.profile,
+            misconceptions=student_misconceptions(session, student_id),
         ),
     }

@@ -26,11 +26,14 @@ __all__ = [
     "Event",
     "Item",
     "ItemSkill",
+    "Misconception",
     "SelectionLog",
     "Skill",
     "SkillPrerequisite",
     "Student",
+    "StudentMisconception",
     "StudentSkill",
+    "TutorSession",
 ]
 
 # BigInteger ids autoincrement on PostgreSQL; SQLite only autoincrements INTEGER.
@@ -57,7 +60,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[dict[str, Any]]: JSON,
+        list[str]: JSON,
+        datetime: UTCDateTime(),
+    }
 
 
 class Skill(Base):
@@ -172,6 +180,56 @@ class Event(Base):
         Index("ix_events_status_partition_seq", "status", "partition", "seq"),
         Index("ix_events_student_item", "student_id", "item_id"),
     )
+
+
+class TutorSession(Base):
+    """An AI-tutor chat: stored (redacted) on arrival, analysed by a worker."""
+
+    __tablename__ = "tutor_sessions"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(200), unique=True)
+    student_id: Mapped[str] = mapped_column(String(200), index=True)
+    partition: Mapped[int] = mapped_column(Integer, default=0)
+    item_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attempt_event_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    messages: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
+    """Redacted messages; emptied after analysis when raw text is not kept, or when old."""
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    received_at: Mapped[datetime]
+    analyzed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (Index("ix_tutor_sessions_status_partition", "status", "partition"),)
+
+
+class Misconception(Base):
+    """A known misconception of a skill (the catalogue)."""
+
+    __tablename__ = "misconceptions"
+
+    misconception_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.skill_id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    example_wrong_answers: Mapped[list[str]] = mapped_column(JSON)
+
+
+class StudentMisconception(Base):
+    """A misconception recognised in a student's chats: how often and when last."""
+
+    __tablename__ = "student_misconceptions"
+
+    student_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    misconception_id: Mapped[str] = mapped_column(
+        ForeignKey("misconceptions.misconception_id", ondelete="CASCADE"), primary_key=True
+    )
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen_at: Mapped[datetime]
 
 
 class SelectionLog(Base):

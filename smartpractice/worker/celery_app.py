@@ -27,6 +27,8 @@ from smartpractice.services.events import (
     lock_partitions,
     pending_partitions,
 )
+from smartpractice.services.tutor import forget_expired_transcripts
+from smartpractice.services.tutor_analysis import transcript_handling
 from smartpractice.storage.db import Database
 
 __all__ = ["APPLY_TASK", "SWEEP_TASK", "make_celery", "send_partitions"]
@@ -62,6 +64,7 @@ def make_celery(settings: Settings, *, with_tasks: bool = True) -> Celery:
 
 def _register_tasks(app: Celery, settings: Settings) -> None:
     db = Database(settings.database_url)
+    transcripts = transcript_handling(settings)
 
     @worker_process_init.connect  # type: ignore[untyped-decorator]
     def _fresh_pool(**_: Any) -> None:
@@ -81,6 +84,7 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
                     now=datetime.now(UTC),
                     limit=settings.worker_batch_size,
                     partitions=held,
+                    transcripts=transcripts,
                 )
             total += applied
             busy = sorted(set(wanted) - set(held))
@@ -97,9 +101,13 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
 
     @app.task(name=SWEEP_TASK)  # type: ignore[untyped-decorator]
     def sweep_pending() -> int:
-        cutoff = datetime.now(UTC) - timedelta(seconds=settings.sweep_min_age_seconds)
+        now = datetime.now(UTC)
+        cutoff = now - timedelta(seconds=settings.sweep_min_age_seconds)
         with db.transaction() as session:
             partitions = pending_partitions(session, older_than=cutoff)
+            forget_expired_transcripts(
+                session, older_than=now - timedelta(days=settings.transcript_retention_days)
+            )
         if partitions:
             app.send_task(APPLY_TASK, args=[partitions])
             log.info(

@@ -76,11 +76,11 @@ def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
     # Fresh student (ability 1200, no offset) meets a fresh item at 1200 on "fractions"
     # and answers fully correctly (a = 1, w = 1). Default config:
     #   E = 1 / (1 + 10 ** 0) = 0.5, surprise = 1 * (1 - 0.5) = 0.5
-    #   no evidence anywhere -> uncertainty 1 -> K_student = 160, K_item = 120
-    #   ability += global_share * K * surprise = 0.15 * 160 * 0.5 = 12     -> 1212
-    #   offset  += (1 - 0.15) * K * surprise   = 0.85 * 160 * 0.5 = 68     -> 68
-    #   rating on fractions = 1212 + 68 = 1280
-    #   difficulty -= K_item * surprise = 120 * 0.5 = 60                     -> 1140
+    #   no evidence anywhere -> uncertainty 1 -> K_student = 110, K_item = 150
+    #   ability += global_share * K * surprise = 0.19 * 110 * 0.5 = 10.45  -> 1210.45
+    #   offset  += (1 - 0.19) * K * surprise   = 0.81 * 110 * 0.5 = 44.55  -> 44.55
+    #   rating on fractions = 1210.45 + 44.55 = 1255
+    #   difficulty -= K_item * surprise = 150 * 0.5 = 75                     -> 1125
     update = update_skill_ratings(
         student=fresh_student(),
         item=fresh_item(fractions=1200.0),
@@ -90,10 +90,10 @@ def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
     )
     assert update.expected == {"fractions": 0.5}
     assert update.predicted == 0.5
-    assert update.student.ability.value == pytest.approx(1212.0)
-    assert update.student.offsets["fractions"].value == pytest.approx(68.0)
-    assert skill_rating(update.student, "fractions") == pytest.approx(1280.0)
-    assert update.item.difficulties["fractions"].value == pytest.approx(1140.0)
+    assert update.student.ability.value == pytest.approx(1210.45)
+    assert update.student.offsets["fractions"].value == pytest.approx(44.55)
+    assert skill_rating(update.student, "fractions") == pytest.approx(1255.0)
+    assert update.item.difficulties["fractions"].value == pytest.approx(1125.0)
     offset = update.student.offsets["fractions"]
     assert (offset.attempts, offset.correct, offset.last_at) == (1, 1, T0)
     assert update.item.difficulties["fractions"].attempts == 1
@@ -102,9 +102,9 @@ def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
 def test_single_update_with_a_400_point_gap_matches_hand_computation() -> None:
     # Fresh student at 1200 answers a fresh item at 1600 correctly (an upset):
     #   E = 1/11, surprise = 1 - 1/11 = 10/11
-    #   ability += 0.15 * 160 * 10/11 = 240/11  = 21.818...  -> 1221.818...
-    #   offset  += 0.85 * 160 * 10/11 = 1360/11 = 123.636...
-    #   difficulty -= 120 * 10/11     = 1200/11 = 109.09...  -> 1490.909...
+    #   ability += 0.19 * 110 * 10/11 = 19                   -> 1219
+    #   offset  += 0.81 * 110 * 10/11 = 81
+    #   difficulty -= 150 * 10/11     = 1500/11 = 136.36...  -> 1463.636...
     update = update_skill_ratings(
         student=fresh_student(),
         item=fresh_item(algebra=1600.0),
@@ -113,22 +113,22 @@ def test_single_update_with_a_400_point_gap_matches_hand_computation() -> None:
         config=CONFIG,
     )
     assert update.expected["algebra"] == pytest.approx(1.0 / 11.0)
-    assert update.student.ability.value == pytest.approx(1200.0 + 240.0 / 11.0)
-    assert update.student.offsets["algebra"].value == pytest.approx(1360.0 / 11.0)
-    assert update.item.difficulties["algebra"].value == pytest.approx(1600.0 - 1200.0 / 11.0)
+    assert update.student.ability.value == pytest.approx(1219.0)
+    assert update.student.offsets["algebra"].value == pytest.approx(81.0)
+    assert update.item.difficulties["algebra"].value == pytest.approx(1600.0 - 1500.0 / 11.0)
 
 
 def test_settled_update_uses_the_uncertainty_step() -> None:
     # Ability and offset: 10 attempts, last practised 5 days ago; item: 20 attempts.
     #   u_student = 1 / (1 + 0.08 * 10) + 0.004 * 5 = 0.5556 + 0.02 = 0.57556
-    #   K_student = 12 + 148 * 0.57556 = 97.18
-    #   u_item = 1 / (1 + 0.05 * 20) = 0.5 (items do not regain uncertainty)
-    #   K_item = 8 + 112 * 0.5 = 64
+    #   K_student = 60 + 50 * 0.57556 = 88.778
+    #   u_item = 1 / (1 + 0.125 * 20) = 1 / 3.5 = 0.2857 (items do not regain uncertainty)
+    #   K_item = 0.5 + 149.5 / 3.5 = 43.214
     # Rating 1200 + 100 = 1300 vs difficulty 1300, a wrong answer (a = 0) with weight 1.25:
     #   surprise = 1.25 * (0 - 0.5) = -0.625
-    #   ability: 1200 + 0.15 * 97.18 * -0.625 = 1200 - 9.1106
-    #   offset:  100 + 0.85 * 97.18 * -0.625 = 100 - 51.6268
-    #   difficulty: 1300 + 64 * 0.625 = 1340
+    #   ability: 1200 + 0.19 * 88.778 * -0.625 = 1200 - 10.5424
+    #   offset:  100 + 0.81 * 88.778 * -0.625 = 100 - 44.9438
+    #   difficulty: 1300 + 43.214 * 0.625 = 1327.009
     seen = T0 - timedelta(days=5)
     student = StudentRatings(
         ability=RatingState(value=1200.0, attempts=10, correct=5, last_at=seen),
@@ -144,12 +144,13 @@ def test_settled_update_uses_the_uncertainty_step() -> None:
         now=T0,
         config=CONFIG,
     )
-    k_student = 12.0 + 148.0 * (1.0 / 1.8 + 0.02)
-    assert update.student.ability.value == pytest.approx(1200.0 - 0.15 * k_student * 0.625)
+    k_student = 60.0 + 50.0 * (1.0 / 1.8 + 0.02)
+    assert update.student.ability.value == pytest.approx(1200.0 - 0.19 * k_student * 0.625)
     assert update.student.offsets["geometry"].value == pytest.approx(
-        100.0 - 0.85 * k_student * 0.625
+        100.0 - 0.81 * k_student * 0.625
     )
-    assert update.item.difficulties["geometry"].value == pytest.approx(1340.0)
+    k_item = 0.5 + 149.5 / 3.5
+    assert update.item.difficulties["geometry"].value == pytest.approx(1300.0 + k_item * 0.625)
     assert update.student.offsets["geometry"].correct == 5  # a wrong answer adds no success
 
 
@@ -193,9 +194,9 @@ def test_uncertainty_table(attempts: int, days: float, expected: float) -> None:
 @pytest.mark.parametrize(
     ("u", "expected"),
     [
-        (1.0, 160.0),  # k_max
-        (0.0, 12.0),  # k_min
-        (0.5, 86.0),  # 12 + 148 / 2
+        (1.0, 110.0),  # k_max
+        (0.0, 60.0),  # k_min
+        (0.5, 85.0),  # 60 + 50 / 2
     ],
 )
 def test_step_size_table(u: float, expected: float) -> None:
@@ -445,9 +446,9 @@ def test_fully_correct_or_wrong_answers_move_ratings_the_right_way(
 
 
 def test_a_skill_not_on_the_item_stays_within_bounds() -> None:
-    # Drive "algebra" to the 3000 ceiling with perfect answers on items at 3000 (about 20
+    # Drive "algebra" to the 3000 ceiling with perfect answers on items at 3000 (about 22
     # attempts); its offset is then 3000 - ability. One more correct answer on "fractions"
-    # raises the ability by ~10 points, and the algebra rating with it, to ~3010.
+    # raises the ability by ~15 points, and the algebra rating with it, to ~3015.
     student = fresh_student()
     for _ in range(40):
         student = update_skill_ratings(

@@ -81,11 +81,11 @@ def row(case_id: str, fields: dict[str, Any], algebra: float, fractions: float, 
         row("confidently-wrong", {"score": 0.0, "confidence": 5}, 0.0, 0.0, weight=1.25),
         row("neutral-confidence", {"score": 1.0, "confidence": 3}, 1.0, 1.0, weight=1.0),
         row("unsure", {"score": 1.0, "confidence": 1}, 1.0, 1.0, weight=0.75),
-        # Struggle on algebra removes struggle_penalty 0.6 x struggle of algebra's credit only.
-        row("struggle-full", {"score": 1.0, "struggles": {"algebra": 1.0}}, 0.4, 1.0),
-        row("struggle-half", {"score": 1.0, "struggles": {"algebra": 0.5}}, 0.7, 1.0),
+        # Struggle on algebra removes struggle_penalty 1.0 x struggle of algebra's credit only.
+        row("struggle-full", {"score": 1.0, "struggles": {"algebra": 1.0}}, 0.0, 1.0),
+        row("struggle-half", {"score": 1.0, "struggles": {"algebra": 0.5}}, 0.5, 1.0),
         # Struggle outside 0-1 is clipped.
-        row("struggle-clip-high", {"score": 1.0, "struggles": {"fractions": 3.0}}, 1.0, 0.4),
+        row("struggle-clip-high", {"score": 1.0, "struggles": {"fractions": 3.0}}, 1.0, 0.0),
         row("struggle-clip-low", {"score": 1.0, "struggles": {"fractions": -1.0}}, 1.0, 1.0),
         # Per-skill (per-step) scores override the overall score for their skill only ...
         row("skill-score-lower", {"score": 1.0, "skill_scores": {"algebra": 0.3}}, 0.3, 1.0),
@@ -97,11 +97,11 @@ def row(case_id: str, fields: dict[str, Any], algebra: float, fractions: float, 
             0.425,
             0.85,
         ),
-        # Solution cap, then struggle: min(1, 0.2) * (1 - 0.6) = 0.08 on algebra.
+        # Solution cap, then half struggle: min(1, 0.2) * (1 - 0.5) = 0.1 on algebra.
         row(
             "solution-then-struggle",
-            {"score": 1.0, "solution_viewed": True, "struggles": {"algebra": 1.0}},
-            0.08,
+            {"score": 1.0, "solution_viewed": True, "struggles": {"algebra": 0.5}},
+            0.1,
             0.2,
         ),
         # Scores outside 0-1 are clipped.

@@ -191,7 +191,6 @@ def sample_profile() -> dict[str, Any]:
             performance=0.9,
             time_spent_seconds=40.0,
             attempts=1,
-            misconceptions=("sign error",),
         ),
         record(20, predicted=0.5, performance=1.0, attempts=3, hints_used=2),
         record(
@@ -202,7 +201,6 @@ def sample_profile() -> dict[str, Any]:
             attempts=2,
             hints_used=1,
             solution_viewed=True,
-            misconceptions=("distributing", "sign error"),
         ),
         record(5, topic=MOTION, predicted=0.6, performance=0.0),
     ]
@@ -219,6 +217,11 @@ def sample_profile() -> dict[str, Any]:
         now=NOW,
         elo=ELO,
         profile=PROFILE,
+        # Recognised in tutor chats, per skill; a topic lists those of its skills.
+        misconceptions={
+            "algebra": [{"misconception_id": "distributing"}, {"misconception_id": "sign error"}],
+            "geometry": [{"misconception_id": "angle sum"}],
+        },
     )
 
 
@@ -282,7 +285,10 @@ def test_profile_values_match_hand_computation() -> None:
         "hints_used_count": 3,
         "solutions_viewed_count": 1,
     }
-    assert topic["identified_misconceptions"] == ["distributing", "sign error"]
+    assert [m["misconception_id"] for m in topic["identified_misconceptions"]] == [
+        "distributing",
+        "sign error",
+    ]
 
     motion = sample_profile()["Science"]["Physics"]["Motion"]
     # One attempt at 0.0 against a prediction of 0.6: residual -0.6.

@@ -1,0 +1,93 @@
+"""AI-tutor chats (durable, idempotent, analysed off the request path) and the
+misconception catalogue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Body, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from smartpractice.api.deps import (
+    DatabaseDep,
+    SettingsDep,
+    located_in_body,
+    notify_worker,
+    parse_body,
+)
+from smartpractice.api.schemas import UpsertResult
+from smartpractice.schemas import MisconceptionIn, TutorSessionIn
+from smartpractice.services.tutor import (
+    accept_tutor_session,
+    list_misconceptions,
+    tutor_session_status,
+    upsert_misconceptions,
+)
+
+router = APIRouter(prefix="/v1", tags=["tutor"])
+
+
+class MisconceptionBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    misconceptions: list[MisconceptionIn] = Field(min_length=1, max_length=10000)
+
+
+class TutorSessionAccepted(BaseModel):
+    session_id: str
+    duplicate: bool
+
+
+@router.post(
+    "/tutor-sessions",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TutorSessionAccepted,
+    summary="Accept an AI-tutor chat; it is analysed off the request path",
+)
+def post_tutor_session(
+    chat: TutorSessionIn, db: DatabaseDep, settings: SettingsDep, request: Request
+) -> TutorSessionAccepted:
+    """Stored (with e-mail addresses and phone numbers redacted) before the 202. The same
+    session id with the same content is a harmless duplicate; with other content, a 409."""
+    with located_in_body(None), db.transaction() as session:
+        accepted = accept_tutor_session(
+            session, chat, now=datetime.now(UTC), partitions=settings.partitions
+        )
+    if not accepted.duplicate:
+        notify_worker(request, {accepted.partition})
+    return TutorSessionAccepted(session_id=chat.session_id, duplicate=accepted.duplicate)
+
+
+@router.get("/tutor-sessions/{session_id}", summary="Status and analysis of one chat")
+def get_tutor_session(session_id: str, db: DatabaseDep) -> dict[str, Any]:
+    with db.transaction() as session:
+        found = tutor_session_status(session, session_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown session_id")
+    return found
+
+
+@router.post(
+    "/misconceptions",
+    response_model=UpsertResult,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/MisconceptionBatch"}}
+            }
+        }
+    },
+    summary="Create or replace catalogue misconceptions (a list or {'misconceptions': [...]})",
+)
+def post_misconceptions(db: DatabaseDep, body: Any = Body(...)) -> UpsertResult:
+    batch = parse_body(
+        MisconceptionBatch, {"misconceptions": body} if isinstance(body, list) else body
+    )
+    with located_in_body("misconceptions"), db.transaction() as session:
+        return UpsertResult(upserted=upsert_misconceptions(session, batch.misconceptions))
+
+
+@router.get("/misconceptions", summary="The misconception catalogue, optionally for one skill")
+def get_misconceptions(db: DatabaseDep, skill: str | None = None) -> dict[str, Any]:
+    with db.transaction() as session:
+        return {"data": list_misconceptions(session, skill_id=skill)}

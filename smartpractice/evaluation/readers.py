@@ -1,0 +1,294 @@
+"""Readers for response files: the public data folder format and a generic CSV.
+
+* **Folder format** (``../shared/data/*``, Gervet et al. 2020): a tab-separated
+  ``preprocessed_data_*.csv`` with header ``user_id item_id timestamp correct skill_id``
+  (``timestamp`` optional, 0 meaning unknown; ``skill_id`` ignored) and a ``q_mat.npz``
+  item x skill matrix (``scipy.sparse``) beside it: item ``i`` tests skill ``j`` when
+  entry ``(i, j)`` is non-zero. Skills are named by their column number (``"17"``).
+* **Generic CSV**: comma-separated, header ``student_id,item_id,skills,correct_or_score``
+  and an optional ``timestamp``; ``skills`` is ``;``-separated; the outcome column (named
+  ``correct_or_score``, ``correct`` or ``score``) is a number in [0, 1]; ``timestamp`` is
+  seconds since the Unix epoch or ISO 8601 (UTC when no offset is given).
+
+Rows are returned in answer order: by timestamp (stable) when every row has one, else in
+file order.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from smartpractice.evaluation.dataset import DatasetError, ItemInfo, Response
+
+__all__ = [
+    "LoadedResponses",
+    "QMatrix",
+    "detect_format",
+    "load_q_matrix",
+    "read_folder_file",
+    "read_generic_csv",
+    "read_responses",
+]
+
+FOLDER_REQUIRED = ("user_id", "item_id", "correct")
+GENERIC_REQUIRED = ("student_id", "item_id", "skills")
+GENERIC_OUTCOMES = ("correct_or_score", "correct", "score")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedResponses:
+    """Responses of one file in answer order, and the items they answer."""
+
+    responses: list[Response]
+    items: dict[str, ItemInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class QMatrix:
+    """The item -> skills map of the folder format (item ids are row numbers)."""
+
+    path: Path
+    skills_of: tuple[tuple[str, ...], ...]
+
+    @property
+    def item_count(self) -> int:
+        """Rows of the matrix (item ids 0 .. item_count - 1)."""
+        return len(self.skills_of)
+
+
+def load_q_matrix(path: Path) -> QMatrix:
+    """Read a ``q_mat.npz`` (``scipy.sparse.save_npz`` format) into skills per item.
+
+    Raises:
+        DatasetError: the file is missing or not a sparse matrix.
+    """
+    from scipy import sparse
+
+    if not path.is_file():
+        raise DatasetError(str(path), "Q-matrix file not found (pass --q-matrix)")
+    try:
+        matrix = sparse.load_npz(path).tocsr()
+    except (OSError, ValueError) as error:
+        raise DatasetError(str(path), f"not a scipy.sparse .npz matrix: {error}") from None
+    matrix.eliminate_zeros()
+    skills_of = tuple(
+        tuple(sorted(str(int(j)) for j in matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]))
+        for i in range(matrix.shape[0])
+    )
+    return QMatrix(path=path, skills_of=skills_of)
+
+
+def detect_format(path: Path) -> str:
+    """``"folder"`` or ``"generic"``, from the header line of `path`.
+
+    Raises:
+        DatasetError: the file is missing, empty, or has neither header.
+    """
+    if not path.is_file():
+        raise DatasetError(str(path), "file not found")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = handle.readline()
+    if "student_id" in header:
+        return "generic"
+    if "user_id" in header:
+        return "folder"
+    raise DatasetError(
+        str(path),
+        "unknown header: expected the folder format (user_id, item_id, correct, ...) or the "
+        "generic CSV (student_id, item_id, skills, correct_or_score[, timestamp])",
+        row=1,
+    )
+
+
+def _rows(
+    path: Path, delimiter: str, required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = [name.strip() for name in next(reader, [])]
+        for name in required:
+            if name not in header:
+                raise DatasetError(str(path), "missing column", row=1, column=name)
+        for number, values in enumerate(reader, start=2):
+            if not values:
+                continue
+            if len(values) != len(header):
+                raise DatasetError(
+                    str(path),
+                    f"{len(values)} fields where the header has {len(header)}",
+                    row=number,
+                )
+            yield number, dict(zip(header, values, strict=True))
+
+
+def _in_answer_order(responses: list[Response]) -> list[Response]:
+    if responses and all(r.timestamp is not None for r in responses):
+        return sorted(responses, key=lambda r: r.timestamp or 0.0)
+    return responses
+
+
+def read_folder_file(path: Path, q_matrix: QMatrix) -> LoadedResponses:
+    """Read one ``preprocessed_data_*.csv`` of the folder format.
+
+    Raises:
+        DatasetError: a missing column, an item outside the Q-matrix or without skills, a
+            ``correct`` other than 0/1, or a non-numeric timestamp (file, row and column named).
+    """
+    source = str(path)
+    responses: list[Response] = []
+    items: dict[str, ItemInfo] = {}
+    any_time = False
+    for row, values in _rows(path, "\t", FOLDER_REQUIRED):
+        item_id = values["item_id"].strip()
+        if not item_id.isdigit() or int(item_id) >= q_matrix.item_count:
+            raise DatasetError(
+                source,
+                f"item {item_id!r} is outside the Q-matrix {q_matrix.path} "
+                f"(items 0..{q_matrix.item_count - 1})",
+                row=row,
+                column="item_id",
+            )
+        info = items.get(item_id)
+        if info is None:
+            skills = q_matrix.skills_of[int(item_id)]
+            if not skills:
+                raise DatasetError(
+                    source,
+                    f"item {item_id} tests no skill in the Q-matrix",
+                    row=row,
+                    column="item_id",
+                )
+            info = items[item_id] = ItemInfo(skills=skills)
+        correct = values["correct"].strip()
+        if correct not in ("0", "1"):
+            raise DatasetError(
+                source, f"must be 0 or 1, not {correct!r}", row=row, column="correct"
+            )
+        timestamp = _number(values.get("timestamp", "0"), source, row)
+        any_time = any_time or timestamp != 0.0
+        responses.append(
+            Response(
+                student_id=values["user_id"].strip(),
+                item_id=item_id,
+                skills=info.skills,
+                score=float(correct),
+                timestamp=timestamp,
+            )
+        )
+    if not any_time:  # all 0: the file has no times, its row order is the answer order
+        responses = [_without_time(r) for r in responses]
+    return LoadedResponses(responses=_in_answer_order(responses), items=items)
+
+
+def _without_time(response: Response) -> Response:
+    return Response(
+        student_id=response.student_id,
+        item_id=response.item_id,
+        skills=response.skills,
+        score=response.score,
+    )
+
+
+def _number(text: str, source: str, row: int) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise DatasetError(source, f"not a number: {text!r}", row=row, column="timestamp")
+    return value
+
+
+def _timestamp(text: str, source: str, row: int) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise DatasetError(
+            source, f"not seconds or ISO 8601: {text!r}", row=row, column="timestamp"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _score(values: dict[str, str], column: str, source: str, row: int) -> float:
+    text = values[column].strip()
+    try:
+        score = float(text)
+    except ValueError:
+        score = math.nan
+    if not 0.0 <= score <= 1.0:
+        raise DatasetError(
+            source, f"must be a number in [0, 1], not {text!r}", row=row, column=column
+        )
+    return score
+
+
+def read_generic_csv(path: Path) -> LoadedResponses:
+    """Read the generic CSV (see the module docstring).
+
+    Raises:
+        DatasetError: a missing column, an empty skill list, an item listed with different
+            skills on two rows, an outcome outside [0, 1], a bad or partly missing timestamp.
+    """
+    source = str(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = {name.strip() for name in next(csv.reader(handle), [])}
+    outcome = next((name for name in GENERIC_OUTCOMES if name in header), GENERIC_OUTCOMES[0])
+    responses: list[Response] = []
+    items: dict[str, ItemInfo] = {}
+    timed: bool | None = None  # whether rows carry a timestamp, set by the first row
+    for row, values in _rows(path, ",", (*GENERIC_REQUIRED, outcome)):
+        item_id = values["item_id"].strip()
+        skills = tuple(sorted({s.strip() for s in values["skills"].split(";") if s.strip()}))
+        if not skills:
+            raise DatasetError(source, "an item needs at least one skill", row=row, column="skills")
+        known = items.setdefault(item_id, ItemInfo(skills=skills))
+        if known.skills != skills:
+            raise DatasetError(
+                source,
+                f"item {item_id!r} was listed earlier with skills {';'.join(known.skills)}",
+                row=row,
+                column="skills",
+            )
+        timestamp = _timestamp(values.get("timestamp", ""), source, row)
+        if timed is None:
+            timed = timestamp is not None
+        if timed != (timestamp is not None):
+            raise DatasetError(
+                source, "give a timestamp on every row or on none", row=row, column="timestamp"
+            )
+        responses.append(
+            Response(
+                student_id=values["student_id"].strip(),
+                item_id=item_id,
+                skills=known.skills,
+                score=_score(values, outcome, source, row),
+                timestamp=timestamp,
+            )
+        )
+    return LoadedResponses(responses=_in_answer_order(responses), items=items)
+
+
+def read_responses(path: Path, *, q_matrix: Path | None = None) -> LoadedResponses:
+    """Read a response file of either format (detected from its header).
+
+    Args:
+        path: The folder-format TSV or the generic CSV.
+        q_matrix: The folder format's ``q_mat.npz``; default: ``q_mat.npz`` beside `path`.
+    """
+    if detect_format(path) == "generic":
+        return read_generic_csv(path)
+    return read_folder_file(path, load_q_matrix(q_matrix or path.parent / "q_mat.npz"))
