@@ -111,7 +111,7 @@ def build_synthetic_bank(db: Database, bank: SyntheticBank, *, seed: int = 7) ->
             session.execute(insert(ItemSkill), skill_rows[start : start + 20_000])
     if db.engine.dialect.name == "postgresql":
         # Planner statistics, as autovacuum would gather after a real bulk import.
-        with db.engine.connect() as connection:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("ANALYZE")
     return topics
 

@@ -45,6 +45,7 @@ def serve(
     import uvicorn
 
     from smartpractice.api.app import create_app
+    from smartpractice.services.demo_students import simulate_demo_students
     from smartpractice.services.sample_bank import load_sample_bank
     from smartpractice.storage.db import Database, upgrade_schema
 
@@ -63,7 +64,9 @@ def serve(
     if demo:
         db = Database(settings.database_url)
         with db.transaction() as session:
-            load_sample_bank(session, elo=settings.model.elo)
+            loaded = load_sample_bank(session, elo=settings.model.elo)
+        if loaded:
+            simulate_demo_students(db, settings)
         db.dispose()
     os.environ["SMARTPRACTICE_MIGRATE_ON_START"] = "false"
     uvicorn.run(
@@ -251,6 +254,22 @@ def bench_pipeline_command(
     result = bench_pipeline(
         Settings(), events=events, workers=workers, offered_rate=rate, lag_seconds=seconds
     )
+    _print_table(result, as_json)
+
+
+@bench_app.command("dashboard")
+def bench_dashboard_command(
+    students: Annotated[int, typer.Option(help="Students in the scratch database.")] = 10_000,
+    requests: Annotated[int, typer.Option(help="Requests timed per view.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every dashboard view's p50/p99 (ms) with many students, in a scratch database.
+
+    Example: smartpractice bench dashboard --students 10000 --json
+    """
+    from smartpractice.dashboard.bench import bench_dashboard
+
+    result = bench_dashboard(Settings(), students=students, requests=requests, progress=not as_json)
     _print_table(result, as_json)
 
 

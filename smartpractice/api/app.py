@@ -14,6 +14,9 @@ from smartpractice import __version__
 from smartpractice.api.routes import attempts, catalog, health, students, tutor
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
+from smartpractice.dashboard import install_dashboard
+from smartpractice.observability import install_metrics
+from smartpractice.services.demo_students import simulate_demo_students
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
 from smartpractice.services.practice import ScopeSkillsCache
 from smartpractice.services.sample_bank import load_sample_bank
@@ -76,8 +79,12 @@ def create_app(
         db = Database(settings.database_url)
         if demo:
             with db.transaction() as session:
-                if load_sample_bank(session, elo=settings.model.elo):
-                    log.info("sample bank loaded", extra={"action": "demo_load"})
+                loaded = load_sample_bank(session, elo=settings.model.elo)
+            if loaded:
+                log.info("sample bank loaded", extra={"action": "demo_load"})
+                # Simulated classes, so that /dashboard shows real data at once.
+                simulate_demo_students(db, settings)
+        metrics.attach(db)
         worker: EmbeddedWorker | None = None
         if notify_worker is not None:
             app.state.notify_worker = notify_worker
@@ -99,6 +106,7 @@ def create_app(
         try:
             yield
         finally:
+            metrics.detach()
             if worker is not None:
                 worker.stop()
             if app.state.profile_cache is not None:
@@ -112,8 +120,10 @@ def create_app(
         lifespan=lifespan,
     )
     _error_handlers(app)
+    metrics = install_metrics(app)
     for module in (attempts, catalog, students, tutor, health):
         app.include_router(module.router)
+    install_dashboard(app)
     return app
 
 

@@ -108,6 +108,8 @@ class Item(Base):
         Index("ix_items_subject", "subject"),
         Index("ix_items_chapter", "chapter"),
         Index("ix_items_topic", "topic"),
+        # The dashboard's grade/subject/topic filters (an index-only scan for its menus).
+        Index("ix_items_grade_subject_topic", "grade", "subject", "chapter", "topic"),
     )
 
 
@@ -136,6 +138,9 @@ class Student(Base):
     correct: Mapped[int] = mapped_column(Integer, default=0)
     last_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
+    # The dashboard lists the most recently active students.
+    __table_args__ = (Index("ix_students_last_at", "last_at"),)
+
 
 class StudentSkill(Base):
     __tablename__ = "student_skills"
@@ -148,6 +153,19 @@ class StudentSkill(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)
     last_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    # A cohort's ratings on a topic's skills (dashboard class view), read from the index
+    # alone: a cohort can be every student there is.
+    __table_args__ = (
+        Index(
+            "ix_student_skills_skill_student",
+            "skill_id",
+            "student_id",
+            "offset",
+            "attempts",
+            "correct",
+        ),
+    )
 
 
 class Event(Base):
@@ -179,6 +197,11 @@ class Event(Base):
         Index("ix_events_status_seq", "status", "seq"),
         Index("ix_events_status_partition_seq", "status", "partition", "seq"),
         Index("ix_events_student_item", "student_id", "item_id"),
+        # One item's difficulty history in apply order (dashboard item view).
+        Index("ix_events_item_applied", "item_id", "applied_seq"),
+        # One student's applied events: without it SQLite may answer "student = ? and
+        # status = 'applied'" by walking every applied event of the log.
+        Index("ix_events_student_status_seq", "student_id", "status", "seq"),
     )
 
 

@@ -1,0 +1,47 @@
+"""Chart specifications for the pages' script (`static/dashboard.js` draws them with the
+vendored Chart.js); plain JSON-ready dictionaries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["calibration_chart", "line_chart"]
+
+
+def line_chart(
+    series: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    x: str,
+    y: str,
+    names: Mapping[str, str],
+    x_title: str,
+    y_title: str,
+) -> dict[str, Any]:
+    """One line per series key: points ``(point[x], point[y])``, labelled by `names`."""
+    return {
+        "kind": "lines",
+        "x": x_title,
+        "y": y_title,
+        "series": [
+            {
+                "label": names.get(key, key),
+                "points": [[p[x], round(float(p[y]), 1)] for p in points if p[y] is not None],
+            }
+            for key, points in series.items()
+        ],
+    }
+
+
+def calibration_chart(table: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Reliability chart: (mean predicted, observed, events) of each non-empty bin."""
+    return {
+        "kind": "calibration",
+        "x": "Predicted success",
+        "y": "Observed success",
+        "points": [
+            [round(row["predicted"], 4), round(row["observed"], 4), row["n"]]
+            for row in table
+            if row["n"]
+        ],
+    }
