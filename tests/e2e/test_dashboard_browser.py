@@ -1,7 +1,8 @@
 """The dashboard in a real browser: `smartpractice serve --demo` in a subprocess, driven by
 headless Chromium (Debian's /usr/bin/chromium through Playwright; no browser download).
 
-Screenshots of every view go to docs/img/dashboard-*.png (or SMARTPRACTICE_SCREENSHOT_DIR).
+Screenshots of every view go to a temporary folder; to refresh the ones in the docs run
+`SMARTPRACTICE_SCREENSHOT_DIR=docs/img .venv/bin/pytest -m e2e`.
 Without Chromium or Playwright the tests skip, and fail when CI is set: `.ci/run` installs
 Chromium, and Playwright is a development dependency.
 """
@@ -12,6 +13,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +28,8 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = os.environ.get("SMARTPRACTICE_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(
-    os.environ.get("SMARTPRACTICE_SCREENSHOT_DIR", Path(__file__).parents[2] / "docs" / "img")
+    os.environ.get("SMARTPRACTICE_SCREENSHOT_DIR")
+    or Path(tempfile.gettempdir()) / "smartpractice-screenshots"
 )
 # The machine's network is closed: without these Chromium tries Google's hosts at start.
 CHROMIUM_ARGS = [
