@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -57,7 +58,7 @@ class LearnerModel(Protocol):
         ...
 
 
-class OnlineModel:
+class OnlineModel(ABC):
     """Base of models that learn one response at a time: ``fit`` replays the train rows."""
 
     name = "online"
@@ -67,9 +68,9 @@ class OnlineModel:
         for response in train:
             self.predict_then_learn(response)
 
-    def predict_then_learn(self, response: Response) -> float:  # pragma: no cover - abstract
+    @abstractmethod
+    def predict_then_learn(self, response: Response) -> float:
         """Predicted success (0-1) before learning from `response`."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from smartpractice.services.rating import (
 from smartpractice.services.students import load_student_ratings
 from smartpractice.services.tutor import struggles_for_attempts
 from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
+from smartpractice.storage.rating_store import item_skill_rows, offset_rows, student_rows
 
 __all__ = ["ReplayResult", "compare_with_live", "rebuild_ratings", "replay_event_log"]
 
@@ -129,44 +130,15 @@ def rebuild_ratings(session: Session, *, config: ModelConfig) -> ReplayResult:
     store = result.store
     session.execute(delete(StudentSkill))
     session.execute(delete(Student))
-    students = [
-        {
-            "student_id": sid,
-            "ability": r.ability.value,
-            "attempts": r.ability.attempts,
-            "correct": r.ability.correct,
-            "last_at": r.ability.last_at,
-        }
-        for sid, r in store.students.items()
-    ]
+    students = student_rows(store, store.students)
     if students:
         session.execute(insert(Student), students)
-    offsets = [
-        {
-            "student_id": sid,
-            "skill_id": skill_id,
-            "offset": s.value,
-            "attempts": s.attempts,
-            "correct": s.correct,
-            "last_at": s.last_at,
-        }
-        for sid, r in store.students.items()
-        for skill_id, s in r.offsets.items()
-    ]
+    offsets = offset_rows(
+        store, [(sid, skill) for sid, r in store.students.items() for skill in r.offsets]
+    )
     if offsets:
         session.execute(insert(StudentSkill), offsets)
-    item_rows = [
-        {
-            "item_id": item_id,
-            "skill_id": skill_id,
-            "difficulty": s.value,
-            "attempts": s.attempts,
-            "correct": s.correct,
-            "last_at": s.last_at,
-        }
-        for item_id, context in store.items.items()
-        for skill_id, s in context.ratings.difficulties.items()
-    ]
+    item_rows = item_skill_rows(store, store.items)
     if item_rows:
         session.execute(update(ItemSkill), item_rows)
     counts = [

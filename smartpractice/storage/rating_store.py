@@ -9,9 +9,9 @@ changed rows are written back with a few executemany statements.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -21,7 +21,53 @@ from smartpractice.core.types import ItemRatings, RatingState, StudentRatings
 from smartpractice.services.rating import ItemContext, MemoryRatingStore
 from smartpractice.storage.models import Item, ItemSkill, Student, StudentSkill
 
-__all__ = ["SqlBatchRatingStore"]
+__all__ = ["SqlBatchRatingStore", "item_skill_rows", "offset_rows", "student_rows"]
+
+
+def student_rows(store: MemoryRatingStore, student_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """`students` rows (ability and counts) for these students of the store."""
+    return [
+        {
+            "student_id": sid,
+            "ability": store.students[sid].ability.value,
+            "attempts": store.students[sid].ability.attempts,
+            "correct": store.students[sid].ability.correct,
+            "last_at": store.students[sid].ability.last_at,
+        }
+        for sid in student_ids
+    ]
+
+
+def offset_rows(store: MemoryRatingStore, pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    """`student_skills` rows for these (student, skill) pairs of the store."""
+    return [
+        {
+            "student_id": sid,
+            "skill_id": skill,
+            "offset": state.value,
+            "attempts": state.attempts,
+            "correct": state.correct,
+            "last_at": state.last_at,
+        }
+        for sid, skill in pairs
+        for state in [store.students[sid].offsets[skill]]
+    ]
+
+
+def item_skill_rows(store: MemoryRatingStore, item_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """`item_skills` rows (difficulty and counts) for every skill of these items."""
+    return [
+        {
+            "item_id": item_id,
+            "skill_id": skill,
+            "difficulty": state.value,
+            "attempts": state.attempts,
+            "correct": state.correct,
+            "last_at": state.last_at,
+        }
+        for item_id in item_ids
+        for skill, state in store.items[item_id].ratings.difficulties.items()
+    ]
 
 
 @dataclass
@@ -108,34 +154,14 @@ class SqlBatchRatingStore(MemoryRatingStore):
     def flush(self) -> None:
         """Write every changed rating back; counters are added, not overwritten."""
         session = self._session()
-        students = [
-            {
-                "student_id": sid,
-                "ability": self.students[sid].ability.value,
-                "attempts": self.students[sid].ability.attempts,
-                "correct": self.students[sid].ability.correct,
-                "last_at": self.students[sid].ability.last_at,
-            }
-            for sid in sorted(self._dirty_students)
-        ]
+        students = student_rows(self, sorted(self._dirty_students))
         new_students = [s for s in students if s["student_id"] not in self._known_students]
         if new_students:
             session.execute(insert(Student), new_students)
         old_students = [s for s in students if s["student_id"] in self._known_students]
         if old_students:
             session.execute(update(Student), old_students)
-        offsets = [
-            {
-                "student_id": sid,
-                "skill_id": skill,
-                "offset": state.value,
-                "attempts": state.attempts,
-                "correct": state.correct,
-                "last_at": state.last_at,
-            }
-            for sid, skill in sorted(self._dirty_offsets)
-            for state in [self.students[sid].offsets[skill]]
-        ]
+        offsets = offset_rows(self, sorted(self._dirty_offsets))
         new_offsets = [
             o for o in offsets if (o["student_id"], o["skill_id"]) not in self._known_offsets
         ]
@@ -146,18 +172,7 @@ class SqlBatchRatingStore(MemoryRatingStore):
         ]
         if old_offsets:
             session.execute(update(StudentSkill), old_offsets)
-        item_skills = [
-            {
-                "item_id": item_id,
-                "skill_id": skill,
-                "difficulty": state.value,
-                "attempts": state.attempts,
-                "correct": state.correct,
-                "last_at": state.last_at,
-            }
-            for item_id in sorted(self._dirty_items)
-            for skill, state in self.items[item_id].ratings.difficulties.items()
-        ]
+        item_skills = item_skill_rows(self, sorted(self._dirty_items))
         if item_skills:
             session.execute(update(ItemSkill), item_skills)
         counts = [
