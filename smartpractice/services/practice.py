@@ -133,6 +133,7 @@ def _nearest_items(session: Session, requests: Sequence[_Nearest]) -> list[list[
     the cost follows the limits, not the size of the bank; all scans go in one UNION ALL
     because on a networked database the round trips cost more than the scans.
     """
+    join_first = session.get_bind().dialect.name == "sqlite"
     parts = []
     for index, request in enumerate(requests):
         for ascending in (True, False):
@@ -149,8 +150,16 @@ def _nearest_items(session: Session, requests: Sequence[_Nearest]) -> list[list[
                 if request.window is not None:
                     near = near.where(ItemSkill.difficulty >= request.target - request.window)
                 order = ItemSkill.difficulty.desc()
+            if join_first:
+                # SQLite walks the index in order and checks the scope per row by primary key.
+                tagged = near.with_only_columns(
+                    literal(index).label("request"), ItemSkill.item_id, ItemSkill.difficulty
+                )
+                branch = _in_scope(tagged, request.scope).order_by(order).limit(request.limit)
+                parts.append(select(branch.subquery()))
+                continue
             # The nearest items of the skill first (a pure index range scan), the scope
-            # filter after: a planner given both at once may join a whole topic instead.
+            # filter after: PostgreSQL's planner given both at once joins a whole topic.
             inner = near.order_by(order).limit(request.limit * _SCOPE_OVERFETCH).subquery()
             outer = select(literal(index).label("request"), inner.c.item_id, inner.c.difficulty)
             if request.scope.subject or request.scope.chapter or request.scope.topic:
