@@ -296,6 +296,11 @@ from smartpractice.transcripts.command import evaluate_transcripts as _evaluate_
 app.command("evaluate-transcripts")(_evaluate_transcripts)
 
 
+from smartpractice.simulation.command import simulate as _simulate  # noqa: E402
+
+app.command("simulate")(_simulate)
+
+
 def main() -> None:
     app(prog_name="smartpractice")
 

@@ -111,17 +111,23 @@ class EvidenceConfig:
 
 @dataclass(frozen=True, slots=True)
 class SelectionConfig:
-    """Smart Practice: Thompson sampling on an Elo-informed Beta prior, plus match terms."""
+    """Smart Practice: Thompson sampling on an Elo-informed Beta prior, plus match terms.
 
-    weight_elo_match: float = 0.4
-    weight_thompson: float = 0.3
+    Defaults tuned with the simulator (issue 5; evidence in docs/simulation.md): only the
+    weights' ratios matter, the score is their weighted sum.
+    """
+
+    weight_elo_match: float = 0.2
+    weight_thompson: float = 0.1
     weight_weak_skill: float = 0.2
     weight_recency: float = 0.1
-    target_success: float = 0.36
-    """Predicted success (0-1) the selector aims at. 0.36 is the customer's challenge zone:
-    difficulty about 100 Elo points above the student."""
-    match_width: float = 120.0
-    """Width (Elo points) of the Gaussian closeness-to-target score."""
+    target_success: float = 0.65
+    """Predicted success (0-1) the selector aims at: difficulty about 108 Elo points below
+    the student. Best of 0.36-0.8 in simulation whether learners learn most at a 0.5, 0.7 or
+    0.85 chance; the customer's challenge zone (0.36, 100 points above) was the worst."""
+    match_width: float = 300.0
+    """Width (Elo points) of the Gaussian closeness-to-target score: wide, so the match
+    term ranks items without pinning every pick on the one closest item."""
     difficulty_window: float = 350.0
     """Candidates farther than this (Elo points) from the target difficulty are pruned."""
     max_candidates: int = 200
@@ -136,8 +142,9 @@ class SelectionConfig:
     """A prerequisite skill is clearly unmet when its proficiency (0-1) is below this ..."""
     prerequisite_gate_max_uncertainty: float = 0.8
     """... and its uncertainty (0-1) is below this (we have real evidence it is weak)."""
-    prerequisite_mastered: float = 0.7
-    """A prerequisite with proficiency (0-1) at or above this needs no remediation."""
+    prerequisite_mastered: float = 0.5
+    """A prerequisite with proficiency (0-1) at or above this needs no remediation (0.5:
+    fewer questions to mastery than 0.7 in simulation, docs/simulation.md)."""
     remediation_candidates: int = 50
     """Items of a prerequisite added to the candidates when a scope skill is clearly weak
     (proficiency below `prerequisite_gate` with real evidence) or the prerequisite is

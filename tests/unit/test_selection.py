@@ -77,8 +77,10 @@ def weighted(config: SelectionConfig, components: Mapping[str, float]) -> float:
         (0.5, 0.0),  # a coin flip: difficulty equals rating
         (1.0 / 11.0, 400.0),  # 10:1 against: 400 points harder
         (10.0 / 11.0, -400.0),  # 10:1 in favour: 400 points easier
-        # The default challenge zone 0.36: 400 * log10(0.64 / 0.36) = 99.95 points harder.
+        # The customer's challenge zone 0.36: 400 * log10(0.64 / 0.36) = 99.95 points harder.
         (0.36, 99.95),
+        # The default 0.65: 400 * log10(0.35 / 0.65) = -107.54, about 108 points easier.
+        (0.65, -107.54),
     ],
 )
 def test_target_gap_table(target: float, gap: float) -> None:
@@ -92,11 +94,12 @@ def test_no_candidates_gives_none() -> None:
 
 def test_single_candidate_components_match_hand_computation() -> None:
     # Rating 1200, item at 1300 on algebra, seen 24 h ago (one half-life), rating settled
-    # (uncertainty 0 -> prior strength 30), proficiency 0.5 at typical difficulty 1200:
-    #   gap = 100, elo_match = exp(-0.5 * ((100 - 99.95) / 120) ** 2) ~ 1.0
+    # (uncertainty 0 -> prior strength 30), proficiency 0.5 at typical difficulty 1200.
+    # Default target 0.65: target gap = 400 * log10(0.35 / 0.65) = -107.54 points.
+    #   gap = 100, elo_match = exp(-0.5 * ((100 + 107.54) / 300) ** 2) = 0.78719
     #   predicted = 1 / (1 + 10 ** (100 / 400)) = 0.3599
     #   weak_skill = 1 - 0.5 = 0.5, recency = 1 - 0.5 ** (24 / 24) = 0.5
-    #   thompson = 1 - |draw - 0.36| / 0.64
+    #   thompson = 1 - |draw - 0.65| / 0.65
     selection = pick(
         [Candidate("q1", {"algebra": 1300.0}, hours_since_seen=24.0)],
         {"algebra": view(uncertainty=0.0)},
@@ -106,11 +109,11 @@ def test_single_candidate_components_match_hand_computation() -> None:
     assert selection.runner_up is None
     assert chosen.difficulty_gap == pytest.approx(100.0)
     assert chosen.predicted_success == pytest.approx(1.0 / (1.0 + 10.0**0.25))
-    assert chosen.components["elo_match"] == pytest.approx(1.0, abs=1e-6)
+    assert chosen.components["elo_match"] == pytest.approx(0.78719, abs=1e-5)
     assert chosen.components["weak_skill"] == pytest.approx(0.5)
     assert chosen.components["recency"] == pytest.approx(0.5)
     assert chosen.components["thompson"] == pytest.approx(
-        1.0 - abs(chosen.thompson_sample - 0.36) / 0.64
+        1.0 - abs(chosen.thompson_sample - 0.65) / 0.65
     )
     assert chosen.score == pytest.approx(weighted(CONFIG, chosen.components))
     assert (selection.considered, selection.gated, selection.pruned) == (1, 0, 0)
@@ -118,10 +121,12 @@ def test_single_candidate_components_match_hand_computation() -> None:
 
 def test_explanation_says_easier_for_an_item_well_below_typical() -> None:
     # A weak student (900) on a skill whose items are typically at 1200: the pick is near
-    # 900 + 100, far below the typical item, and the reasons say so.
+    # the target 900 - 107.5 (default target 0.65), far below the typical item, and the
+    # reasons say so. Only easy and fairly-easy lie within 350 points of 792.5.
     skills = {"fractions": view(900.0, typical=1200.0)}
     candidates = [
-        Candidate("easy", {"fractions": 1000.0}),
+        Candidate("easy", {"fractions": 800.0}),
+        Candidate("fairly-easy", {"fractions": 1000.0}),
         Candidate("typical", {"fractions": 1200.0}),
         Candidate("hard", {"fractions": 1450.0}),
     ]
@@ -179,7 +184,8 @@ def test_when_every_candidate_is_gated_one_is_still_picked() -> None:
 
 
 def test_window_and_cap_prune_far_candidates() -> None:
-    # Target difficulty is 1200 + 99.95; the window is +/- 350 points.
+    # Target difficulty is 1200 - 107.54 = 1092.46 (default target 0.65); the window is
+    # +/- 350 points: 742-1442.
     skills = {"algebra": view(1200.0)}
     near = [Candidate(f"near{i}", {"algebra": 1250.0 + i}) for i in range(5)]
     far = [Candidate("far-easy", {"algebra": 600.0}), Candidate("far-hard", {"algebra": 2000.0})]
@@ -188,10 +194,10 @@ def test_window_and_cap_prune_far_candidates() -> None:
     assert selection.chosen.item_id.startswith("near")
     capped = pick(far + near, skills, config=replace(CONFIG, max_candidates=2))
     assert (capped.considered, capped.pruned) == (2, 5)
-    # Stable: the two closest to the target (1299.95) are near4 (1254) and near3 (1253).
+    # Stable: the two closest to the target (1092.46) are near0 (1250) and near1 (1251).
     assert {capped.chosen.item_id, capped.runner_up.item_id if capped.runner_up else ""} == {
-        "near4",
-        "near3",
+        "near0",
+        "near1",
     }
 
 
