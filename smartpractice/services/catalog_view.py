@@ -153,8 +153,9 @@ class ScopeSkillsCache:
 
 SCOPE_OVERFETCH = 4
 """Nearest items of a skill read before the scope filter, per item wanted: a skill's items
-mostly sit in one topic, so a few times the limit leaves enough after filtering. Every
-`CatalogView` applies it, so the in-memory view finds exactly what the database finds."""
+mostly sit in one topic, so a few times the limit leaves enough after filtering. PostgreSQL
+and the in-memory view apply it; SQLite filters while walking the index, which gives the
+same items unless more than this many times the limit lie nearer outside the scope."""
 
 
 def _in_scope(query: Any, scope: Scope) -> Any:
