@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from smartpractice.core.config import EloConfig
 from smartpractice.schemas import ItemIn, SkillIn
@@ -18,6 +19,7 @@ from smartpractice.storage.models import Item, ItemSkill, Skill, SkillPrerequisi
 __all__ = [
     "ItemFilter",
     "get_item",
+    "item_place_conditions",
     "list_items",
     "list_skills",
     "prerequisite_map",
@@ -171,13 +173,21 @@ def list_skills(session: Session, *, offset: int, limit: int) -> tuple[list[dict
     )
 
 
+def item_place_conditions(
+    *, subject: str | None, chapter: str | None, topic: str | None
+) -> list[ColumnElement[bool]]:
+    """SQL conditions on `Item` for whichever of subject, chapter and topic are given."""
+    return [
+        column == value
+        for column, value in ((Item.subject, subject), (Item.chapter, chapter), (Item.topic, topic))
+        if value
+    ]
+
+
 def _filtered(query: Select[Any], where: ItemFilter) -> Select[Any]:
-    if where.subject:
-        query = query.where(Item.subject == where.subject)
-    if where.chapter:
-        query = query.where(Item.chapter == where.chapter)
-    if where.topic:
-        query = query.where(Item.topic == where.topic)
+    query = query.where(
+        *item_place_conditions(subject=where.subject, chapter=where.chapter, topic=where.topic)
+    )
     if where.skill:
         query = query.where(
             Item.item_id.in_(select(ItemSkill.item_id).where(ItemSkill.skill_id == where.skill))

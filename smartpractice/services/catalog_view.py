@@ -17,7 +17,7 @@ from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from smartpractice.core.types import StudentRatings
-from smartpractice.services.catalog import prerequisite_map
+from smartpractice.services.catalog import item_place_conditions, prerequisite_map
 from smartpractice.services.errors import InvalidInput
 from smartpractice.services.students import load_student_ratings, typical_difficulties
 from smartpractice.storage.models import Event, Item, ItemSkill, Skill
@@ -158,15 +158,13 @@ and the in-memory view apply it; SQLite filters while walking the index, which g
 same items unless more than this many times the limit lie nearer outside the scope."""
 
 
-def _in_scope(query: Any, scope: Scope) -> Any:
-    if scope.subject or scope.chapter or scope.topic:
-        query = query.join(Item, Item.item_id == ItemSkill.item_id)
-        if scope.subject:
-            query = query.where(Item.subject == scope.subject)
-        if scope.chapter:
-            query = query.where(Item.chapter == scope.chapter)
-        if scope.topic:
-            query = query.where(Item.topic == scope.topic)
+def _in_scope(query: Any, scope: Scope, item_id: Any = ItemSkill.item_id) -> Any:
+    """Join `Item` on `item_id` and keep the rows in the scope's subject/chapter/topic."""
+    conditions = item_place_conditions(
+        subject=scope.subject, chapter=scope.chapter, topic=scope.topic
+    )
+    if conditions:
+        query = query.join(Item, Item.item_id == item_id).where(*conditions)
     return query
 
 
@@ -231,15 +229,7 @@ class SqlCatalogView:
                 # filter after: PostgreSQL's planner given both at once joins a whole topic.
                 inner = near.order_by(order).limit(request.limit * SCOPE_OVERFETCH).subquery()
                 outer = select(literal(index).label("request"), inner.c.item_id, inner.c.difficulty)
-                scope = request.scope
-                if scope.subject or scope.chapter or scope.topic:
-                    outer = outer.join(Item, Item.item_id == inner.c.item_id)
-                    if scope.subject:
-                        outer = outer.where(Item.subject == scope.subject)
-                    if scope.chapter:
-                        outer = outer.where(Item.chapter == scope.chapter)
-                    if scope.topic:
-                        outer = outer.where(Item.topic == scope.topic)
+                outer = _in_scope(outer, request.scope, inner.c.item_id)
                 direction = inner.c.difficulty if ascending else inner.c.difficulty.desc()
                 parts.append(select(outer.order_by(direction).limit(request.limit).subquery()))
         found: list[list[tuple[float, str]]] = [[] for _ in requests]
