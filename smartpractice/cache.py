@@ -8,6 +8,7 @@ down only costs speed: every cache error falls back to computing the profile.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any, cast
@@ -20,19 +21,27 @@ log = logging.getLogger(__name__)
 
 
 class ProfileCache:
-    """Get and put JSON profiles for (student, version)."""
+    """Get and put JSON profiles for (tenant, student, version)."""
 
     def __init__(self, url: str, *, ttl_seconds: int) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._ttl = ttl_seconds
 
     @staticmethod
-    def key(student_id: str, version: int) -> str:
-        return f"smartpractice:profile:{student_id}:{version}"
+    def key(tenant_id: str, student_id: str, version: int) -> str:
+        return f"{ProfileCache.prefix(tenant_id, student_id)}{version}"
 
-    def get(self, student_id: str, version: int) -> dict[str, Any] | None:
+    @staticmethod
+    def prefix(tenant_id: str, student_id: str) -> str:
+        # A digest, not the id: student ids are the client's own strings, which may hold
+        # the glob characters of a SCAN pattern or a ':' (forgetting one student must never
+        # match another), and key names then carry no student id.
+        digest = hashlib.sha256(student_id.encode()).hexdigest()[:40]
+        return f"smartpractice:profile:{tenant_id}:{digest}:"
+
+    def get(self, tenant_id: str, student_id: str, version: int) -> dict[str, Any] | None:
         try:
-            raw = self._redis.get(self.key(student_id, version))
+            raw = self._redis.get(self.key(tenant_id, student_id, version))
         except redis.RedisError:
             log.warning("profile cache unavailable", extra={"action": "cache_error"})
             return None
@@ -41,20 +50,25 @@ class ProfileCache:
         found: dict[str, Any] = json.loads(cast(bytes, raw))
         return found
 
-    def put(self, student_id: str, version: int, profile: dict[str, Any]) -> None:
+    def put(self, tenant_id: str, student_id: str, version: int, profile: dict[str, Any]) -> None:
         try:
-            self._redis.set(self.key(student_id, version), json.dumps(profile), ex=self._ttl)
+            self._redis.set(
+                self.key(tenant_id, student_id, version), json.dumps(profile), ex=self._ttl
+            )
         except redis.RedisError:
             log.warning("profile cache unavailable", extra={"action": "cache_error"})
 
-    def forget(self, student_id: str) -> None:
-        """Drop every cached version of the student's profile."""
+    def forget(self, tenant_id: str, student_id: str) -> int:
+        """Drop every cached version of the student's profile; how many there were."""
         try:
-            keys = list(self._redis.scan_iter(match=f"smartpractice:profile:{student_id}:*"))
+            pattern = f"{self.prefix(tenant_id, student_id)}*"
+            keys = list(self._redis.scan_iter(match=pattern))
             if keys:
                 self._redis.delete(*keys)
+            return len(keys)
         except redis.RedisError:
             log.warning("profile cache unavailable", extra={"action": "cache_error"})
+            return 0
 
     def close(self) -> None:
         self._redis.close()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smartpractice.cli_access import audit_command, keys_app, tenants_app
 from smartpractice.config import Settings
+
+if TYPE_CHECKING:
+    from smartpractice.storage.db import Database
 
 app = typer.Typer(
     help="smartpractice: skill-by-skill knowledge tracing and Smart Practice selection.",
@@ -22,6 +26,13 @@ app = typer.Typer(
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=1)
+
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(tenants_app, name="tenants")
+app.command("audit")(audit_command)
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @app.command()
@@ -52,6 +63,17 @@ def serve(
     settings = Settings()
     if workers > 1 and settings.queue != "celery":
         raise _fail("several API processes need SMARTPRACTICE_QUEUE=celery (and a worker)")
+    if demo and host not in _LOOPBACK:
+        raise _fail(
+            f"--host: --demo runs without authentication, so it only binds to loopback "
+            f"(127.0.0.1), not {host}"
+        )
+    if demo:
+        typer.echo(
+            "WARNING: DEMO MODE, AUTHENTICATION IS OFF: anyone who can reach this port is an "
+            "admin. Bound to loopback only. Without --demo every request needs an API key.",
+            err=True,
+        )
     typer.echo(
         f"smartpractice on http://{host}:{port} (docs at /docs), queue {settings.queue}, "
         f"database {_redacted(settings.database_url)}"
@@ -104,6 +126,23 @@ def worker(
     celery.worker_main(argv)
 
 
+def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Database]:
+    """The migrated default database and `tenant`'s (the same for the default tenant);
+    dispose of the first when done. Fails clearly for an unregistered tenant."""
+    from smartpractice.services.access import list_tenants
+    from smartpractice.storage.db import Database, upgrade_schema
+
+    upgrade_schema(settings.database_url)
+    root = Database(settings.database_url)
+    with root.transaction() as session:
+        known = list_tenants(session)
+    if tenant not in known:
+        root.dispose()
+        raise _fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
+    upgrade_schema(settings.database_url, tenant)
+    return root, root.for_tenant(tenant)
+
+
 def _redacted(url: str) -> str:
     from sqlalchemy import make_url
 
@@ -116,6 +155,7 @@ def import_catalog(
     kind: Annotated[
         str | None, typer.Option(help="skills or items: what a CSV (or JSON list) file holds.")
     ] = None,
+    tenant: Annotated[str, typer.Option(help="Whose catalogue to import into.")] = "default",
 ) -> None:
     """Import skills, items and misconceptions; nothing is imported if any row is bad.
 
@@ -126,7 +166,6 @@ def import_catalog(
     from smartpractice.services.catalog import upsert_items, upsert_skills
     from smartpractice.services.errors import InvalidInput
     from smartpractice.services.tutor import upsert_misconceptions
-    from smartpractice.storage.db import Database, upgrade_schema
 
     settings = Settings()
     skills, items, misconceptions, errors = [], [], [], []
@@ -143,8 +182,7 @@ def import_catalog(
         for line in errors:
             typer.echo(line, err=True)
         raise _fail(f"{len(errors)} bad rows; nothing imported")
-    upgrade_schema(settings.database_url)
-    db = Database(settings.database_url)
+    root, db = _tenant_database(settings, tenant)
     try:
         with db.transaction() as session:
             if skills:
@@ -160,7 +198,7 @@ def import_catalog(
             typer.echo(f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
         raise _fail("nothing imported") from None
     finally:
-        db.dispose()
+        root.dispose()
     typer.echo(
         f"imported {len(skills)} skills and {len(items)} items"
         + (f" and {len(misconceptions)} misconceptions" if misconceptions else "")
@@ -172,17 +210,16 @@ def replay(
     check: Annotated[
         bool, typer.Option(help="Only compare the replay with the live ratings; change nothing.")
     ] = False,
+    tenant: Annotated[str, typer.Option(help="Whose event log to replay.")] = "default",
 ) -> None:
     """Rebuild every rating from the event log, in the order events were applied.
 
     Example: smartpractice replay --check
     """
     from smartpractice.services.replay import compare_with_live, rebuild_ratings, replay_event_log
-    from smartpractice.storage.db import Database, upgrade_schema
 
     settings = Settings()
-    upgrade_schema(settings.database_url)
-    db = Database(settings.database_url)
+    root, db = _tenant_database(settings, tenant)
     started = time.perf_counter()
     try:
         with db.transaction() as session:
@@ -193,7 +230,7 @@ def replay(
                 result = rebuild_ratings(session, config=settings.model)
                 differences = []
     finally:
-        db.dispose()
+        root.dispose()
     seconds = time.perf_counter() - started
     typer.echo(f"replayed {result.events} events in {seconds:.2f} s")
     if result.skipped:

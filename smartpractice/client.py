@@ -377,7 +377,7 @@ class SmartPracticeClient:
         return _object(self._request("GET", _path("v1", "items", item_id)))
 
     def health(self) -> JsonObject:
-        """Liveness: database reachable, and how many events wait to be applied."""
+        """Liveness: the service answers and its database is reachable (needs no key)."""
         return _object(self._request("GET", "/healthz"))
 
     # Transport

@@ -64,5 +64,21 @@ class Settings(BaseSettings):
     """Raw chat text older than this is erased by the worker's sweep (analysis stays)."""
     transcript_wait_seconds: float = Field(default=300.0, ge=0)
     """How long an attempt naming a `tutor_session_id` waits for that chat's analysis."""
+    event_retention_days: int | None = Field(default=None, ge=1)
+    """Applied and rejected events older than this are deleted by the worker's sweep
+    (ratings keep what they learned, but `replay` can then only rebuild from what is left);
+    None keeps the whole log."""
+    rate_limit: str = "600/minute"
+    """Requests each API key may make (``limits`` notation: ``600/minute``, ``20/second``);
+    the excess is answered 429 with ``Retry-After``."""
+    rate_limit_url: str = "memory://"
+    """Where request counts live: ``memory://`` (per API process) or ``redis://host:6379/2``
+    (shared by every API process, so the limit holds for the deployment)."""
+    max_body_bytes: int = Field(default=4_000_000, ge=1_000)
+    """Largest request body accepted (413 above it); a full batch of 1,000 attempts with
+    long fields fits."""
+    key_cache_seconds: float = Field(default=5.0, ge=0)
+    """How long an API process trusts a key it has checked; a revoked key is refused by
+    every process within this time."""
     model: ModelConfig = Field(default_factory=ModelConfig)
     """Every tunable constant of the rating, evidence and selection math."""

@@ -14,11 +14,11 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response, params
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -263,7 +263,7 @@ class MetricsMiddleware:
             )
 
 
-def install_metrics(app: FastAPI) -> Metrics:
+def install_metrics(app: FastAPI, dependencies: Sequence[params.Depends] = ()) -> Metrics:
     """Add the measuring middleware and the ``/metrics`` route; the lifespan attaches the
     database (`Metrics.attach`) once it exists."""
     metrics = Metrics()
@@ -280,5 +280,6 @@ def install_metrics(app: FastAPI) -> Metrics:
         tags=["health"],
         summary="Prometheus metrics: pipeline figures, latencies, calibration",
         response_class=Response,
+        dependencies=list(dependencies),
     )
     return metrics

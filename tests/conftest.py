@@ -84,7 +84,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, sample_bank_db: Pat
 def client(settings: Settings) -> Iterator[TestClient]:
     """The API over a fresh database holding the sample bank; events are applied only when
     a test calls `drain` (no worker thread), so tests control timing exactly."""
-    app = create_app(settings, demo=True, notify_worker=lambda _partitions: None)
+    app = create_app(settings, demo=True, notify_worker=lambda *_: None)
     with TestClient(app) as test_client:
         yield test_client
 

@@ -6,21 +6,22 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Security
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from smartpractice import __version__
-from smartpractice.api.routes import attempts, catalog, health, students, tutor
+from smartpractice.api.routes import admin, attempts, catalog, health, students, tutor
+from smartpractice.api.security import KeyChecker, RateLimiter, authorize
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.dashboard import install_dashboard
 from smartpractice.observability import install_metrics
+from smartpractice.services.access import Scope, ensure_tenant, list_tenants
 from smartpractice.services.demo_students import simulate_demo_students
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
-from smartpractice.services.practice import ScopeSkillsCache
 from smartpractice.services.sample_bank import load_sample_bank
-from smartpractice.storage.db import Database, upgrade_schema
+from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
 from smartpractice.worker.celery_app import make_celery, send_partitions
 from smartpractice.worker.embedded import EmbeddedWorker
 
@@ -46,6 +47,16 @@ def _error_handlers(app: FastAPI) -> None:
     async def not_found(_: Request, error: NotFound) -> JSONResponse:
         return JSONResponse({"detail": f"not found: {error}"}, status_code=404)
 
+    @app.exception_handler(Exception)
+    async def internal(request: Request, error: Exception) -> JSONResponse:
+        # The trace goes to the log, never to the caller: no code, SQL or data in the body.
+        log.error(
+            "unhandled error",
+            exc_info=error,
+            extra={"action": "internal_error", "path": request.url.path},
+        )
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
     @app.exception_handler(OperationalError)
     async def unavailable(_: Request, error: OperationalError) -> JSONResponse:
         log.warning("database unavailable", extra={"action": "db_unavailable"})
@@ -60,23 +71,33 @@ def create_app(
     settings: Settings,
     *,
     demo: bool = False,
-    notify_worker: Callable[[set[int]], None] | None = None,
+    auth: bool | None = None,
+    notify_worker: Callable[[str, set[int]], None] | None = None,
 ) -> FastAPI:
     """The API over `settings.database_url`.
 
     Args:
         settings: Deployment settings and model constants.
         demo: Load the sample bank into an empty catalogue at start-up.
-        notify_worker: Called with the partitions that have new events, after they are
-            stored. When omitted: with the ``embedded`` queue an in-process worker thread
-            is started and woken; with ``celery`` a message per partition is sent.
+        auth: Require API keys; by default off only in `demo` mode (which the CLI binds to
+            loopback). Tests pass False to exercise routes without keys.
+        notify_worker: Called with a tenant and the partitions that have new events, after
+            they are stored. When omitted: with the ``embedded`` queue an in-process worker
+            thread is started and woken; with ``celery`` a message is sent.
     """
+    auth_required = (not demo) if auth is None else auth
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             upgrade_schema(settings.database_url)
         db = Database(settings.database_url)
+        with db.transaction() as session:
+            ensure_tenant(session, DEFAULT_TENANT)
+            tenants = list_tenants(session)
+        if settings.migrate_on_start:
+            for tenant_id in tenants[1:]:
+                upgrade_schema(settings.database_url, tenant_id)
         if demo:
             with db.transaction() as session:
                 loaded = load_sample_bank(session, elo=settings.model.elo)
@@ -91,10 +112,12 @@ def create_app(
         elif settings.queue == "embedded":
             worker = EmbeddedWorker(db, settings)
             worker.start()
-            app.state.notify_worker = lambda _partitions: worker.wake()
+            app.state.notify_worker = lambda _tenant, _partitions: worker.wake()
         else:
             celery = make_celery(settings, with_tasks=False)
-            app.state.notify_worker = lambda partitions: send_partitions(celery, partitions)
+            app.state.notify_worker = lambda tenant, partitions: send_partitions(
+                celery, partitions, tenant_id=tenant
+            )
         app.state.profile_cache = (
             ProfileCache(settings.cache_url, ttl_seconds=settings.profile_cache_seconds)
             if settings.cache_url
@@ -102,7 +125,16 @@ def create_app(
         )
         app.state.db = db
         app.state.settings = settings
-        app.state.scope_cache = ScopeSkillsCache(settings.scope_cache_seconds)
+        app.state.scope_caches = {}
+        app.state.auth_required = auth_required
+        app.state.key_checker = KeyChecker(db, settings.key_cache_seconds)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_url)
+        if not auth_required:
+            log.warning(
+                "AUTHENTICATION IS OFF: every caller is an admin of the default tenant. "
+                "Demo use only, on loopback.",
+                extra={"action": "auth_off"},
+            )
         try:
             yield
         finally:
@@ -118,10 +150,12 @@ def create_app(
         version=__version__,
         summary="What each student knows, skill by skill, and the next question for them.",
         lifespan=lifespan,
+        # Starlette counts streamed (chunked) bodies too, and answers 413 past the limit.
+        max_body_size=settings.max_body_bytes,
     )
     _error_handlers(app)
-    metrics = install_metrics(app)
-    for module in (attempts, catalog, students, tutor, health):
+    metrics = install_metrics(app, dependencies=[Security(authorize, scopes=[Scope.admin.value])])
+    for module in (attempts, catalog, students, tutor, admin, health):
         app.include_router(module.router)
     install_dashboard(app)
     return app

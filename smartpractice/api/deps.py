@@ -10,11 +10,20 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
+from smartpractice.services.catalog_view import ScopeSkillsCache
 from smartpractice.services.errors import InvalidInput
 from smartpractice.storage.db import Database
 
-__all__ = ["DatabaseDep", "SettingsDep", "located_in_body", "notify_worker", "parse_body"]
+__all__ = [
+    "SettingsDep",
+    "located_in_body",
+    "notify_worker",
+    "parse_body",
+    "profile_cache",
+    "scope_cache",
+]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -29,23 +38,32 @@ def parse_body(model: type[Model], body: Any) -> Model:
         ) from None
 
 
-def get_database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def notify_worker(request: Request, partitions: set[int]) -> None:
-    """Tell whatever applies events which partitions have new ones."""
+def notify_worker(request: Request, db: Database, partitions: set[int]) -> None:
+    """Tell whatever applies events which of `db`'s tenant's partitions have new ones."""
     if partitions:
-        request.app.state.notify_worker(partitions)
+        request.app.state.notify_worker(db.tenant_id, partitions)
 
 
-DatabaseDep = Annotated[Database, Depends(get_database)]
+def scope_cache(request: Request, db: Database) -> ScopeSkillsCache:
+    """The catalogue cache of `db`'s tenant (tenants never share catalogue facts)."""
+    caches: dict[str, ScopeSkillsCache] = request.app.state.scope_caches
+    found = caches.get(db.tenant_id)
+    if found is None:
+        settings: Settings = request.app.state.settings
+        found = caches.setdefault(db.tenant_id, ScopeSkillsCache(settings.scope_cache_seconds))
+    return found
+
+
+def profile_cache(request: Request) -> ProfileCache | None:
+    cache: ProfileCache | None = request.app.state.profile_cache
+    return cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

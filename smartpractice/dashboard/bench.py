@@ -213,7 +213,7 @@ def bench_dashboard(
             "operations": lambda: "/dashboard/ops",
         }
         timings: dict[str, list[float]] = {name: [] for name in [*views, "metrics_scrape"]}
-        app = create_app(scratch, notify_worker=lambda _partitions: None)
+        app = create_app(scratch, auth=False, notify_worker=lambda *_: None)
         with TestClient(app) as client:
             for name, path in tqdm(views.items(), desc="views", disable=not progress):
                 client.get(path())  # warm-up: compiled queries, templates

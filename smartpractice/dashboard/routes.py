@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
-from smartpractice.api.deps import DatabaseDep, SettingsDep
+from smartpractice.api.deps import SettingsDep
+from smartpractice.api.security import ReadDatabase
 from smartpractice.dashboard.charts import calibration_chart, line_chart
 from smartpractice.dashboard.render import STATIC_DIR, render
 from smartpractice.services.analytics import (
@@ -51,7 +52,7 @@ def _page_link(request: Request, **changes: Any) -> str:
 
 
 @router.get("", response_class=HTMLResponse)
-def overview(request: Request, db: DatabaseDep) -> HTMLResponse:
+def overview(request: Request, db: ReadDatabase) -> HTMLResponse:
     """Recent students, a student finder and the way to every view."""
     with db.transaction() as session:
         students = recent_students(session, limit=20)
@@ -62,7 +63,7 @@ def overview(request: Request, db: DatabaseDep) -> HTMLResponse:
 
 
 @router.get("/students", response_class=HTMLResponse, response_model=None)
-def find_student(request: Request, db: DatabaseDep, q: Blank = None) -> Response:
+def find_student(request: Request, db: ReadDatabase, q: Blank = None) -> Response:
     """A student by id, or the students whose ids start with `q`."""
     text = (q or "").strip()
     with db.transaction() as session:
@@ -89,7 +90,7 @@ def find_student(request: Request, db: DatabaseDep, q: Blank = None) -> Response
 
 @router.get("/students/{student_id}", response_class=HTMLResponse)
 def student_page(
-    request: Request, student_id: str, db: DatabaseDep, settings: SettingsDep
+    request: Request, student_id: str, db: ReadDatabase, settings: SettingsDep
 ) -> HTMLResponse:
     """Knowledge map, mastery curves, recent evidence and explained picks."""
     try:
@@ -121,7 +122,7 @@ def student_page(
 @router.get("/class", response_class=HTMLResponse)
 def cohort_page(
     request: Request,
-    db: DatabaseDep,
+    db: ReadDatabase,
     settings: SettingsDep,
     grade: Blank = None,
     subject: Blank = None,
@@ -167,7 +168,7 @@ def cohort_page(
 @router.get("/items", response_class=HTMLResponse)
 def items_page(
     request: Request,
-    db: DatabaseDep,
+    db: ReadDatabase,
     settings: SettingsDep,
     subject: Blank = None,
     grade: Blank = None,
@@ -197,7 +198,7 @@ def items_page(
 
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, item_id: str, db: DatabaseDep) -> HTMLResponse:
+def item_page(request: Request, item_id: str, db: ReadDatabase) -> HTMLResponse:
     """One item's per-skill difficulty history and recent calibration."""
     try:
         with db.transaction() as session:
@@ -217,7 +218,7 @@ def item_page(request: Request, item_id: str, db: DatabaseDep) -> HTMLResponse:
     )
 
 
-def _ops(request: Request, db: DatabaseDep) -> dict[str, Any]:
+def _ops(request: Request, db: ReadDatabase) -> dict[str, Any]:
     with db.transaction() as session:
         figures = ops_figures(session, now=datetime.now(UTC))
     metrics = getattr(request.app.state, "metrics", None)
@@ -229,7 +230,7 @@ def _ops(request: Request, db: DatabaseDep) -> dict[str, Any]:
 
 
 @router.get("/ops", response_class=HTMLResponse)
-def ops_page(request: Request, db: DatabaseDep) -> HTMLResponse:
+def ops_page(request: Request, db: ReadDatabase) -> HTMLResponse:
     """Throughput, queue, latency and calibration, as also exposed at /metrics."""
     figures = _ops(request, db)
     return render(
@@ -243,7 +244,7 @@ def ops_page(request: Request, db: DatabaseDep) -> HTMLResponse:
 
 
 @router.get("/ops.json")
-def ops_json(request: Request, db: DatabaseDep) -> JSONResponse:
+def ops_json(request: Request, db: ReadDatabase) -> JSONResponse:
     """The operations figures as JSON, for the page's live update."""
     return JSONResponse(jsonable_encoder(_ops(request, db)))
 

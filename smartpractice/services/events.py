@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
 from smartpractice.services.tutor import Analyzer, analyze_pending_sessions, struggles_for_attempts
+from smartpractice.storage.db import DEFAULT_TENANT
 from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
 from smartpractice.storage.rating_store import SqlBatchRatingStore
 
@@ -307,19 +309,37 @@ def apply_pending_events(
     return len(ready)
 
 
-# Namespace of the advisory locks, so they cannot collide with another application's.
+# Namespace of the default tenant's advisory locks, so they cannot collide with another
+# application's; other tenants take theirs from a hash of the tenant id.
 _LOCK_NAMESPACE = 0x5350  # "SP"
 
 
-def lock_partitions(session: Session, partitions: Sequence[int]) -> list[int]:
+def _lock_namespace(session: Session) -> int:
+    tenant_id = session.info.get("tenant_id", DEFAULT_TENANT)
+    if tenant_id == DEFAULT_TENANT:
+        return _LOCK_NAMESPACE
+    # A signed 32-bit key; two tenants sharing one would only wait for each other.
+    return zlib.crc32(f"smartpractice:{tenant_id}".encode()) - 2**31
+
+
+def lock_partitions(
+    session: Session, partitions: Sequence[int], *, wait: bool = False
+) -> list[int]:
     """Take, for the rest of the transaction, those of `partitions` no other worker holds
-    (PostgreSQL advisory locks; trying never waits, so it cannot deadlock). On SQLite,
-    whose writers are serialised, every partition is taken."""
+    (PostgreSQL advisory locks of the session's tenant; trying never waits, so it cannot
+    deadlock). With `wait`, block until every one is free (callers that need a single
+    partition, such as deleting a student). On SQLite, whose writers are serialised, every
+    partition is taken."""
     wanted = sorted(set(partitions))
     if session.get_bind().dialect.name != "postgresql" or not wanted:
         return wanted
+    namespace = _lock_namespace(session)
+    if wait:
+        for p in wanted:
+            session.execute(select(func.pg_advisory_xact_lock(namespace, p)))
+        return wanted
     taken = session.execute(
-        select(*(func.pg_try_advisory_xact_lock(_LOCK_NAMESPACE, p).label(f"p{p}") for p in wanted))
+        select(*(func.pg_try_advisory_xact_lock(namespace, p).label(f"p{p}") for p in wanted))
     ).one()
     return [p for p, ok in zip(wanted, taken, strict=True) if ok]
 

@@ -22,6 +22,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "SERVICE_TABLES",
+    "ApiKey",
+    "AuditEntry",
     "Base",
     "Event",
     "Item",
@@ -33,6 +36,7 @@ __all__ = [
     "Student",
     "StudentMisconception",
     "StudentSkill",
+    "Tenant",
     "TutorSession",
 ]
 
@@ -266,3 +270,47 @@ class SelectionLog(Base):
     scope: Mapped[dict[str, Any]] = mapped_column(JSON)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+# Service-wide tables: they live with the default tenant only (PostgreSQL ``public``, the
+# main SQLite file); every other table exists once per tenant.
+SERVICE_TABLES = frozenset({"tenants", "api_keys", "audit_log"})
+
+
+class Tenant(Base):
+    """A school or an app: its students, items and events are kept apart from all others."""
+
+    __tablename__ = "tenants"
+
+    tenant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """An API key: only a salted SHA-256 of its secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.tenant_id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(20))
+    salt: Mapped[str] = mapped_column(String(64))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what, when: admin actions and deletions. Append-only (database triggers
+    refuse UPDATE and DELETE); holds key names and counts, never a student's data."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    tenant_id: Mapped[str] = mapped_column(String(40), index=True)
+    key_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,9 +28,9 @@ from smartpractice.services.events import (
     lock_partitions,
     pending_partitions,
 )
-from smartpractice.services.tutor import forget_expired_transcripts
 from smartpractice.services.tutor_analysis import transcript_handling
-from smartpractice.storage.db import Database
+from smartpractice.storage.db import DEFAULT_TENANT, Database
+from smartpractice.worker.embedded import enforce_retention_everywhere, tenant_databases
 
 __all__ = ["APPLY_TASK", "SWEEP_TASK", "make_celery", "send_partitions"]
 
@@ -63,16 +64,17 @@ def make_celery(settings: Settings, *, with_tasks: bool = True) -> Celery:
 
 
 def _register_tasks(app: Celery, settings: Settings) -> None:
-    db = Database(settings.database_url)
+    root = Database(settings.database_url)
     transcripts = transcript_handling(settings)
 
     @worker_process_init.connect  # type: ignore[untyped-decorator]
     def _fresh_pool(**_: Any) -> None:
         # A forked worker must not reuse connections opened by its parent.
-        db.engine.dispose(close=False)
+        root.engine.dispose(close=False)
 
     @app.task(name=APPLY_TASK)  # type: ignore[untyped-decorator]
-    def apply_partitions(partitions: list[int]) -> int:
+    def apply_partitions(partitions: list[int], tenant_id: str = DEFAULT_TENANT) -> int:
+        db = root.for_tenant(tenant_id)
         total = 0
         wanted = sorted(set(partitions))
         while wanted:
@@ -91,7 +93,7 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
             if busy:
                 # Another worker holds these; it may have looked for work just before our
                 # events were committed, so look again shortly rather than trust it.
-                app.send_task(APPLY_TASK, args=[busy], countdown=0.2)
+                app.send_task(APPLY_TASK, args=[busy, tenant_id], countdown=0.2)
             if applied < settings.worker_batch_size:
                 break
             wanted = held
@@ -99,30 +101,36 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
             log.info("applied events", extra={"action": "apply", "count": total})
         return total
 
+    next_retention = 0.0
+
     @app.task(name=SWEEP_TASK)  # type: ignore[untyped-decorator]
     def sweep_pending() -> int:
-        now = datetime.now(UTC)
-        cutoff = now - timedelta(seconds=settings.sweep_min_age_seconds)
-        with db.transaction() as session:
-            partitions = pending_partitions(session, older_than=cutoff)
-            forget_expired_transcripts(
-                session, older_than=now - timedelta(days=settings.transcript_retention_days)
-            )
-        if partitions:
-            app.send_task(APPLY_TASK, args=[partitions])
-            log.info(
-                "re-sent pending partitions", extra={"action": "sweep", "count": len(partitions)}
-            )
-        return len(partitions)
+        nonlocal next_retention
+        cutoff = datetime.now(UTC) - timedelta(seconds=settings.sweep_min_age_seconds)
+        sent = 0
+        for db in tenant_databases(root):
+            with db.transaction() as session:
+                partitions = pending_partitions(session, older_than=cutoff)
+            if partitions:
+                app.send_task(APPLY_TASK, args=[partitions, db.tenant_id])
+                sent += len(partitions)
+        if sent:
+            log.info("re-sent pending partitions", extra={"action": "sweep", "count": sent})
+        if time.monotonic() >= next_retention:
+            next_retention = time.monotonic() + 3600
+            enforce_retention_everywhere(root, settings)
+        return sent
 
 
-def send_partitions(app: Celery, partitions: Iterable[int]) -> bool:
+def send_partitions(
+    app: Celery, partitions: Iterable[int], *, tenant_id: str = DEFAULT_TENANT
+) -> bool:
     """Tell the workers which partitions have new events, in one message. Never raises: when
     the broker is down the events are safe in the database and the sweep sends them later."""
     try:
         app.send_task(
             APPLY_TASK,
-            args=[sorted(partitions)],
+            args=[sorted(partitions), tenant_id],
             retry=True,
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
         )

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from smartpractice.config import Settings
+from smartpractice.services.access import list_tenants
+from smartpractice.services.data_protection import enforce_retention
 from smartpractice.services.events import apply_pending_events
-from smartpractice.services.tutor import forget_expired_transcripts
 from smartpractice.services.tutor_analysis import transcript_handling
 from smartpractice.storage.db import Database
 
-__all__ = ["EmbeddedWorker", "drain_pending"]
+__all__ = ["EmbeddedWorker", "drain_pending", "enforce_retention_everywhere", "tenant_databases"]
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,39 @@ def drain_pending(db: Database, settings: Settings) -> int:
             return total
 
 
+def tenant_databases(root: Database) -> list[Database]:
+    """The database of every tenant, the default one first."""
+    with root.transaction() as session:
+        tenants = list_tenants(session)
+    return [root.for_tenant(tenant_id) for tenant_id in tenants]
+
+
+def enforce_retention_everywhere(root: Database, settings: Settings) -> None:
+    """The retention sweep over every tenant (raw chats; old events when configured)."""
+    for db in tenant_databases(root):
+        with db.transaction() as session:
+            done = enforce_retention(
+                session,
+                now=datetime.now(UTC),
+                transcript_days=settings.transcript_retention_days,
+                event_days=settings.event_retention_days,
+            )
+        if done.transcripts_erased or done.events_deleted:
+            log.info(
+                "retention sweep",
+                extra={
+                    "action": "retention",
+                    "count": done.transcripts_erased + done.events_deleted,
+                },
+            )
+
+
 class EmbeddedWorker:
     """A daemon thread that drains pending events when woken or every poll interval.
 
-    One thread applies events in acceptance order, so each student's events are applied in
-    the order the service accepted them.
+    One thread applies events in acceptance order, tenant after tenant, so each student's
+    events are applied in the order the service accepted them. `db` is the default
+    tenant's database, through which the others are found.
     """
 
     def __init__(self, db: Database, settings: Settings) -> None:
@@ -57,11 +86,6 @@ class EmbeddedWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def _purge_old_transcripts(self) -> None:
-        days = self._settings.transcript_retention_days
-        with self._db.transaction() as session:
-            forget_expired_transcripts(session, older_than=datetime.now(UTC) - timedelta(days=days))
-
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
@@ -72,12 +96,14 @@ class EmbeddedWorker:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                applied = drain_pending(self._db, self._settings)
+                applied = sum(
+                    drain_pending(db, self._settings) for db in tenant_databases(self._db)
+                )
                 if applied:
                     log.info("applied events", extra={"action": "apply", "count": applied})
                 if time.monotonic() >= next_purge:
                     next_purge = time.monotonic() + 3600
-                    self._purge_old_transcripts()
+                    enforce_retention_everywhere(self._db, self._settings)
             except Exception:
                 # The events stay pending and are retried on the next round.
                 log.exception("applying events failed", extra={"action": "apply_failed"})

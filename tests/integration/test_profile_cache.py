@@ -9,6 +9,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from smartpractice.api.app import create_app
+from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.worker.embedded import drain_pending
 from tests.services import REDIS_URL, require
@@ -24,7 +25,7 @@ def test_profile_cache_reads_own_writes(settings: Settings) -> None:
     server = redis.Redis.from_url(cache_url)
     server.flushdb()
     cached = settings.model_copy(update={"cache_url": cache_url})
-    with TestClient(create_app(cached, notify_worker=lambda _p: None)) as client:
+    with TestClient(create_app(cached, auth=False, notify_worker=lambda *_: None)) as client:
         db = client.app.state.db  # type: ignore[attr-defined]
         item = client.get("/v1/items", params={"limit": 1}).json()["data"][0]["item_id"]
 
@@ -40,8 +41,10 @@ def test_profile_cache_reads_own_writes(settings: Settings) -> None:
 
         answer(1)
         first = client.get("/v1/students/s/profile").json()
-        keys = server.keys("smartpractice:profile:s:*")
-        assert keys == [b"smartpractice:profile:s:1"]
+        prefix = ProfileCache.prefix("default", "s")
+        keys = server.keys(f"{prefix}*")
+        assert keys == [f"{prefix}1".encode()]
+        assert b":s:" not in keys[0]  # no student id in key names
         assert 0 < server.ttl(keys[0]) <= 300
         assert client.get("/v1/students/s/profile").json() == first  # served from the cache
         answer(2)
@@ -58,7 +61,7 @@ def test_profile_cache_reads_own_writes(settings: Settings) -> None:
 
 def test_profile_works_when_the_cache_is_unreachable(settings: Settings) -> None:
     broken = settings.model_copy(update={"cache_url": "redis://127.0.0.1:1/0"})
-    with TestClient(create_app(broken, notify_worker=lambda _p: None)) as client:
+    with TestClient(create_app(broken, auth=False, notify_worker=lambda *_: None)) as client:
         db = client.app.state.db  # type: ignore[attr-defined]
         item = client.get("/v1/items", params={"limit": 1}).json()["data"][0]["item_id"]
         client.post(

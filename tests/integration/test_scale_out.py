@@ -60,7 +60,7 @@ def _env(database_url: str, broker: str) -> dict[str, str]:
 
 def _client(database_url: str, broker: str) -> TestClient:
     settings = Settings(database_url=database_url, queue="celery", broker_url=broker)
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings, auth=False))
 
 
 def _items(client: TestClient, count: int) -> list[str]:
@@ -227,7 +227,7 @@ def test_postgres_down_is_503_with_retry_after_and_recovers() -> None:
     server.start()
     try:
         settings = Settings(database_url=server.url, queue="embedded")
-        with TestClient(create_app(settings, demo=True, notify_worker=lambda _p: None)) as client:
+        with TestClient(create_app(settings, demo=True, notify_worker=lambda *_: None)) as client:
             assert client.get("/healthz").status_code == 200
             server.stop()
             for response in (

@@ -166,7 +166,7 @@ def test_order_of_arrival_does_not_matter(sample_bank_db: Path, tmp_path: Path) 
         path = tmp_path / f"{name}.db"
         shutil.copyfile(sample_bank_db, path)
         settings = Settings(database_url=f"sqlite:///{path}")
-        with TestClient(create_app(settings, notify_worker=lambda _p: None)) as client:
+        with TestClient(create_app(settings, auth=False, notify_worker=lambda *_: None)) as client:
             db: Database = client.app.state.db  # type: ignore[attr-defined]
             first, second = ("/v1/tutor-sessions", chat), ("/v1/attempts", attempt)
             if not chat_first:
@@ -221,7 +221,7 @@ def test_raw_text_is_not_kept_when_configured(settings: Settings) -> None:
     from smartpractice.worker.embedded import drain_pending
 
     private = settings.model_copy(update={"keep_transcripts": False})
-    with TestClient(create_app(private, notify_worker=lambda _p: None)) as client:
+    with TestClient(create_app(private, auth=False, notify_worker=lambda *_: None)) as client:
         db: Database = client.app.state.db  # type: ignore[attr-defined]
         client.post("/v1/tutor-sessions", json=_chat("k1"))
         drain_pending(db, private)

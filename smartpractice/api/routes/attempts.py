@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Body, HTTPException, Request, status
 
 from smartpractice.api.deps import (
-    DatabaseDep,
     SettingsDep,
     located_in_body,
     notify_worker,
     parse_body,
 )
 from smartpractice.api.schemas import AttemptBatch, AttemptsAccepted, EventStatusOut
+from smartpractice.api.security import IngestDatabase
 from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, event_status
 
@@ -43,7 +43,7 @@ def _parse(body: Any) -> list[AttemptIn]:
     summary="Accept one graded attempt or a batch of up to 1,000",
 )
 def post_attempts(
-    db: DatabaseDep, settings: SettingsDep, request: Request, body: Any = Body(...)
+    db: IngestDatabase, settings: SettingsDep, request: Request, body: Any = Body(...)
 ) -> AttemptsAccepted:
     """Stores the attempts durably and answers 202 before any rating math. Re-sending an
     event id with the same content is accepted and not applied twice; with other content it
@@ -54,7 +54,7 @@ def post_attempts(
         result = accept_attempts(
             session, attempts, now=datetime.now(UTC), partitions=settings.partitions
         )
-    notify_worker(request, result.partitions)
+    notify_worker(request, db, result.partitions)
     return AttemptsAccepted(
         accepted=len(result.accepted),
         duplicates=len(result.duplicates),
@@ -63,7 +63,7 @@ def post_attempts(
 
 
 @router.get("/{event_id}", response_model=EventStatusOut, summary="Status of one event")
-def get_attempt(event_id: str, db: DatabaseDep) -> EventStatusOut:
+def get_attempt(event_id: str, db: IngestDatabase) -> EventStatusOut:
     """pending, applied or rejected (with the reason)."""
     with db.transaction() as session:
         found = event_status(session, event_id)

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from smartpractice.api.deps import DatabaseDep, SettingsDep, located_in_body, parse_body
+from smartpractice.api.deps import SettingsDep, located_in_body, parse_body, scope_cache
 from smartpractice.api.schemas import ItemBatch, Page, SkillBatch, UpsertResult
+from smartpractice.api.security import AdminDatabase, ReadDatabase
 from smartpractice.services.catalog import (
     ItemFilter,
     get_item,
@@ -33,14 +34,14 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
     },
     summary="Create or replace skills (a list, or {'skills': [...]})",
 )
-def post_skills(db: DatabaseDep, body: Any = Body(...)) -> UpsertResult:
+def post_skills(db: AdminDatabase, body: Any = Body(...)) -> UpsertResult:
     batch = parse_body(SkillBatch, {"skills": body} if isinstance(body, list) else body)
     with located_in_body("skills"), db.transaction() as session:
         return UpsertResult(upserted=upsert_skills(session, batch.skills))
 
 
 @router.get("/skills", response_model=Page, summary="List skills")
-def get_skills(db: DatabaseDep, offset: Offset = 0, limit: Limit = 100) -> Page:
+def get_skills(db: ReadDatabase, offset: Offset = 0, limit: Limit = 100) -> Page:
     with db.transaction() as session:
         data, total = list_skills(session, offset=offset, limit=limit)
     return Page(total=total, offset=offset, limit=limit, data=data)
@@ -57,18 +58,18 @@ def get_skills(db: DatabaseDep, offset: Offset = 0, limit: Limit = 100) -> Page:
     summary="Create or update items (a list, or {'items': [...]})",
 )
 def post_items(
-    request: Request, db: DatabaseDep, settings: SettingsDep, body: Any = Body(...)
+    request: Request, db: AdminDatabase, settings: SettingsDep, body: Any = Body(...)
 ) -> UpsertResult:
     batch = parse_body(ItemBatch, {"items": body} if isinstance(body, list) else body)
     with located_in_body("items"), db.transaction() as session:
         upserted = upsert_items(session, batch.items, elo=settings.model.elo)
-    request.app.state.scope_cache.clear()
+    scope_cache(request, db).clear()
     return UpsertResult(upserted=upserted)
 
 
 @router.get("/items", response_model=Page, summary="List items, filtered and paginated")
 def get_items(
-    db: DatabaseDep,
+    db: ReadDatabase,
     subject: str | None = None,
     chapter: str | None = None,
     topic: str | None = None,
@@ -83,6 +84,6 @@ def get_items(
 
 
 @router.get("/items/{item_id}", summary="One item: per-skill difficulty, attempts, success rate")
-def get_one_item(item_id: str, db: DatabaseDep) -> dict[str, Any]:
+def get_one_item(item_id: str, db: ReadDatabase) -> dict[str, Any]:
     with db.transaction() as session:
         return get_item(session, item_id)

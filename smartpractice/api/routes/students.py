@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic_core import to_jsonable_python
 
-from smartpractice.api.deps import DatabaseDep, SettingsDep
-from smartpractice.cache import ProfileCache
+from smartpractice.api.deps import SettingsDep, profile_cache, scope_cache
+from smartpractice.api.security import ReadDatabase
 from smartpractice.services.practice import Scope, next_question
 from smartpractice.services.students import knowledge_profile, student_skills, student_version
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/students", tags=["students"])
 def get_next_question(
     request: Request,
     student_id: str,
-    db: DatabaseDep,
+    db: ReadDatabase,
     settings: SettingsDep,
     subject: str | None = None,
     chapter: str | None = None,
@@ -42,30 +42,30 @@ def get_next_question(
             config=settings.model,
             now=datetime.now(UTC),
             seed=seed,
-            cache=request.app.state.scope_cache,
+            cache=scope_cache(request, db),
         )
 
 
 @router.get("/{student_id}/profile", summary="Knowledge profile: subject > chapter > topic")
 def get_profile(
-    request: Request, student_id: str, db: DatabaseDep, settings: SettingsDep
+    request: Request, student_id: str, db: ReadDatabase, settings: SettingsDep
 ) -> dict[str, Any]:
-    cache: ProfileCache | None = request.app.state.profile_cache
+    cache = profile_cache(request)
     with db.transaction() as session:
         version = student_version(session, student_id)
         if cache is not None and version is not None:
-            cached = cache.get(student_id, version)
+            cached = cache.get(db.tenant_id, student_id, version)
             if cached is not None:
                 return cached
         profile = knowledge_profile(
             session, student_id, config=settings.model, now=datetime.now(UTC)
         )
     if cache is not None and version is not None:
-        cache.put(student_id, version, to_jsonable_python(profile))
+        cache.put(db.tenant_id, student_id, version, to_jsonable_python(profile))
     return profile
 
 
 @router.get("/{student_id}/skills", summary="Ratings, uncertainty and counts per skill")
-def get_skills(student_id: str, db: DatabaseDep, settings: SettingsDep) -> dict[str, Any]:
+def get_skills(student_id: str, db: ReadDatabase, settings: SettingsDep) -> dict[str, Any]:
     with db.transaction() as session:
         return student_skills(session, student_id, config=settings.model, now=datetime.now(UTC))

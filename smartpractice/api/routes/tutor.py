@@ -10,13 +10,13 @@ from fastapi import APIRouter, Body, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from smartpractice.api.deps import (
-    DatabaseDep,
     SettingsDep,
     located_in_body,
     notify_worker,
     parse_body,
 )
 from smartpractice.api.schemas import UpsertResult
+from smartpractice.api.security import AdminDatabase, IngestDatabase, ReadDatabase
 from smartpractice.schemas import MisconceptionIn, TutorSessionIn
 from smartpractice.services.tutor import (
     accept_tutor_session,
@@ -45,7 +45,7 @@ class TutorSessionAccepted(BaseModel):
     summary="Accept an AI-tutor chat; it is analysed off the request path",
 )
 def post_tutor_session(
-    chat: TutorSessionIn, db: DatabaseDep, settings: SettingsDep, request: Request
+    chat: TutorSessionIn, db: IngestDatabase, settings: SettingsDep, request: Request
 ) -> TutorSessionAccepted:
     """Stored (with e-mail addresses and phone numbers redacted) before the 202. The same
     session id with the same content is a harmless duplicate; with other content, a 409."""
@@ -54,12 +54,12 @@ def post_tutor_session(
             session, chat, now=datetime.now(UTC), partitions=settings.partitions
         )
     if not accepted.duplicate:
-        notify_worker(request, {accepted.partition})
+        notify_worker(request, db, {accepted.partition})
     return TutorSessionAccepted(session_id=chat.session_id, duplicate=accepted.duplicate)
 
 
 @router.get("/tutor-sessions/{session_id}", summary="Status and analysis of one chat")
-def get_tutor_session(session_id: str, db: DatabaseDep) -> dict[str, Any]:
+def get_tutor_session(session_id: str, db: ReadDatabase) -> dict[str, Any]:
     with db.transaction() as session:
         found = tutor_session_status(session, session_id)
     if found is None:
@@ -79,7 +79,7 @@ def get_tutor_session(session_id: str, db: DatabaseDep) -> dict[str, Any]:
     },
     summary="Create or replace catalogue misconceptions (a list or {'misconceptions': [...]})",
 )
-def post_misconceptions(db: DatabaseDep, body: Any = Body(...)) -> UpsertResult:
+def post_misconceptions(db: AdminDatabase, body: Any = Body(...)) -> UpsertResult:
     batch = parse_body(
         MisconceptionBatch, {"misconceptions": body} if isinstance(body, list) else body
     )
@@ -88,6 +88,6 @@ def post_misconceptions(db: DatabaseDep, body: Any = Body(...)) -> UpsertResult:
 
 
 @router.get("/misconceptions", summary="The misconception catalogue, optionally for one skill")
-def get_misconceptions(db: DatabaseDep, skill: str | None = None) -> dict[str, Any]:
+def get_misconceptions(db: ReadDatabase, skill: str | None = None) -> dict[str, Any]:
     with db.transaction() as session:
         return {"data": list_misconceptions(session, skill_id=skill)}

@@ -1,0 +1,164 @@
+"""Who may call what: API keys with scopes, and per-key rate limits.
+
+Every route declares the scope it needs by taking one of `IngestDatabase`, `ReadDatabase`,
+`AdminDatabase` (the caller's tenant's database) or `Caller[...]`; `PUBLIC` marks the few
+that need none. A missing, malformed, unknown or revoked key is a 401 and a key without
+the scope a 403, before the route looks anything up, so neither reveals whether a
+student or item exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from smartpractice.services.access import Principal, authenticate
+from smartpractice.services.access import Scope as KeyScope
+from smartpractice.storage.db import DEFAULT_TENANT, Database
+
+__all__ = [
+    "PUBLIC",
+    "AdminDatabase",
+    "AdminKey",
+    "IngestDatabase",
+    "IngestKey",
+    "KeyChecker",
+    "RateLimiter",
+    "ReadDatabase",
+    "ReadKey",
+    "authorize",
+]
+
+log = logging.getLogger(__name__)
+
+PUBLIC = {"x-required-scope": "none"}
+"""`openapi_extra` of a route that needs no key (health checks only)."""
+
+DEMO_PRINCIPAL = Principal(
+    key_id="demo", key_name="demo (auth off)", tenant_id=DEFAULT_TENANT, scope=KeyScope.admin
+)
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key from `smartpractice keys create`: `Authorization: Bearer sp_...`",
+)
+
+
+class KeyChecker:
+    """Checks bearer tokens against the key table, remembering good ones `ttl_seconds`."""
+
+    def __init__(self, db: Database, ttl_seconds: float) -> None:
+        self._db = db
+        self._ttl = ttl_seconds
+        self._known: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def principal(self, token: str) -> Principal | None:
+        # Remember a digest, not the token, so a memory dump shows no usable key.
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            known = self._known.get(digest)
+        if known is not None and known[0] > now:
+            return known[1]
+        with self._db.transaction() as session:
+            found = authenticate(session, token)
+        if found is not None and self._ttl > 0:
+            with self._lock:
+                if len(self._known) > 10_000:
+                    self._known.clear()
+                self._known[digest] = (now + self._ttl, found)
+        return found
+
+
+class RateLimiter:
+    """A moving-window limit per key (``limits``), in memory or shared through Redis."""
+
+    def __init__(self, limit: str, storage_url: str) -> None:
+        self._item = parse(limit)
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+
+    def retry_after(self, key_id: str) -> int | None:
+        """None when the request may go ahead (and counts it); else seconds to wait."""
+        if self._limiter.hit(self._item, key_id):
+            return None
+        reset_at, _remaining = self._limiter.get_window_stats(self._item, key_id)
+        return max(1, math.ceil(reset_at - time.time()))
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "missing or invalid API key (Authorization: Bearer <key>)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def authorize(
+    security_scopes: SecurityScopes,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The calling key, if it may use this route; 401, 403 or 429 otherwise."""
+    needed = KeyScope(security_scopes.scopes[0])
+    state = request.app.state
+    if not state.auth_required:
+        return DEMO_PRINCIPAL
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized()
+    checker: KeyChecker = state.key_checker
+    principal = checker.principal(credentials.credentials)
+    if principal is None:
+        raise _unauthorized()
+    if not principal.scope.allows(needed):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key lacks the {needed} scope")
+    limiter: RateLimiter = state.rate_limiter
+    wait = limiter.retry_after(principal.key_id)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "rate limit exceeded for this key",
+            headers={"Retry-After": str(wait)},
+        )
+    request.state.principal = principal
+    return principal
+
+
+IngestKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.ingest.value])]
+ReadKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.read.value])]
+AdminKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.admin.value])]
+
+
+def _tenant_database(request: Request, principal: Principal) -> Database:
+    root: Database = request.app.state.db
+    return root.for_tenant(principal.tenant_id)
+
+
+def _ingest_database(request: Request, principal: IngestKey) -> Database:
+    return _tenant_database(request, principal)
+
+
+def _read_database(request: Request, principal: ReadKey) -> Database:
+    return _tenant_database(request, principal)
+
+
+def _admin_database(request: Request, principal: AdminKey) -> Database:
+    return _tenant_database(request, principal)
+
+
+IngestDatabase = Annotated[Database, Depends(_ingest_database)]
+"""The caller's tenant's database; the caller holds an ``ingest`` (or ``admin``) key."""
+ReadDatabase = Annotated[Database, Depends(_read_database)]
+"""The caller's tenant's database; the caller holds a ``read`` (or ``admin``) key."""
+AdminDatabase = Annotated[Database, Depends(_admin_database)]
+"""The caller's tenant's database; the caller holds an ``admin`` key."""
