@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Security
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartpractice import __version__
 from smartpractice.api.routes import admin, attempts, catalog, health, students, tutor
@@ -46,6 +48,14 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, error: NotFound) -> JSONResponse:
         return JSONResponse({"detail": f"not found: {error}"}, status_code=404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # A browser on a dashboard page without a valid key goes to the sign-in form.
+        page = request.url.path.startswith("/dashboard") and request.method == "GET"
+        if error.status_code == 401 and page and not request.url.path.endswith(".json"):
+            return RedirectResponse("/dashboard/login", status_code=303)
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, error: Exception) -> JSONResponse:

@@ -27,6 +27,7 @@ from smartpractice.services.access import Scope as KeyScope
 from smartpractice.storage.db import DEFAULT_TENANT, Database
 
 __all__ = [
+    "DASHBOARD_COOKIE",
     "PUBLIC",
     "AdminDatabase",
     "AdminKey",
@@ -42,7 +43,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PUBLIC = {"x-required-scope": "none"}
-"""`openapi_extra` of a route that needs no key (health checks only)."""
+"""`openapi_extra` of a route that needs no key (health checks, the dashboard sign-in)."""
+
+DASHBOARD_COOKIE = "smartpractice_key"
+"""The dashboard's sign-in cookie. It is honoured only on GET requests under /dashboard, so
+a page elsewhere cannot make a signed-in browser change anything (no CSRF surface)."""
 
 DEMO_PRINCIPAL = Principal(
     key_id="demo", key_name="demo (auth off)", tenant_id=DEFAULT_TENANT, scope=KeyScope.admin
@@ -114,10 +119,11 @@ def authorize(
     state = request.app.state
     if not state.auth_required:
         return DEMO_PRINCIPAL
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    token = credentials.credentials if credentials is not None else _dashboard_cookie(request)
+    if token is None or (credentials is not None and credentials.scheme.lower() != "bearer"):
         raise _unauthorized()
     checker: KeyChecker = state.key_checker
-    principal = checker.principal(credentials.credentials)
+    principal = checker.principal(token)
     if principal is None:
         raise _unauthorized()
     if not principal.scope.allows(needed):
@@ -132,6 +138,12 @@ def authorize(
         )
     request.state.principal = principal
     return principal
+
+
+def _dashboard_cookie(request: Request) -> str | None:
+    if request.method != "GET" or not request.url.path.startswith("/dashboard"):
+        return None
+    return request.cookies.get(DASHBOARD_COOKIE)
 
 
 IngestKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.ingest.value])]

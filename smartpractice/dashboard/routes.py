@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -13,9 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
 from smartpractice.api.deps import SettingsDep
-from smartpractice.api.security import ReadDatabase
+from smartpractice.api.security import DASHBOARD_COOKIE, PUBLIC, KeyChecker, ReadDatabase
 from smartpractice.dashboard.charts import calibration_chart, line_chart
 from smartpractice.dashboard.render import STATIC_DIR, render
+from smartpractice.services.access import Scope as KeyScope
 from smartpractice.services.analytics import (
     CohortFilter,
     cohort_view,
@@ -247,6 +248,47 @@ def ops_page(request: Request, db: ReadDatabase) -> HTMLResponse:
 def ops_json(request: Request, db: ReadDatabase) -> JSONResponse:
     """The operations figures as JSON, for the page's live update."""
     return JSONResponse(jsonable_encoder(_ops(request, db)))
+
+
+@router.get("/login", response_class=HTMLResponse, openapi_extra=PUBLIC)
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", title="Sign in", nav="", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse, response_model=None, openapi_extra=PUBLIC)
+async def login(request: Request) -> Response:
+    """Check the pasted key (read or admin scope) and keep it in an HttpOnly cookie."""
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=5)
+    token = (form.get("key") or [""])[0].strip()
+    checker: KeyChecker = request.app.state.key_checker
+    principal = checker.principal(token) if token else None
+    if principal is None or not principal.scope.allows(KeyScope.read):
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            title="Sign in",
+            nav="",
+            error="That key is not valid for the dashboard (it needs the read scope).",
+        )
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(
+        DASHBOARD_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/dashboard",
+        max_age=12 * 3600,
+    )
+    return response
+
+
+@router.get("/logout", openapi_extra=PUBLIC)
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(DASHBOARD_COOKIE, path="/dashboard")
+    return response
 
 
 def install_dashboard(app: FastAPI) -> None:

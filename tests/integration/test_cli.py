@@ -90,3 +90,41 @@ def test_import_json_bank_then_replay(env: Path) -> None:
     assert "replayed 0 events" in out
     code, _, _ = _run("import", str(env / "missing.json"))
     assert code != 0
+
+
+def test_keys_and_tenants_from_the_shell(env: Path) -> None:
+    code, _, err = _run("keys", "create", "--scope", "superuser", "--name", "x")
+    assert (code, "--scope: must be one of ingest, read, admin") == (1, err.split("\n")[0][7:50])
+    code, _, err = _run("keys", "create", "--scope", "read", "--name", "x", "--tenant", "nope")
+    assert code == 1 and "--tenant: no such tenant" in err
+    code, _, err = _run("tenants", "create", "Bad-Id")
+    assert code == 1 and "tenant: tenant id must be" in err
+    code, out, _ = _run("tenants", "create", "school_b", "--name", "School B")
+    assert code == 0 and "tenant school_b created" in out
+    assert (env / "cli.tenant-school_b.db").exists()
+    code, out, _ = _run(
+        "keys", "create", "--scope", "read", "--name", "app", "--tenant", "school_b"
+    )
+    assert code == 0, out
+    token = out.splitlines()[1]
+    assert token.startswith("sp_")
+    code, out, _ = _run("keys", "list", "--json")
+    [listed] = json.loads(out)
+    assert (listed["tenant"], listed["scope"], listed["revoked_at"]) == ("school_b", "read", None)
+    assert token not in out
+    assert _run("keys", "revoke", listed["key_id"])[0] == 0
+    assert json.loads(_run("keys", "list", "--json")[1])[0]["revoked_at"] is not None
+    assert _run("keys", "revoke", "nokey")[0] == 1
+    code, out, _ = _run("audit", "--tenant", "school_b")
+    actions = [json.loads(line)["action"] for line in out.splitlines()]
+    assert actions == ["key.revoke", "key.create", "tenant.create"]
+    (env / "skills.json").write_text('{"skills": [{"skill_id": "m:a", "name": "Adding"}]}')
+    code, _, err = _run("import", "--tenant", "school_c", str(env / "skills.json"))
+    assert code == 1 and "--tenant: no tenant 'school_c'" in err
+    assert _run("import", "--tenant", "school_b", str(env / "skills.json"))[0] == 0
+
+
+def test_demo_mode_refuses_to_listen_beyond_loopback(env: Path) -> None:
+    code, _, err = _run("serve", "--demo", "--host", "0.0.0.0")
+    assert code == 1
+    assert "--host: --demo runs without authentication" in err

@@ -8,19 +8,34 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import String, Text, cast, inspect, select, text
+from sqlalchemy import String, Text, cast, func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from smartpractice.api.app import create_app
 from smartpractice.api.security import PUBLIC
+from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.services.access import Scope, create_key, ensure_tenant, revoke_key
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.storage.db import Database, upgrade_schema
-from smartpractice.storage.models import SERVICE_TABLES, ApiKey, AuditEntry, Base, ItemSkill
-from smartpractice.worker.embedded import drain_pending
+from smartpractice.storage.models import (
+    SERVICE_TABLES,
+    ApiKey,
+    AuditEntry,
+    Base,
+    Event,
+    ItemSkill,
+    TutorSession,
+)
+from smartpractice.worker.embedded import drain_pending, enforce_retention_everywhere
+from tests.services import REDIS_URL, require
+
+pytestmark = pytest.mark.integration
+
+CACHE_DB = 13
 
 
 @dataclass
@@ -50,9 +65,14 @@ def _with_tenant(settings: Settings, root: Database, tenant: str) -> None:
 
 @pytest.fixture
 def service(settings: Settings) -> Iterator[Service]:
-    """Auth on; the default tenant ("default") and a second one ("school_b"), both holding
-    the sample bank, with a key of every scope each."""
-    limited = settings.model_copy(update={"rate_limit": "100000/minute", "key_cache_seconds": 0})
+    """Auth on, the Redis profile cache on; the default tenant ("default") and a second one
+    ("school_b"), both holding the sample bank, with a key of every scope each."""
+    require("Redis", REDIS_URL)
+    cache_url = REDIS_URL.rsplit("/", 1)[0] + f"/{CACHE_DB}"
+    redis.Redis.from_url(cache_url).flushdb()
+    limited = settings.model_copy(
+        update={"rate_limit": "100000/minute", "key_cache_seconds": 0, "cache_url": cache_url}
+    )
     app = create_app(limited, notify_worker=lambda *_: None)
     with TestClient(app) as client:
         root: Database = app.state.db
@@ -149,8 +169,32 @@ def test_each_scope_reaches_only_its_routes(service: Service) -> None:
     assert c.get("/metrics", headers=service.headers("a_read")).status_code == 403
     assert c.get("/metrics", headers=service.headers("a_admin")).status_code == 200
     assert c.get("/dashboard", headers=service.headers("a_read")).status_code == 200
-    assert c.get("/dashboard").status_code == 401
+    to_login = c.get("/dashboard", follow_redirects=False)
+    assert (to_login.status_code, to_login.headers["location"]) == (303, "/dashboard/login")
+    assert c.get("/dashboard/ops.json").status_code == 401
     assert c.get("/healthz").status_code == 200
+
+
+def test_the_dashboard_signs_in_with_a_read_key_in_a_get_only_cookie(service: Service) -> None:
+    c = service.client
+    refused = c.post("/dashboard/login", data={"key": service.keys["a_ingest"]})
+    assert refused.status_code == 401
+    assert "smartpractice_key" not in c.cookies
+    signed_in = c.post(
+        "/dashboard/login", data={"key": service.keys["a_read"]}, follow_redirects=False
+    )
+    assert signed_in.status_code == 303
+    cookie = signed_in.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/dashboard" in cookie
+    assert c.get("/dashboard", follow_redirects=False).status_code == 200
+    # The cookie opens dashboard pages only, and never a request that changes anything.
+    c.cookies.set("smartpractice_key", service.keys["a_admin"])
+    assert c.get("/dashboard", follow_redirects=False).status_code == 200
+    assert c.get("/v1/skills").status_code == 401
+    assert c.delete("/v1/students/x").status_code == 401
+    c.get("/dashboard/logout")
+    c.cookies.clear()
+    assert c.get("/dashboard", follow_redirects=False).status_code == 303
 
 
 def test_refusals_do_not_reveal_whether_a_student_exists(service: Service) -> None:
@@ -285,8 +329,12 @@ def test_deleting_a_student_leaves_no_row_behind(service: Service) -> None:
     c.post("/v1/tutor-sessions", json=chat, headers=service.headers("a_ingest"))
     _drain(service, "default")
     c.get(f"/v1/students/{student}/next-question", headers=service.headers("a_read"))
+    c.get(f"/v1/students/{student}/profile", headers=service.headers("a_read"))
     db = service.root.for_tenant("default")
     assert _rows_mentioning(db, student)
+    cache = redis.Redis.from_url(str(service.settings.cache_url))
+    cached = f"{ProfileCache.prefix('default', student)}*"
+    assert len(cache.keys(cached)) == 1
     with db.transaction() as session:
         before = {(r.item_id, r.skill_id): r.difficulty for r in session.scalars(select(ItemSkill))}
 
@@ -295,6 +343,8 @@ def test_deleting_a_student_leaves_no_row_behind(service: Service) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json()["rows"]["events"] == 3
     assert _rows_mentioning(db, student) == []
+    assert cache.keys(cached) == []
+    assert answer.json()["rows"]["cached_profiles"] == 1
     assert (
         c.get(f"/v1/students/{student}/profile", headers=service.headers("a_read")).status_code
         == 404
@@ -387,3 +437,45 @@ def test_an_internal_error_shows_no_trace(
         answer = client.get("/v1/skills")
     assert answer.status_code == 500
     assert answer.json() == {"detail": "internal error"}
+
+
+# Retention
+
+
+def test_the_retention_sweep_drops_old_events_and_chat_text_but_never_pending_ones(
+    service: Service,
+) -> None:
+    c = service.client
+    items = _item_ids(service, "a_read", 3)
+    for n, item in enumerate(items):
+        body = _attempt(f"ret-{n}", "old-timer", item)
+        assert (
+            c.post("/v1/attempts", json=body, headers=service.headers("a_ingest")).status_code
+            == 202
+        )
+    chat = {
+        "session_id": "ret-chat",
+        "student_id": "old-timer",
+        "messages": [{"role": "student", "content": "what is a derivative"}],
+    }
+    c.post("/v1/tutor-sessions", json=chat, headers=service.headers("a_ingest"))
+    _drain(service, "default")
+    late = _attempt("ret-late", "old-timer", items[0])
+    c.post("/v1/attempts", json=late, headers=service.headers("a_ingest"))  # stays pending
+    db = service.root.for_tenant("default")
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    with db.transaction() as session:
+        session.execute(update(Event).values(received_at=long_ago))
+        session.execute(update(TutorSession).values(received_at=long_ago))
+    keep = service.settings.model_copy(update={"event_retention_days": None})
+    enforce_retention_everywhere(service.root, keep)
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 4
+        assert session.scalar(select(TutorSession.messages)) is None  # 30-day chat retention
+    expiring = service.settings.model_copy(update={"event_retention_days": 365})
+    enforce_retention_everywhere(service.root, expiring)
+    with db.transaction() as session:
+        assert session.scalars(select(Event.event_id)).all() == ["ret-late"]
+        assert session.scalar(select(TutorSession.analysis)) is not None
+    skills = c.get("/v1/students/old-timer/skills", headers=service.headers("a_read")).json()
+    assert skills["attempts"] == 3  # ratings keep what the deleted events taught them
