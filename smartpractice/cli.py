@@ -143,6 +143,13 @@ def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Databas
     return root, root.for_tenant(tenant)
 
 
+def _audit_cli(root: Database, tenant: str, action: str, detail: dict[str, object]) -> None:
+    from smartpractice.services.access import record_audit
+
+    with root.transaction() as session:
+        record_audit(session, tenant_id=tenant, key_name="cli", action=action, detail=detail)
+
+
 def _redacted(url: str) -> str:
     from sqlalchemy import make_url
 
@@ -197,6 +204,13 @@ def import_catalog(
         for e in error.errors:
             typer.echo(f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
         raise _fail("nothing imported") from None
+    else:
+        _audit_cli(
+            root,
+            tenant,
+            "catalog.import",
+            {"skills": len(skills), "items": len(items), "misconceptions": len(misconceptions)},
+        )
     finally:
         root.dispose()
     typer.echo(
@@ -229,6 +243,8 @@ def replay(
             else:
                 result = rebuild_ratings(session, config=settings.model)
                 differences = []
+        if not check:
+            _audit_cli(root, tenant, "replay", {"events": result.events})
     finally:
         root.dispose()
     seconds = time.perf_counter() - started

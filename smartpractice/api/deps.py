@@ -12,12 +12,14 @@ from pydantic import BaseModel, ValidationError
 
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
+from smartpractice.services.access import Principal, record_audit
 from smartpractice.services.catalog_view import ScopeSkillsCache
 from smartpractice.services.errors import InvalidInput
 from smartpractice.storage.db import Database
 
 __all__ = [
     "SettingsDep",
+    "audit",
     "located_in_body",
     "notify_worker",
     "parse_body",
@@ -57,6 +59,19 @@ def scope_cache(request: Request, db: Database) -> ScopeSkillsCache:
         settings: Settings = request.app.state.settings
         found = caches.setdefault(db.tenant_id, ScopeSkillsCache(settings.scope_cache_seconds))
     return found
+
+
+def audit(request: Request, principal: Principal, action: str, detail: dict[str, Any]) -> None:
+    """Append an admin action to the audit log (which lives with the default tenant)."""
+    root: Database = request.app.state.db
+    with root.transaction() as session:
+        record_audit(
+            session,
+            tenant_id=principal.tenant_id,
+            key_name=principal.key_name,
+            action=action,
+            detail=detail,
+        )
 
 
 def profile_cache(request: Request) -> ProfileCache | None:

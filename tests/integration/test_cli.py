@@ -122,6 +122,9 @@ def test_keys_and_tenants_from_the_shell(env: Path) -> None:
     code, _, err = _run("import", "--tenant", "school_c", str(env / "skills.json"))
     assert code == 1 and "--tenant: no tenant 'school_c'" in err
     assert _run("import", "--tenant", "school_b", str(env / "skills.json"))[0] == 0
+    newest = json.loads(_run("audit", "--tenant", "school_b")[1].splitlines()[0])
+    assert (newest["action"], newest["key_name"]) == ("catalog.import", "cli")
+    assert newest["detail"] == {"skills": 1, "items": 0, "misconceptions": 0}
 
 
 def test_demo_mode_refuses_to_listen_beyond_loopback(env: Path) -> None:

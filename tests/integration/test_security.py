@@ -250,6 +250,8 @@ def test_tenants_cannot_see_each_others_students_events_or_items(service: Servic
     only_a = {"items": [_item_like(c, service, item, "only-in-a")]}
     assert c.post("/v1/items", json=only_a, headers=service.headers("a_admin")).status_code == 200
     assert c.get("/v1/items/only-in-a", headers=service.headers("a_read")).status_code == 200
+    imported = c.get("/v1/audit", headers=service.headers("a_admin")).json()["data"][0]
+    assert (imported["action"], imported["detail"]) == ("items.import", {"upserted": 1})
     assert c.get("/v1/items/only-in-a", headers=service.headers("b_read")).status_code == 404
     b_items = c.get("/v1/items", params={"limit": 1000}, headers=service.headers("b_read")).json()
     assert "only-in-a" not in {i["item_id"] for i in b_items["data"]}

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from smartpractice.api.deps import SettingsDep, located_in_body, parse_body, scope_cache
+from smartpractice.api.deps import SettingsDep, audit, located_in_body, parse_body, scope_cache
 from smartpractice.api.schemas import ItemBatch, Page, SkillBatch, UpsertResult
-from smartpractice.api.security import AdminDatabase, ReadDatabase
+from smartpractice.api.security import AdminDatabase, AdminKey, ReadDatabase
 from smartpractice.services.catalog import (
     ItemFilter,
     get_item,
@@ -34,10 +34,14 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
     },
     summary="Create or replace skills (a list, or {'skills': [...]})",
 )
-def post_skills(db: AdminDatabase, body: Any = Body(...)) -> UpsertResult:
+def post_skills(
+    request: Request, db: AdminDatabase, principal: AdminKey, body: Any = Body(...)
+) -> UpsertResult:
     batch = parse_body(SkillBatch, {"skills": body} if isinstance(body, list) else body)
     with located_in_body("skills"), db.transaction() as session:
-        return UpsertResult(upserted=upsert_skills(session, batch.skills))
+        upserted = upsert_skills(session, batch.skills)
+    audit(request, principal, "skills.import", {"upserted": upserted})
+    return UpsertResult(upserted=upserted)
 
 
 @router.get("/skills", response_model=Page, summary="List skills")
@@ -58,12 +62,17 @@ def get_skills(db: ReadDatabase, offset: Offset = 0, limit: Limit = 100) -> Page
     summary="Create or update items (a list, or {'items': [...]})",
 )
 def post_items(
-    request: Request, db: AdminDatabase, settings: SettingsDep, body: Any = Body(...)
+    request: Request,
+    db: AdminDatabase,
+    principal: AdminKey,
+    settings: SettingsDep,
+    body: Any = Body(...),
 ) -> UpsertResult:
     batch = parse_body(ItemBatch, {"items": body} if isinstance(body, list) else body)
     with located_in_body("items"), db.transaction() as session:
         upserted = upsert_items(session, batch.items, elo=settings.model.elo)
     scope_cache(request, db).clear()
+    audit(request, principal, "items.import", {"upserted": upserted})
     return UpsertResult(upserted=upserted)
 
 

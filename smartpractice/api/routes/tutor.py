@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from smartpractice.api.deps import (
     SettingsDep,
+    audit,
     located_in_body,
     notify_worker,
     parse_body,
 )
 from smartpractice.api.schemas import UpsertResult
-from smartpractice.api.security import AdminDatabase, IngestDatabase, ReadDatabase
+from smartpractice.api.security import AdminDatabase, AdminKey, IngestDatabase, ReadDatabase
 from smartpractice.schemas import MisconceptionIn, TutorSessionIn
 from smartpractice.services.tutor import (
     accept_tutor_session,
@@ -79,12 +80,16 @@ def get_tutor_session(session_id: str, db: ReadDatabase) -> dict[str, Any]:
     },
     summary="Create or replace catalogue misconceptions (a list or {'misconceptions': [...]})",
 )
-def post_misconceptions(db: AdminDatabase, body: Any = Body(...)) -> UpsertResult:
+def post_misconceptions(
+    request: Request, db: AdminDatabase, principal: AdminKey, body: Any = Body(...)
+) -> UpsertResult:
     batch = parse_body(
         MisconceptionBatch, {"misconceptions": body} if isinstance(body, list) else body
     )
     with located_in_body("misconceptions"), db.transaction() as session:
-        return UpsertResult(upserted=upsert_misconceptions(session, batch.misconceptions))
+        upserted = upsert_misconceptions(session, batch.misconceptions)
+    audit(request, principal, "misconceptions.import", {"upserted": upserted})
+    return UpsertResult(upserted=upserted)
 
 
 @router.get("/misconceptions", summary="The misconception catalogue, optionally for one skill")
