@@ -67,21 +67,27 @@ def _require_browser() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`smartpractice serve --demo` on a free port over a new SQLite file."""
-    _require_browser()
-    workdir = tmp_path_factory.mktemp("e2e")
-    port = free_port()
-    env = {
+def _serve_env(workdir: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "SMARTPRACTICE_DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}",
         "SMARTPRACTICE_QUEUE": "embedded",
     }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`smartpractice serve --demo` on a free port over a new SQLite file."""
+    _require_browser()
+    yield from _serve(tmp_path_factory.mktemp("e2e"), demo=True)
+
+
+def _serve(workdir: Path, *, demo: bool) -> Iterator[str]:
+    port = free_port()
     log = (workdir / "serve.log").open("wb")
     process = subprocess.Popen(
-        [SMARTPRACTICE, "serve", "--demo", "--port", str(port)],
-        env=env,
+        [SMARTPRACTICE, "serve", *(["--demo"] if demo else []), "--port", str(port)],
+        env=_serve_env(workdir),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -95,7 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "serve --demo did not come up in 180 s"
+            assert time.monotonic() < deadline, "serve did not come up in 180 s"
             time.sleep(0.25)
         yield base
     finally:
@@ -247,3 +253,37 @@ def test_clicking_a_pick_opens_its_explanation(server: str, browser: Any) -> Non
     assert second.locator(".explanation").is_visible()
     assert console.errors == []
     page.close()
+
+
+def test_with_authentication_on_the_dashboard_asks_for_a_key(tmp_path: Path, browser: Any) -> None:
+    """`serve` without --demo: a browser is sent to the sign-in form, refused with an
+    ingest key, and let in with a read key (kept in an HttpOnly cookie)."""
+    keys = {}
+    for scope in ("ingest", "read"):
+        made = subprocess.run(
+            [SMARTPRACTICE, "keys", "create", "--scope", scope, "--name", f"e2e {scope}"],
+            env=_serve_env(tmp_path),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        keys[scope] = made.stdout.splitlines()[1]
+    served = _serve(tmp_path, demo=False)
+    base = next(served)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/dashboard", wait_until="networkidle")
+        assert page.url.endswith("/dashboard/login")
+        page.fill("#key", keys["ingest"])
+        page.click("button[type=submit]")
+        assert page.locator('[role="alert"]').inner_text().startswith("That key is not valid")
+        page.fill("#key", keys["read"])
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/dashboard")
+        assert page.locator("h1").first.is_visible()
+        cookie = next(c for c in page.context.cookies() if c["name"] == "smartpractice_key")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert page.evaluate("document.cookie") == ""  # scripts cannot read the key
+        page.close()
+    finally:
+        served.close()
