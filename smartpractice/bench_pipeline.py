@@ -34,7 +34,8 @@ from smartpractice.benchmarks import (
     scratch_database,
 )
 from smartpractice.config import Settings
-from smartpractice.storage.db import Database
+from smartpractice.services.access import Scope, create_key, ensure_tenant
+from smartpractice.storage.db import DEFAULT_TENANT, Database
 from smartpractice.storage.models import Event
 
 __all__ = ["bench_pipeline", "pgbench_tps"]
@@ -57,6 +58,8 @@ def _processes(url: str, settings: Settings, *, workers: int) -> Iterator[str]:
         "SMARTPRACTICE_QUEUE": settings.queue,
         "SMARTPRACTICE_BROKER_URL": settings.broker_url,
         "SMARTPRACTICE_WORKER_BATCH_SIZE": str(settings.worker_batch_size),
+        # The bench measures the pipeline, not the per-key limit.
+        "SMARTPRACTICE_RATE_LIMIT": "1000000/minute",
     }
     port = _free_port()
     started = [
@@ -187,7 +190,14 @@ def bench_pipeline(
     with scratch_database(settings) as url:
         db = Database(url)
         build_synthetic_bank(db, SyntheticBank(items=items))
-        with _processes(url, settings, workers=workers) as base, httpx.Client(timeout=60) as client:
+        with db.transaction() as session:
+            ensure_tenant(session, DEFAULT_TENANT)
+            key = create_key(session, tenant_id=DEFAULT_TENANT, scope=Scope.ingest, name="bench")
+        headers = {"Authorization": f"Bearer {key.token}"}
+        with (
+            _processes(url, settings, workers=workers) as base,
+            httpx.Client(timeout=60, headers=headers) as client,
+        ):
             backlog = _payloads(events, prefix="load", items=items)
             started = time.perf_counter()
             _post_all(client, base, backlog)
