@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Security
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
@@ -14,12 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartpractice import __version__
 from smartpractice.api.routes import admin, attempts, catalog, health, students, tutor
-from smartpractice.api.security import KeyChecker, RateLimiter, authorize
+from smartpractice.api.security import KeyChecker, RateLimiter, require_operator
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.dashboard import install_dashboard
 from smartpractice.observability import install_metrics
-from smartpractice.services.access import Scope, ensure_tenant, list_tenants
+from smartpractice.services.access import ensure_tenant, list_tenants
 from smartpractice.services.demo_students import simulate_demo_students
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
 from smartpractice.services.sample_bank import load_sample_bank
@@ -164,7 +164,7 @@ def create_app(
         max_body_size=settings.max_body_bytes,
     )
     _error_handlers(app)
-    metrics = install_metrics(app, dependencies=[Security(authorize, scopes=[Scope.admin.value])])
+    metrics = install_metrics(app, dependencies=[Depends(require_operator)])
     for module in (attempts, catalog, students, tutor, admin, health):
         app.include_router(module.router)
     install_dashboard(app)

@@ -38,6 +38,7 @@ __all__ = [
     "ReadDatabase",
     "ReadKey",
     "authorize",
+    "require_operator",
 ]
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,16 @@ def _dashboard_cookie(request: Request) -> str | None:
 IngestKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.ingest.value])]
 ReadKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.read.value])]
 AdminKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.admin.value])]
+
+
+def require_operator(principal: AdminKey) -> Principal:
+    """An admin key of the default tenant: the operator's, who may see service-wide
+    figures (such as /metrics) that span every tenant."""
+    if principal.tenant_id != DEFAULT_TENANT:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "service-wide figures need an admin key of the operator"
+        )
+    return principal
 
 
 def _tenant_database(request: Request, principal: Principal) -> Database:

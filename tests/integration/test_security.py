@@ -168,6 +168,7 @@ def test_each_scope_reaches_only_its_routes(service: Service) -> None:
     assert c.get("/v1/audit", headers=service.headers("a_ingest")).status_code == 403
     assert c.get("/metrics", headers=service.headers("a_read")).status_code == 403
     assert c.get("/metrics", headers=service.headers("a_admin")).status_code == 200
+    assert c.get("/metrics", headers=service.headers("b_admin")).status_code == 403
     assert c.get("/dashboard", headers=service.headers("a_read")).status_code == 200
     to_login = c.get("/dashboard", follow_redirects=False)
     assert (to_login.status_code, to_login.headers["location"]) == (303, "/dashboard/login")
