@@ -354,6 +354,80 @@ from smartpractice.simulation.command import simulate as _simulate  # noqa: E402
 app.command("simulate")(_simulate)
 
 
+@app.command()
+def calibrate(
+    min_attempts: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Item skills with fewer applied attempts than this take the calibrated "
+            "difficulty (new items included); 20 if not given.",
+        ),
+    ] = None,
+    refit_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Give every item skill its calibrated difficulty, well-measured too."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report, every change included, as JSON.")
+    ] = False,
+    tenant: Annotated[str, typer.Option(help="Whose item difficulties to calibrate.")] = "default",
+) -> None:
+    """Refit item difficulties offline from the event log; seed new and rarely seen items.
+
+    Every applied attempt is fitted at once (a regularised 1PL on the Elo scale, students'
+    abilities as nuisance parameters, each difficulty's prior centred on its label plus its
+    skill's fitted shift). Item skills with fewer than --min-attempts applied attempts take
+    the calibrated difficulty; the others keep their online rating unless --all. Only
+    item_skills.difficulty changes, in one transaction. `replay` rebuilds difficulties from
+    the labels and the log, so run calibrate again after a replay. See docs/evaluation.md.
+
+    Example: smartpractice calibrate --dry-run
+
+    Example: smartpractice calibrate --min-attempts 10 --json
+    """
+    from smartpractice.services.calibration import DEFAULT_MIN_ATTEMPTS, calibrate_item_skills
+
+    if refit_all and min_attempts is not None:
+        raise _fail("--all refits every item skill; leave out --min-attempts")
+    settings = Settings()
+    root, db = _tenant_database(settings, tenant)
+    try:
+        with db.transaction() as session:
+            report = calibrate_item_skills(
+                session,
+                elo=settings.model.elo,
+                min_attempts=min_attempts or DEFAULT_MIN_ATTEMPTS,
+                refit_all=refit_all,
+                dry_run=dry_run,
+            )
+        if not dry_run:
+            _audit_cli(
+                root,
+                tenant,
+                "calibrate",
+                {
+                    "attempts": report.attempts,
+                    "changed": len(report.changes),
+                    "min_attempts": report.min_attempts,
+                },
+            )
+    finally:
+        root.dispose()
+    if not report.converged:
+        typer.echo(f"warning: the fit stopped after {report.iterations} sweeps", err=True)
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+        return
+    for line in report.summary_lines():
+        typer.echo(line)
+
+
 def main() -> None:
     app(prog_name="smartpractice")
 

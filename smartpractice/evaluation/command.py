@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from smartpractice.evaluation.dataset import DatasetError, ReplayData, parse_split
-from smartpractice.evaluation.runner import MODEL_NAMES
+from smartpractice.evaluation.runner import DEFAULT_MODELS, MODEL_NAMES
 
 __all__ = ["evaluate"]
 
@@ -80,8 +80,21 @@ def evaluate(
         typer.Option(help="Folder format's item x skill q_mat.npz (default: beside the data)."),
     ] = None,
     models: Annotated[
-        str, typer.Option(help=f"Comma-separated models to run: {','.join(MODEL_NAMES)}.")
-    ] = ",".join(MODEL_NAMES),
+        str,
+        typer.Option(
+            help=f"Comma-separated models to run, of {','.join(MODEL_NAMES)} "
+            f"(default: all but smartpractice_calibrated)."
+        ),
+    ] = ",".join(DEFAULT_MODELS),
+    first_responses: Annotated[
+        int | None,
+        typer.Option(
+            "--first-responses",
+            min=1,
+            help="Score only each test user's first N responses (cold start); every "
+            "response is still predicted and learned from in order.",
+        ),
+    ] = None,
     plot: Annotated[
         Path | None, typer.Option(help="Write a reliability-diagram PNG of every model here.")
     ] = None,
@@ -103,12 +116,16 @@ def evaluate(
     response is predicted before the model sees it. All models run on the same rows:
     smartpractice (the production model, through the worker's apply_attempt), elo (plain
     Elo, Pelanek 2016), customer_sketch (the customer's first sketch), bkt (pyBKT, skipped
-    when it cannot be imported) and irt_1pl (Rasch fitted on the train users). See
-    docs/evaluation.md for the protocol and the file formats.
+    when it cannot be imported) and irt_1pl (Rasch fitted on the train users); on request
+    smartpractice_calibrated (the production model after `smartpractice calibrate` on the
+    train users). See docs/evaluation.md for the protocol and the file formats.
 
     Example: smartpractice evaluate --train train.csv --test test.csv --plot reliability.png
 
     Example: smartpractice evaluate --data responses.csv --split users:0.2 --seed 0 --json
+
+    Example: smartpractice evaluate --train train.csv --test test.csv
+    --models smartpractice,smartpractice_calibrated --first-responses 5
     """
     from smartpractice.config import Settings
     from smartpractice.evaluation.plot import save_reliability_diagram
@@ -135,7 +152,9 @@ def evaluate(
         )
     except (DatasetError, ValueError) as error:
         raise _fail(str(error)) from None
-    result = run_evaluation(replay, models=names, config=settings.model, progress=not as_json)
+    result = run_evaluation(
+        replay, models=names, config=settings.model, progress=not as_json, first=first_responses
+    )
     if plot is not None:
         title = "/".join(Path(replay.source).parts[-2:]) if "://" not in replay.source else ""
         save_reliability_diagram(

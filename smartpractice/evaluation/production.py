@@ -16,7 +16,12 @@ from smartpractice.core.types import ItemRatings, RatingState
 from smartpractice.evaluation.dataset import ItemInfo, Response
 from smartpractice.evaluation.protocol import OnlineModel
 from smartpractice.schemas import AttemptIn
-from smartpractice.services.rating import ItemContext, MemoryRatingStore, apply_attempt
+from smartpractice.services.rating import (
+    AppliedAttempt,
+    ItemContext,
+    MemoryRatingStore,
+    apply_attempt,
+)
 
 __all__ = ["NO_TIME", "ProductionModel", "attempt_of"]
 
@@ -88,12 +93,16 @@ class ProductionModel(OnlineModel):
         """The ratings learned so far."""
         return self._store
 
-    def predict_then_learn(self, response: Response) -> float:
-        """`AppliedAttempt.predicted` (0-1), computed by the core before its update."""
-        applied = apply_attempt(
+    def apply(self, response: Response) -> AppliedAttempt:
+        """Apply `response` through `apply_attempt`: the prediction made before the update,
+        and the evidence credited."""
+        return apply_attempt(
             self._store,
             attempt_of(response),
             occurred_at=_occurred_at(response),
             config=self._config,
         )
-        return applied.predicted
+
+    def predict_then_learn(self, response: Response) -> float:
+        """`AppliedAttempt.predicted` (0-1), computed by the core before its update."""
+        return self.apply(response).predicted

@@ -34,14 +34,15 @@ def _cell(value: float) -> str:
 def results_table(result: EvaluationResult) -> str:
     """The models as an aligned text table, in the requested order (the production model
     first by default), then the skipped models with the reason."""
-    header = f"{'model':<16}" + "".join(f"{c:>10}" for c in (*_COLUMNS, "seconds"))
+    width = max([16, *(len(n) + 2 for n in [*result.predictions(), *result.skipped])])
+    header = f"{'model':<{width}}" + "".join(f"{c:>10}" for c in (*_COLUMNS, "seconds"))
     lines = [f"{result.rows} test responses from {result.source}", header]
     seconds = {run.name: run.seconds for run in result.runs}
     for name, metrics in result.metrics().items():
         cells = "".join(f"{_cell(getattr(metrics, c)):>10}" for c in _COLUMNS)
-        lines.append(f"{name:<16}{cells}{seconds[name]:>10.1f}")
+        lines.append(f"{name:<{width}}{cells}{seconds[name]:>10.1f}")
     for name, reason in result.skipped.items():
-        lines.append(f"{name:<16}skipped: {reason}")
+        lines.append(f"{name:<{width}}skipped: {reason}")
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -11,16 +11,30 @@ import numpy.typing as npt
 from smartpractice.core.config import ModelConfig
 from smartpractice.evaluation.baselines import CustomerSketch, PlainElo
 from smartpractice.evaluation.bkt import PyBKT
-from smartpractice.evaluation.dataset import ReplayData
+from smartpractice.evaluation.calibrated import CalibratedProductionModel
+from smartpractice.evaluation.dataset import ReplayData, Response
 from smartpractice.evaluation.irt import Irt1PL
 from smartpractice.evaluation.metrics import Metrics, compute_metrics
 from smartpractice.evaluation.production import ProductionModel
 from smartpractice.evaluation.protocol import LearnerModel, ModelRun, ModelUnavailable, run_model
 
-__all__ = ["MODEL_NAMES", "EvaluationResult", "build_model", "run_evaluation"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "MODEL_NAMES",
+    "EvaluationResult",
+    "build_model",
+    "first_responses",
+    "run_evaluation",
+]
 
-MODEL_NAMES = ("smartpractice", "elo", "customer_sketch", "bkt", "irt_1pl")
-"""Every model `evaluate` knows, in report order; ``smartpractice`` is the production model."""
+DEFAULT_MODELS = ("smartpractice", "elo", "customer_sketch", "bkt", "irt_1pl")
+"""The models `evaluate` runs unless told otherwise, in report order; ``smartpractice`` is
+the production model."""
+
+MODEL_NAMES = (*DEFAULT_MODELS, "smartpractice_calibrated")
+"""Every model `evaluate` knows: the defaults plus the production model with difficulties
+seeded by `calibrate` on the train users (docs/evaluation.md, "Calibration and cold
+start")."""
 
 
 def build_model(name: str, data: ReplayData, config: ModelConfig) -> LearnerModel:
@@ -32,6 +46,7 @@ def build_model(name: str, data: ReplayData, config: ModelConfig) -> LearnerMode
     """
     factories: dict[str, Callable[[], LearnerModel]] = {
         "smartpractice": lambda: ProductionModel(data.items, config),
+        "smartpractice_calibrated": lambda: CalibratedProductionModel(data.items, config),
         "elo": PlainElo,
         "customer_sketch": CustomerSketch,
         "bkt": PyBKT,
@@ -75,12 +90,30 @@ class EvaluationResult:
         return {run.name: run.predictions for run in self.runs}
 
 
+def first_responses(test: Sequence[Response], count: int) -> npt.NDArray[np.bool_]:
+    """Which test responses are among their student's first `count` (>= 1), in replay order.
+
+    Raises:
+        ValueError: `count` < 1.
+    """
+    if count < 1:
+        raise ValueError("the number of first responses must be at least 1")
+    seen: dict[str, int] = {}
+    chosen = np.zeros(len(test), dtype=np.bool_)
+    for index, response in enumerate(test):
+        answered = seen.get(response.student_id, 0)
+        chosen[index] = answered < count
+        seen[response.student_id] = answered + 1
+    return chosen
+
+
 def run_evaluation(
     data: ReplayData,
     *,
-    models: Sequence[str] = MODEL_NAMES,
+    models: Sequence[str] = DEFAULT_MODELS,
     config: ModelConfig | None = None,
     progress: bool = False,
+    first: int | None = None,
 ) -> EvaluationResult:
     """Run each model through the protocol on `data`.
 
@@ -89,11 +122,19 @@ def run_evaluation(
         models: Model names (see `MODEL_NAMES`).
         config: Constants of the production model; the defaults when None.
         progress: Progress bars on stderr.
+        first: Score only each test user's first `first` responses (cold start); every
+            test response is still predicted and learned from, in order.
 
     Raises:
-        ValueError: an unknown model name.
+        ValueError: an unknown model name, or `first` < 1.
     """
     config = config or ModelConfig()
+    if first is None:
+        scored = np.ones(len(data.test), dtype=np.bool_)
+        source = data.source
+    else:
+        scored = first_responses(data.test, first)
+        source = f"{data.source} (each test user's first {first})"
     runs: list[ModelRun] = []
     skipped: dict[str, str] = {}
     for name in models:
@@ -102,11 +143,13 @@ def run_evaluation(
         except ModelUnavailable as reason:
             skipped[name] = str(reason)
             continue
-        runs.append(run_model(model, data, progress=progress))
+        run = run_model(model, data, progress=progress)
+        runs.append(replace(run, predictions=run.predictions[scored]))
+    scores = np.fromiter((r.score for r in data.test), dtype=np.float64, count=len(data.test))
     return EvaluationResult(
-        source=data.source,
-        scores=np.fromiter((r.score for r in data.test), dtype=np.float64, count=len(data.test)),
-        skills=[r.skills for r in data.test],
+        source=source,
+        scores=scores[scored],
+        skills=[r.skills for r, keep in zip(data.test, scored, strict=True) if keep],
         runs=runs,
         skipped=skipped,
     )

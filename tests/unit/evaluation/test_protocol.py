@@ -12,7 +12,12 @@ from smartpractice.core.config import ModelConfig
 from smartpractice.evaluation import runner
 from smartpractice.evaluation.dataset import ItemInfo, ReplayData, Response
 from smartpractice.evaluation.protocol import OnlineModel, run_model
-from smartpractice.evaluation.runner import MODEL_NAMES, run_evaluation
+from smartpractice.evaluation.runner import (
+    DEFAULT_MODELS,
+    MODEL_NAMES,
+    first_responses,
+    run_evaluation,
+)
 
 from .fakes import install_fake_pybkt
 
@@ -138,7 +143,7 @@ def test_every_model_sees_the_same_rows_and_predicts_once_per_response(
 ) -> None:
     install_fake_pybkt(monkeypatch)
     data = synthetic_data()
-    result = run_evaluation(data)
+    result = run_evaluation(data, models=MODEL_NAMES)
     assert [run.name for run in result.runs] == list(MODEL_NAMES)
     assert result.rows == len(data.test)  # multi-skill responses predicted once
     for run in result.runs:
@@ -152,6 +157,28 @@ class Broken(OnlineModel):
 
     def predict_then_learn(self, response: Response) -> float:
         return 1.5
+
+
+def test_the_default_run_leaves_out_the_calibrated_variant() -> None:
+    assert run_evaluation.__kwdefaults__["models"] == DEFAULT_MODELS
+    assert set(MODEL_NAMES) - set(DEFAULT_MODELS) == {"smartpractice_calibrated"}
+
+
+def test_first_responses_scores_each_test_users_first_answers_only() -> None:
+    data = synthetic_data()
+    full = run_evaluation(data, models=["smartpractice", "elo"])
+    cold = run_evaluation(data, models=["smartpractice", "elo"], first=3)
+    chosen = first_responses(data.test, 3)
+    students = [r.student_id for r in data.test]
+    assert cold.rows == 3 * len(set(students)) == int(chosen.sum())
+    assert all(students[:n].count(students[n]) < 3 for n in np.flatnonzero(chosen))
+    # The same predictions as the full run (everything is still replayed), fewer scored.
+    for short, long in zip(cold.runs, full.runs, strict=True):
+        np.testing.assert_array_equal(short.predictions, long.predictions[chosen])
+    np.testing.assert_array_equal(cold.scores, full.scores[chosen])
+    assert "first 3" in cold.source
+    with pytest.raises(ValueError, match="at least 1"):
+        first_responses(data.test, 0)
 
 
 def test_a_prediction_outside_zero_one_is_an_error() -> None:
