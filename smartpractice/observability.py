@@ -263,7 +263,11 @@ class MetricsMiddleware:
             )
 
 
-def install_metrics(app: FastAPI, dependencies: Sequence[params.Depends] = ()) -> Metrics:
+def install_metrics(
+    app: FastAPI,
+    dependencies: Sequence[params.Depends] = (),
+    responses: dict[int | str, dict[str, Any]] | None = None,
+) -> Metrics:
     """Add the measuring middleware and the ``/metrics`` route; the lifespan attaches the
     database (`Metrics.attach`) once it exists."""
     metrics = Metrics()
@@ -281,5 +285,6 @@ def install_metrics(app: FastAPI, dependencies: Sequence[params.Depends] = ()) -
         summary="Prometheus metrics: pipeline figures, latencies, calibration",
         response_class=Response,
         dependencies=list(dependencies),
+        responses={200: {"content": {"text/plain": {}}}, **(responses or {})},
     )
     return metrics

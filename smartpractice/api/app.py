@@ -5,20 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as ASGIScope
 
 from smartpractice import __version__
 from smartpractice.api.routes import admin, attempts, catalog, health, students, tutor
+from smartpractice.api.schemas import KEY_RESPONSES, AttemptBatch, ItemBatch, SkillBatch
 from smartpractice.api.security import KeyChecker, RateLimiter, require_operator
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.dashboard import install_dashboard
 from smartpractice.observability import install_metrics
+from smartpractice.schemas import AttemptIn
 from smartpractice.services.access import ensure_tenant, list_tenants
 from smartpractice.services.demo_students import simulate_demo_students
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
@@ -35,12 +42,18 @@ log = logging.getLogger(__name__)
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, error: InvalidInput) -> JSONResponse:
-        return JSONResponse({"detail": error.errors}, status_code=422)
+        detail = [{"type": "value_error", **e} for e in error.errors]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(Conflict)
     async def conflict(_: Request, error: Conflict) -> JSONResponse:
         detail = [
-            {"loc": ["body", "event_id"], "msg": "already used with different content", "input": e}
+            {
+                "loc": ["body", error.field],
+                "msg": "already used with different content",
+                "type": "conflict",
+                "input": e,
+            }
             for e in error.event_ids
         ]
         return JSONResponse({"detail": detail}, status_code=409)
@@ -75,6 +88,25 @@ def _error_handlers(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": "2"},
         )
+
+
+class RejectNul:
+    """422 for a NUL character in the path or query: PostgreSQL text cannot hold one, so
+    no lookup could match it, and the database would fail on it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = unquote(scope["query_string"].decode("latin-1"))
+            where = "path" if "\x00" in scope["path"] else "query" if "\x00" in query else None
+            if where is not None:
+                msg = "must not contain NUL (U+0000) characters"
+                detail = [{"type": "value_error", "loc": [where], "msg": msg}]
+                await JSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(
@@ -164,11 +196,39 @@ def create_app(
         max_body_size=settings.max_body_bytes,
     )
     _error_handlers(app)
-    metrics = install_metrics(app, dependencies=[Depends(require_operator)])
-    for module in (attempts, catalog, students, tutor, admin, health):
-        app.include_router(module.router)
+    app.add_middleware(RejectNul)
+    metrics = install_metrics(
+        app, dependencies=[Depends(require_operator)], responses=KEY_RESPONSES
+    )
+    for module in (attempts, catalog, students, tutor, admin):
+        app.include_router(module.router, responses=KEY_RESPONSES)
+    app.include_router(health.router)
     install_dashboard(app)
+    _document_bodies(app)
     return app
+
+
+_BODY_MODELS = (AttemptIn, AttemptBatch, SkillBatch, ItemBatch, tutor.MisconceptionBatch)
+"""Models that hand-written request bodies name by `$ref` (routes that take a list or an
+object declare their body in `openapi_extra`, so FastAPI does not emit these itself)."""
+
+
+def _document_bodies(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            _, definitions = models_json_schema(
+                [(model, "validation") for model in _BODY_MODELS],
+                ref_template="#/components/schemas/{model}",
+            )
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in definitions.get("$defs", {}).items():
+                schemas.setdefault(name, schema)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app_from_env() -> FastAPI:

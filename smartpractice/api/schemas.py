@@ -10,8 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from smartpractice.schemas import AttemptIn, ItemIn, SkillIn
 
 __all__ = [
+    "BODY_RESPONSES",
+    "CONFLICT",
+    "KEY_RESPONSES",
+    "NOT_FOUND",
     "AttemptBatch",
     "AttemptsAccepted",
+    "ConflictOut",
+    "ErrorOut",
     "EventStatusOut",
     "ItemBatch",
     "Page",
@@ -60,3 +66,46 @@ class Page(BaseModel):
     offset: int
     limit: int
     data: list[dict[str, Any]]
+
+
+class ErrorOut(BaseModel):
+    """Every error but a validation error or a conflict: one sentence, never data, code or
+    SQL."""
+
+    detail: str
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+    input: Any = None
+
+
+class ConflictOut(BaseModel):
+    """An id already used with different content."""
+
+    detail: list[FieldProblem]
+
+
+_ERROR = {"model": ErrorOut}
+
+KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {**_ERROR, "description": "Missing, malformed, unknown or revoked API key"},
+    403: {**_ERROR, "description": "The key lacks the scope (or tenant) this route needs"},
+    429: {
+        **_ERROR,
+        "description": "Rate limit of this key exceeded; retry after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+"""Responses of every route that needs a key."""
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {**_ERROR, "description": "The body is not valid UTF-8 JSON"},
+    413: {**_ERROR, "description": "The body is larger than `max_body_bytes`"},
+}
+"""Responses of every route that reads a body."""
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {**_ERROR, "description": "Not found"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ConflictOut, "description": "An id already used with different content"}
+}

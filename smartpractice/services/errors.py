@@ -18,9 +18,10 @@ class InvalidInput(ValueError):
 class Conflict(ValueError):
     """An event id was already used for different content."""
 
-    def __init__(self, event_ids: list[str]) -> None:
-        super().__init__(f"event_id already used with different content: {event_ids}")
+    def __init__(self, event_ids: list[str], field: str = "event_id") -> None:
+        super().__init__(f"{field} already used with different content: {event_ids}")
         self.event_ids = event_ids
+        self.field = field
 
 
 class NotFound(LookupError):

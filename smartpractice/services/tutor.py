@@ -74,7 +74,7 @@ def accept_tutor_session(
     partition = partition_of(chat.student_id, partitions)
     if stored is not None:
         if stored != digest:
-            raise Conflict([chat.session_id])
+            raise Conflict([chat.session_id], field="session_id")
         return AcceptedSession(duplicate=True, partition=partition)
     session.add(
         TutorSession(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic_core import to_jsonable_python
 
 from smartpractice.api.deps import SettingsDep, profile_cache
+from smartpractice.api.schemas import NOT_FOUND
 from smartpractice.api.security import AdminDatabase, AdminKey
 from smartpractice.services.access import audit_entries, record_audit
 from smartpractice.services.data_protection import delete_student
@@ -19,7 +20,11 @@ router = APIRouter(prefix="/v1", tags=["admin"])
 log = logging.getLogger(__name__)
 
 
-@router.delete("/students/{student_id}", summary="Delete a student and all their data")
+@router.delete(
+    "/students/{student_id}",
+    responses=NOT_FOUND,
+    summary="Delete a student and all their data",
+)
 def delete_one_student(
     request: Request,
     student_id: str,

@@ -13,7 +13,14 @@ from smartpractice.api.deps import (
     notify_worker,
     parse_body,
 )
-from smartpractice.api.schemas import AttemptBatch, AttemptsAccepted, EventStatusOut
+from smartpractice.api.schemas import (
+    BODY_RESPONSES,
+    CONFLICT,
+    NOT_FOUND,
+    AttemptBatch,
+    AttemptsAccepted,
+    EventStatusOut,
+)
 from smartpractice.api.security import IngestDatabase
 from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, event_status
@@ -39,6 +46,7 @@ def _parse(body: Any) -> list[AttemptIn]:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AttemptsAccepted,
+    responses={**BODY_RESPONSES, **CONFLICT},
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
     summary="Accept one graded attempt or a batch of up to 1,000",
 )
@@ -62,7 +70,12 @@ def post_attempts(
     )
 
 
-@router.get("/{event_id}", response_model=EventStatusOut, summary="Status of one event")
+@router.get(
+    "/{event_id}",
+    response_model=EventStatusOut,
+    responses=NOT_FOUND,
+    summary="Status of one event",
+)
 def get_attempt(event_id: str, db: IngestDatabase) -> EventStatusOut:
     """pending, applied or rejected (with the reason)."""
     with db.transaction() as session:

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 
 from smartpractice.api.deps import SettingsDep, audit, located_in_body, parse_body, scope_cache
-from smartpractice.api.schemas import ItemBatch, Page, SkillBatch, UpsertResult
+from smartpractice.api.schemas import (
+    BODY_RESPONSES,
+    NOT_FOUND,
+    ItemBatch,
+    Page,
+    SkillBatch,
+    UpsertResult,
+)
 from smartpractice.api.security import AdminDatabase, AdminKey, ReadDatabase
 from smartpractice.services.catalog import (
     ItemFilter,
@@ -27,6 +34,7 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 @router.post(
     "/skills",
     response_model=UpsertResult,
+    responses=BODY_RESPONSES,
     openapi_extra={
         "requestBody": {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SkillBatch"}}}
@@ -54,6 +62,7 @@ def get_skills(db: ReadDatabase, offset: Offset = 0, limit: Limit = 100) -> Page
 @router.post(
     "/items",
     response_model=UpsertResult,
+    responses=BODY_RESPONSES,
     openapi_extra={
         "requestBody": {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemBatch"}}}
@@ -92,7 +101,11 @@ def get_items(
     return Page(total=total, offset=offset, limit=limit, data=data)
 
 
-@router.get("/items/{item_id}", summary="One item: per-skill difficulty, attempts, success rate")
+@router.get(
+    "/items/{item_id}",
+    responses=NOT_FOUND,
+    summary="One item: per-skill difficulty, attempts, success rate",
+)
 def get_one_item(item_id: str, db: ReadDatabase) -> dict[str, Any]:
     with db.transaction() as session:
         return get_item(session, item_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic_core import to_jsonable_python
 
 from smartpractice.api.deps import SettingsDep, profile_cache, scope_cache
+from smartpractice.api.schemas import NOT_FOUND
 from smartpractice.api.security import ReadDatabase
 from smartpractice.services.practice import Scope, next_question
 from smartpractice.services.students import knowledge_profile, student_skills, student_version
@@ -16,7 +17,11 @@ from smartpractice.services.students import knowledge_profile, student_skills, s
 router = APIRouter(prefix="/v1/students", tags=["students"])
 
 
-@router.get("/{student_id}/next-question", summary="Next Smart Practice item, with why")
+@router.get(
+    "/{student_id}/next-question",
+    responses=NOT_FOUND,
+    summary="Next Smart Practice item, with why",
+)
 def get_next_question(
     request: Request,
     student_id: str,
@@ -46,7 +51,11 @@ def get_next_question(
         )
 
 
-@router.get("/{student_id}/profile", summary="Knowledge profile: subject > chapter > topic")
+@router.get(
+    "/{student_id}/profile",
+    responses=NOT_FOUND,
+    summary="Knowledge profile: subject > chapter > topic",
+)
 def get_profile(
     request: Request, student_id: str, db: ReadDatabase, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -65,7 +74,11 @@ def get_profile(
     return profile
 
 
-@router.get("/{student_id}/skills", summary="Ratings, uncertainty and counts per skill")
+@router.get(
+    "/{student_id}/skills",
+    responses=NOT_FOUND,
+    summary="Ratings, uncertainty and counts per skill",
+)
 def get_skills(student_id: str, db: ReadDatabase, settings: SettingsDep) -> dict[str, Any]:
     with db.transaction() as session:
         return student_skills(session, student_id, config=settings.model, now=datetime.now(UTC))

@@ -16,7 +16,7 @@ from smartpractice.api.deps import (
     notify_worker,
     parse_body,
 )
-from smartpractice.api.schemas import UpsertResult
+from smartpractice.api.schemas import BODY_RESPONSES, CONFLICT, NOT_FOUND, UpsertResult
 from smartpractice.api.security import AdminDatabase, AdminKey, IngestDatabase, ReadDatabase
 from smartpractice.schemas import MisconceptionIn, TutorSessionIn
 from smartpractice.services.tutor import (
@@ -43,6 +43,7 @@ class TutorSessionAccepted(BaseModel):
     "/tutor-sessions",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TutorSessionAccepted,
+    responses={**BODY_RESPONSES, **CONFLICT},
     summary="Accept an AI-tutor chat; it is analysed off the request path",
 )
 def post_tutor_session(
@@ -59,7 +60,11 @@ def post_tutor_session(
     return TutorSessionAccepted(session_id=chat.session_id, duplicate=accepted.duplicate)
 
 
-@router.get("/tutor-sessions/{session_id}", summary="Status and analysis of one chat")
+@router.get(
+    "/tutor-sessions/{session_id}",
+    responses=NOT_FOUND,
+    summary="Status and analysis of one chat",
+)
 def get_tutor_session(session_id: str, db: ReadDatabase) -> dict[str, Any]:
     with db.transaction() as session:
         found = tutor_session_status(session, session_id)
@@ -71,6 +76,7 @@ def get_tutor_session(session_id: str, db: ReadDatabase) -> dict[str, Any]:
 @router.post(
     "/misconceptions",
     response_model=UpsertResult,
+    responses=BODY_RESPONSES,
     openapi_extra={
         "requestBody": {
             "content": {
