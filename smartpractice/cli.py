@@ -74,6 +74,8 @@ def serve(
             "admin. Bound to loopback only. Without --demo every request needs an API key.",
             err=True,
         )
+    else:
+        _hint_when_no_keys(settings)
     typer.echo(
         f"smartpractice on http://{host}:{port} (docs at /docs), queue {settings.queue}, "
         f"database {_redacted(settings.database_url)}"
@@ -124,6 +126,27 @@ def worker(
     if beat:
         argv.append("--beat")
     celery.worker_main(argv)
+
+
+def _hint_when_no_keys(settings: Settings) -> None:
+    """Keys are required outside the demo: say how to make the first one."""
+    from smartpractice.services.access import list_keys
+    from smartpractice.storage.db import Database, upgrade_schema
+
+    upgrade_schema(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            live = [k for k in list_keys(session) if k.revoked_at is None]
+    finally:
+        db.dispose()
+    if not live:
+        typer.echo(
+            "no API keys yet, so every request will be refused (401); create one with "
+            "`smartpractice keys create --scope admin --name ops` (or run --demo to try the "
+            "service without keys, on loopback)",
+            err=True,
+        )
 
 
 def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Database]:

@@ -131,3 +131,16 @@ def test_demo_mode_refuses_to_listen_beyond_loopback(env: Path) -> None:
     code, _, err = _run("serve", "--demo", "--host", "0.0.0.0")
     assert code == 1
     assert "--host: --demo runs without authentication" in err
+
+
+def test_serve_without_keys_says_how_to_make_one(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *_a, **_k: None)
+    code, _, err = _run("serve")
+    assert code == 0
+    assert "no API keys yet" in err
+    assert _run("keys", "create", "--scope", "admin", "--name", "ops")[0] == 0
+    assert "no API keys yet" not in _run("serve")[2]
