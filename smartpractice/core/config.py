@@ -201,12 +201,29 @@ class TranscriptConfig:
     calculation_tolerance: float = 0.01
     """A written result counts as miscalculated when it is off by more than this share
     (0-1) of the true value (and by more than 0.01), so rounded results pass."""
+    weight_off_solution: float = 0.4
+    """Doubt a step gains when it derives a number (one the problem does not give) that the
+    item's worked solution never reaches; only when the caller passes the worked solution
+    (`Transcript.solution`)."""
     weight_changed: float = 0.35
     """Doubt gained per further different result at the same step (repeated attempts)."""
     weight_confirmed: float = 0.5
     """Doubt removed when the tutor endorses the step (praises it or restates its result)."""
-    onset_threshold: float = 0.4
-    """The struggle began at the first step whose doubt (0-1) reaches this."""
+    onset_threshold: float = 0.1
+    """A chat shows a struggle (and so has an onset) when some step's doubt (0-1) reaches
+    this; the onset is then the step the tutor's first reactions are most about."""
+    focus_messages: int = 6
+    """How many tutor messages after the student's first worked statement vote on where the
+    struggle began (each compared with every student statement made before it)."""
+    focus_decay: float = 0.7
+    """Each later tutor message's vote counts this much (0-1) of the one before: a tutor
+    who has read a wrong solution starts with the step that went wrong."""
+    weight_onset: float = 0.3
+    """Doubt (0-1) the onset step gains (signal ``focused``): the tutor kept coming back to
+    it."""
+    onset_credit: float = 0.8
+    """Share (0-1) of doubt removed from the steps stated before the onset: the struggle
+    began after them, so they keep their credit."""
     credit_threshold: float = 0.5
     """A step's doubt (0-1) at or above this lowers the credit of the skills it uses."""
     weight_confusion: float = 0.45

@@ -32,7 +32,7 @@ class Claim:
     Attributes:
         message_index: Its message.
         sentence: The sentence with offsets in the message.
-        numbers: Every number it writes.
+        numbers: Every number it states, in digits or in words ("three", "half").
         result: The result it arrives at, if it states one and the problem does not give it.
     """
 
@@ -57,7 +57,7 @@ def extract_claims(transcript: Transcript) -> list[Claim]:
                 Claim(
                     message_index=index,
                     sentence=sentence,
-                    numbers=frozenset(numbers_in(sentence.text)),
+                    numbers=frozenset(numbers_in(sentence.text, words=True)),
                     result=None if result is None or result in given else result,
                 )
             )

@@ -10,10 +10,15 @@ collects doubt (0-1, noisy-or of weighted signals) from what follows it:
 * ``abandoned``: its derived result never comes back later in the chat;
 * ``changed``: the student gives a different result at the same step (repeated attempts);
 * ``revealed``: the tutor gives the answer away while discussing it;
-* ``confusion`` / ``hint_request``: the student says so while discussing it.
+* ``confusion`` / ``hint_request``: the student says so while discussing it;
+* ``off_solution``: it derives a number the item's worked solution never reaches (only when
+  the caller passes the worked solution).
 
-The tutor endorsing a step's first attempt removes doubt. Pure: the similarity backend is
-passed in.
+The tutor endorsing a step's first attempt removes doubt. When some step's doubt shows a
+struggle, the onset is the step the tutor's first reactions are most about
+(core/transcript_onset.py): it gains ``focused`` doubt, and the steps stated before it keep
+only part of theirs (the struggle began after them). Pure: the similarity backend is passed
+in.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from smartpractice.core.transcript_claims import (
     noisy_or,
     softmax,
 )
+from smartpractice.core.transcript_onset import choose_onset, tutor_focus
 from smartpractice.core.transcript_text import (
     CONFUSION,
     CORRECTION,
@@ -70,6 +76,9 @@ class StepAnalysis:
         corrective_turns: Tutor messages that correct something.
         revealed: Whether the tutor gave an answer away.
         unresolved: Whether the chat ends on a correction or a reveal.
+        onset: Index into `steps` of the step where the struggle began, or None.
+        focus: Per step, how much the tutor's first reactions were about it (see
+            core/transcript_onset.py; 0 when never).
     """
 
     steps: tuple[SolutionStep, ...]
@@ -80,6 +89,8 @@ class StepAnalysis:
     corrective_turns: int
     revealed: bool
     unresolved: bool
+    onset: int | None = None
+    focus: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)
@@ -106,13 +117,16 @@ class _Reader:
         self.config = config
         self.claims = extract_claims(transcript)
         self.given = set(numbers_in(transcript.problem, words=True))
+        self.reference = set(numbers_in(transcript.solution)) if transcript.solution else None
         texts = [c.sentence.text for c in self.claims]
         numbers = [c.numbers for c in self.claims]
         raw = similarity.similarity(texts, texts) if texts else np.zeros((0, 0))
         sim = combined_similarity(raw, numbers, numbers, number_weight=config.number_weight)
         groups = group_steps(self.claims, sim, threshold=config.same_step_similarity)
+        self.groups = groups
         self.steps = [_Step(g, [], [self.claims[g[0]].sentence.text]) for g in groups]
         self.step_of = {c: s for s, g in enumerate(groups) for c in g}
+        self.focus: list[float] = [0.0] * len(self.steps)
         self.loose: list[Evidence] = []
         self.signals: list[Evidence] = []
         self.corrective_turns = 0
@@ -276,7 +290,9 @@ class _Reader:
 
     def result_signals(self) -> None:
         """``miscalculated`` (a wrong computation), ``changed`` (repeated attempts with new
-        results) and ``abandoned`` (a derived result that never comes back) for every step."""
+        results), ``off_solution`` (a derived number the item's worked solution never
+        reaches, when it is given) and ``abandoned`` (a derived result that never comes back)
+        for every step."""
         mentioned = self._later_mentions()
         for number, step in enumerate(self.steps):
             for c in step.claims:
@@ -304,6 +320,11 @@ class _Reader:
                     self._add(number, evidence)
                 results.append(result)
             first = self.claims[step.claims[0]]
+            if self.reference is not None and first.numbers - self.given - self.reference:
+                weight = self.config.weight_off_solution
+                step.evidence.append(
+                    evidence_at(first.message_index, first.sentence, "off_solution", weight)
+                )
             if first.result is None or not mentioned:
                 continue
             later = [n for i, n in mentioned if i > first.message_index]
@@ -326,13 +347,44 @@ class _Reader:
                 mentions.append((index, numbers))
         return mentions
 
+    def _doubts(self) -> list[float]:
+        config = self.config
+        return [
+            noisy_or([e.weight for e in step.evidence])
+            * (1.0 - config.weight_confirmed * step.confirmed)
+            for step in self.steps
+        ]
+
+    def onset(self) -> int | None:
+        """Choose the onset; it gains ``focused`` doubt from the tutor message that was most
+        about it, and earlier steps keep ``1 - onset_credit`` of their doubt (`finish`)."""
+        focus = tutor_focus(
+            self.transcript,
+            self.claims,
+            self.groups,
+            similarity=self.similarity,
+            config=self.config,
+        )
+        self.focus = [f.score for f in focus]
+        onset = choose_onset(self._doubts(), focus, config=self.config)
+        index = focus[onset].message_index if onset is not None else None
+        if onset is not None and index is not None and self.config.weight_onset > 0:
+            content = self.transcript.messages[index].content
+            span = Sentence(0, len(content), content)
+            # No skill context: the whole message may discuss other steps too.
+            self._add(onset, evidence_at(index, span, "focused", self.config.weight_onset))
+        return onset
+
     def finish(self) -> StepAnalysis:
         self.result_signals()
+        onset = self.onset()
+        doubts = self._doubts()
         steps: list[SolutionStep] = []
         for number, step in enumerate(self.steps):
             first = self.claims[step.claims[0]]
-            doubt = noisy_or([e.weight for e in step.evidence])
-            doubt *= 1.0 - self.config.weight_confirmed * step.confirmed
+            doubt = doubts[number]
+            if onset is not None and number < onset:
+                doubt *= 1.0 - self.config.onset_credit
             evidence = tuple(sorted(step.evidence, key=lambda e: -e.weight))
             steps.append(
                 SolutionStep(
@@ -357,6 +409,8 @@ class _Reader:
             corrective_turns=self.corrective_turns,
             revealed=self.revealed,
             unresolved=self.last_tutor_kind in ("corrective", "revealed"),
+            onset=onset,
+            focus=tuple(self.focus),
         )
 
 

@@ -43,6 +43,8 @@ SignalKind = Literal[
     "miscalculated",
     "revealed",
     "misconception",
+    "focused",
+    "off_solution",
 ]
 FloatMatrix = NDArray[np.float64]
 
@@ -70,10 +72,15 @@ class Transcript:
         messages: The chat in order.
         problem: The question the student was solving (its text), if known. Only used to tell
             numbers given in the problem from numbers the student derived.
+        solution: Optional: the item's worked solution (its text), when the item has one.
+            A student step that derives a number the worked solution never reaches gains
+            ``off_solution`` doubt. Leave empty when the item has none; the analyzer then
+            relies on the chat alone (the default the evaluation reports first).
     """
 
     messages: tuple[Message, ...]
     problem: str = ""
+    solution: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,11 +128,6 @@ def overall_struggle(found: StepAnalysis, *, config: TranscriptConfig) -> float:
     return round(_noisy_or(weights), 4)
 
 
-def _onset(steps: Sequence[SolutionStep], *, config: TranscriptConfig) -> SolutionStep | None:
-    """The first step whose doubt reaches `config.onset_threshold`."""
-    return next((s for s in steps if s.doubt >= config.onset_threshold), None)
-
-
 def _misconception_texts(entry: Misconception) -> list[str]:
     return [entry.description, *entry.example_wrong_answers]
 
@@ -227,7 +222,7 @@ def analyze_transcript(
         recognised misconceptions, an extractive summary and the backend's name.
     """
     found = analyze_steps(transcript, similarity=similarity, config=config)
-    onset = _onset(found.steps, config=config)
+    onset = found.steps[found.onset] if found.onset is not None else None
     skill_ids = {s.skill_id for s in skills}
     catalogue = [m for m in misconceptions if not skill_ids or m.skill_id in skill_ids]
     return TranscriptAnalysis(

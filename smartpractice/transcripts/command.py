@@ -40,7 +40,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"backend {report['backend']} (asked: {report['backend_requested']}), split "
         f"{report['split']}: {report['problems']} problems, {report['dialogues']} dialogues "
-        f"({report['dialogues_with_steps']} with step labels)",
+        f"({report['dialogues_with_steps']} with step labels)"
+        + (", detector given the worked solutions" if report.get("with_solution") else ""),
     ]
     if "backend_details" in report:
         lines.append(f"backend details: {report['backend_details']}")
@@ -83,6 +84,14 @@ def evaluate_transcripts(
     ] = "report",
     seed: Annotated[int, typer.Option(help="Seed of the problem split and the bootstrap.")] = 0,
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap resamples.")] = 1000,
+    with_solution: Annotated[
+        bool,
+        typer.Option(
+            "--with-solution",
+            help="Also give the detector each problem's reference worked solution (the "
+            "item's optional Transcript.solution); default: problem and conversation only.",
+        ),
+    ] = False,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -99,6 +108,8 @@ def evaluate_transcripts(
     Example: smartpractice evaluate-transcripts --data ../shared/data/tutoring --json
 
     Example: smartpractice evaluate-transcripts --backend lexical --split dev
+
+    Example: smartpractice evaluate-transcripts --split dev --with-solution
     """
     from smartpractice.transcripts.evaluation import evaluate_transcripts as run
 
@@ -118,6 +129,7 @@ def evaluate_transcripts(
             split=split,
             seed=seed,
             samples=bootstrap,
+            with_solution=with_solution,
             progress=None if as_json else bar,
         )
     except (TutoringDataError, ValueError) as error:

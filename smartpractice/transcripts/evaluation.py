@@ -19,6 +19,9 @@ Protocol (issue 6, data README):
 * Severity: the transcript-level struggle against ``self-correctness`` (resolved < answer
   revealed < unresolved): AUROC of "not resolved alone" and Spearman's rho.
 * 95% intervals: percentile bootstrap over problems.
+* ``with_solution``: also give the detector the problem's reference worked solution (GSM8K's,
+  MathDial's ``ground_truth``) as the item's optional `Transcript.solution`. Off by default:
+  the headline figures are from the problem and the conversation alone.
 
 MathDial's students are role-played by a language model (its teachers are real people).
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +97,18 @@ def align_to_steps(texts: Sequence[str], steps: Sequence[str]) -> list[int]:
 
 
 def detect(
-    dialogue: TutoringDialogue, *, similarity: SimilarityBackend, config: TranscriptConfig
+    dialogue: TutoringDialogue,
+    *,
+    similarity: SimilarityBackend,
+    config: TranscriptConfig,
+    with_solution: bool = False,
 ) -> DialogueResult:
-    """Run the analyzer on the dialogue's transcript and map its output to the labels."""
-    analysis = analyze_transcript(
-        dialogue.transcript, skills=(), similarity=similarity, config=config
-    )
+    """Run the analyzer on the dialogue's transcript (with the problem's worked solution when
+    `with_solution`) and map its output to the labels."""
+    transcript = dialogue.transcript
+    if with_solution:
+        transcript = replace(transcript, solution=dialogue.solution)
+    analysis = analyze_transcript(transcript, skills=(), similarity=similarity, config=config)
     predicted: int | None = None
     scores: tuple[float, ...] = ()
     if dialogue.steps is not None:
@@ -164,6 +174,7 @@ def evaluate_transcripts(
     seed: int = 0,
     dev_fraction: float = 0.4,
     samples: int = 1000,
+    with_solution: bool = False,
     config: TranscriptConfig | None = None,
     llm: LLMSettings | None = None,
     progress: Callable[[Iterable[TutoringDialogue]], Iterable[TutoringDialogue]] | None = None,
@@ -177,6 +188,8 @@ def evaluate_transcripts(
         seed: Seed of the problem split and of the bootstrap.
         dev_fraction: Share (0-1) of problems in the development part.
         samples: Bootstrap resamples.
+        with_solution: Give the detector each problem's reference worked solution too (the
+            item's optional `Transcript.solution`).
         config: Analyzer constants (default: `TranscriptConfig()`).
         llm: Endpoint for the ``llm`` backend (default: from the environment).
         progress: Wraps the dialogue iterable (a progress bar), if given.
@@ -192,7 +205,10 @@ def evaluate_transcripts(
         raise ValueError(f"--split must be report, dev or all, not {split!r}")
     similarity = make_backend(backend, llm=llm)
     dialogues: Iterable[TutoringDialogue] = progress(chosen) if progress else chosen
-    results = [detect(d, similarity=similarity, config=config) for d in dialogues]
+    results = [
+        detect(d, similarity=similarity, config=config, with_solution=with_solution)
+        for d in dialogues
+    ]
     rng = np.random.default_rng(seed)
 
     def interval(metric: Callable[[Sequence[DialogueResult]], float]) -> dict[str, Any]:
@@ -207,6 +223,7 @@ def evaluate_transcripts(
         "backend_requested": backend,
         **({"backend_details": notes} if (notes := _backend_notes(similarity)) else {}),
         "split": split,
+        "with_solution": with_solution,
         "seed": seed,
         "problems": len({r.qid for r in results}),
         "dialogues": len(results),

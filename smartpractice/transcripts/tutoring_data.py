@@ -57,6 +57,9 @@ class TutoringDialogue:
         steps: The student's solution steps as StepVerify annotated them (for scoring).
         step_label: Majority first wrong step (0-based; ties: the earlier), if joined.
         severity: 0 resolved, 1 answer revealed, 2 unresolved (``self-correctness``).
+        solution: The problem's reference worked solution (GSM8K, MathDial's
+            ``ground_truth``): what an item's optional `Transcript.solution` would hold.
+            Passed to the detector only when the evaluation is asked to (``--with-solution``).
     """
 
     qid: int
@@ -64,6 +67,7 @@ class TutoringDialogue:
     steps: tuple[str, ...] | None
     step_label: int | None
     severity: int | None
+    solution: str = ""
 
 
 def parse_conversation(conversation: str) -> tuple[Message, ...]:
@@ -122,6 +126,7 @@ def _dialogue(row: dict[str, Any], joined: dict[str, Any] | None) -> TutoringDia
         steps=steps,
         step_label=label,
         severity=SELF_CORRECTNESS.get(correctness) if isinstance(correctness, str) else None,
+        solution=str(row.get("ground_truth") or ""),
     )
 
 

@@ -50,6 +50,9 @@ def test_the_detector_sees_only_the_problem_and_the_conversation() -> None:
         assert row["teacher_described_confusion"] not in seen
         assert row["ground_truth"] not in seen
         assert "(focus)" not in seen and "(probing)" not in seen
+        # The worked solution sits beside the transcript, for --with-solution runs only.
+        assert dialogue.transcript.solution == ""
+        assert dialogue.solution == row["ground_truth"]
     assert sum(d.step_label is not None for d in dialogues) == 11
     assert {d.severity for d in dialogues} == {0, 1, 2}
 
