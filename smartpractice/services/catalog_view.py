@@ -8,21 +8,22 @@ for the simulator. Both answer every question the same way for the same state.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Dialect, select, text
 from sqlalchemy.orm import Session
 
-from smartpractice.core.types import StudentRatings
+from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.services.catalog import item_place_conditions, prerequisite_map
 from smartpractice.services.errors import InvalidInput
 from smartpractice.services.students import load_student_ratings, typical_difficulties
-from smartpractice.storage.models import Event, Item, ItemSkill, Skill
+from smartpractice.storage.models import Event, Item, ItemSkill, Skill, UTCDateTime
 
 __all__ = [
+    "REQUESTS_PER_STATEMENT",
     "SCOPE_OVERFETCH",
     "CatalogView",
     "ItemHistory",
@@ -114,26 +115,52 @@ class CatalogView(Protocol):
 
 class ScopeSkillsCache:
     """Slow-moving catalogue facts kept `ttl_seconds`: the skills of each subject/chapter/
-    topic scope (the catalogue changes rarely, and finding a big topic's skills costs more
-    than the rest of a pick) and each skill's typical difficulty (a mean over many items
-    that one attempt barely moves)."""
+    topic scope (the catalogue changes rarely) and each skill's typical difficulty (a mean
+    over many items that one attempt barely moves).
+
+    Each is read for the whole catalogue at once, in one statement, on the first pick that
+    needs it after the TTL: finding one big topic's skills costs about as much as a pick
+    (a join over its thousands of items), so answering scope by scope would make the first
+    pick of every scope slow, minute after minute; the whole catalogue in one scan makes
+    one pick per TTL slow instead (a fraction of a second on a 100,000-item bank).
+    """
 
     def __init__(self, ttl_seconds: float = 60.0) -> None:
         self.ttl_seconds = ttl_seconds
         self._entries: dict[tuple[str | None, ...], tuple[float, list[str]]] = {}
-        self._typical: dict[str, tuple[float, float]] = {}
+        self._places: tuple[float, dict[tuple[str, str, str], frozenset[str]]] | None = None
+        self._typical: tuple[float, dict[str, float]] | None = None
 
     def typical_difficulties(self, session: Session, skill_ids: set[str]) -> dict[str, float]:
         now = time.monotonic()
-        found = {
-            s: v for s, (expires, v) in self._typical.items() if s in skill_ids and expires >= now
-        }
-        missing = skill_ids - set(found)
-        if missing:
-            fresh = typical_difficulties(session, missing)
-            for skill_id, value in fresh.items():
-                self._typical[skill_id] = (now + self.ttl_seconds, value)
-            found.update(fresh)
+        snapshot = self._typical
+        if snapshot is None or snapshot[0] < now:
+            snapshot = (now + self.ttl_seconds, typical_difficulties(session, None))
+            self._typical = snapshot
+        every = snapshot[1]
+        return {s: every[s] for s in skill_ids if s in every}
+
+    def scope_skills(self, session: Session, scope: Scope) -> list[str]:
+        """Every skill of the items in the (subject/chapter/topic) scope, sorted."""
+        found = self.get(scope)
+        if found is not None:
+            return found
+        now = time.monotonic()
+        snapshot = self._places
+        if snapshot is None or snapshot[0] < now:
+            snapshot = (now + self.ttl_seconds, _places(session))
+            self._places = snapshot
+        skills: set[str] = set()
+        for (subject, chapter, topic), place_skills in snapshot[1].items():
+            # What `item_place_conditions` keeps: an empty or missing part is no condition.
+            if (
+                (not scope.subject or subject == scope.subject)
+                and (not scope.chapter or chapter == scope.chapter)
+                and (not scope.topic or topic == scope.topic)
+            ):
+                skills |= place_skills
+        found = sorted(skills)
+        self.put(scope, found)
         return found
 
     def get(self, scope: Scope) -> list[str] | None:
@@ -148,7 +175,20 @@ class ScopeSkillsCache:
 
     def clear(self) -> None:
         self._entries.clear()
-        self._typical.clear()
+        self._places = None
+        self._typical = None
+
+
+def _places(session: Session) -> dict[tuple[str, str, str], frozenset[str]]:
+    """The skills of each (subject, chapter, topic) that has items."""
+    found: dict[tuple[str, str, str], set[str]] = {}
+    for subject, chapter, topic, skill_id in session.execute(
+        select(Item.subject, Item.chapter, Item.topic, ItemSkill.skill_id)
+        .distinct()
+        .join(ItemSkill, ItemSkill.item_id == Item.item_id)
+    ):
+        found.setdefault((subject, chapter, topic), set()).add(skill_id)
+    return {place: frozenset(skills) for place, skills in found.items()}
 
 
 SCOPE_OVERFETCH = 4
@@ -168,104 +208,263 @@ def _in_scope(query: Any, scope: Scope, item_id: Any = ItemSkill.item_id) -> Any
     return query
 
 
-class SqlCatalogView:
-    """The `CatalogView` of the service: one SQLAlchemy session (and an optional cache)."""
+# --- the statements of a pick -----------------------------------------------------------
+#
+# A pick reads the student's state in one statement (`_STUDENT_STATE`) and its candidates
+# in another (`_candidates_statement`): on a networked database the round trips cost more
+# than the scans. Both are plain SQL with bound parameters, built once per shape: a pick
+# then costs no statement construction or compilation, and PostgreSQL (psycopg prepares a
+# statement run five times) no planning. Within a statement, rows of different kinds share
+# the columns; the first column says which kind a row is.
 
-    def __init__(self, session: Session, cache: ScopeSkillsCache | None = None) -> None:
+# `_STUDENT_STATE`: (kind, key, other, value, attempts, correct, at).
+_KIND_STUDENT, _KIND_OFFSET, _KIND_PREREQUISITE, _KIND_RECENT = 0, 1, 2, 3
+# `_candidates_statement`: (kind, request, item_id, skill_id, value, at).
+_KIND_CANDIDATE, _KIND_ANSWER = 0, 1
+
+_STUDENT_STATE = """
+SELECT 0 AS kind, CAST(NULL AS VARCHAR(200)) AS key, CAST(NULL AS VARCHAR(200)) AS other,
+       s.ability AS value, s.attempts AS attempts, s.correct AS correct, s.last_at AS at
+FROM students s WHERE s.student_id = :student
+UNION ALL
+SELECT 1, k.skill_id, NULL, k."offset", k.attempts, k.correct, k.last_at
+FROM student_skills k WHERE k.student_id = :student
+UNION ALL
+SELECT 2, p.skill_id, p.prerequisite_id, NULL, NULL, NULL, NULL FROM skill_prerequisites p
+UNION ALL
+SELECT 3, d.skill_id, NULL, d.difficulty, NULL, NULL, NULL
+FROM item_skills d JOIN (
+    SELECT e.item_id FROM events e
+    WHERE e.student_id = :student AND e.status = 'applied'
+    ORDER BY e.applied_seq DESC LIMIT :window
+) r ON r.item_id = d.item_id
+"""
+
+_PLACE_COLUMNS = ("subject", "chapter", "topic")
+
+_Shape = tuple[str, bool, tuple[tuple[bool, tuple[str, ...]], ...]]
+"""(dialect, with the student's history, per request: (has a window, place columns))."""
+
+_STATEMENTS: dict[_Shape, Any] = {}
+_STATEMENTS_MAX = 512
+
+REQUESTS_PER_STATEMENT = 200
+"""Nearest-item requests per statement (SQLite allows 500 terms in one compound SELECT)."""
+
+
+def _nearest_sql(index: int, has_window: bool, places: tuple[str, ...], sqlite: bool) -> str:
+    """The SQL of one `NearestRequest`: up to `limit` items nearest the target, nearest
+    first (ties by item id), tagged with the request's index.
+
+    Two scans of the (skill, difficulty) index walk away from the target, one each way, so
+    the cost follows the limits, not the size of the bank. SQLite checks the scope per row
+    while walking; PostgreSQL reads `SCOPE_OVERFETCH` times the limit first (a pure index
+    range scan), then filters, because its planner given both at once joins a whole topic.
+    """
+    p = f"_{index}"
+    scope = " AND ".join(f"m.{column} = :{column}{p}" for column in places)
+    branches = []
+    for ascending in (True, False):
+        if ascending:
+            where = f"k.difficulty >= :target{p}" + (
+                f" AND k.difficulty <= :high{p}" if has_window else ""
+            )
+            order = "k.difficulty"
+        else:
+            where = f"k.difficulty < :target{p}" + (
+                f" AND k.difficulty >= :low{p}" if has_window else ""
+            )
+            order = "k.difficulty DESC"
+        near = "SELECT k.item_id, k.difficulty FROM item_skills k"
+        if sqlite and scope:
+            near += f" JOIN items m ON m.item_id = k.item_id WHERE k.skill_id = :skill{p}"
+            near += f" AND {where} AND {scope} ORDER BY {order} LIMIT :limit{p}"
+        elif scope:
+            near += f" WHERE k.skill_id = :skill{p} AND {where} ORDER BY {order}"
+            near += f" LIMIT :overfetch{p}"
+            near = (
+                f"SELECT k.item_id, k.difficulty FROM ({near}) k"
+                f" JOIN items m ON m.item_id = k.item_id WHERE {scope}"
+                f" ORDER BY {order} LIMIT :limit{p}"
+            )
+        else:
+            near += f" WHERE k.skill_id = :skill{p} AND {where} ORDER BY {order} LIMIT :limit{p}"
+        branches.append(f"SELECT * FROM ({near}) b")
+    # The two walks merged, nearest first: only the items the request returns leave the
+    # database (ties by item id in code-point order, as Python sorts strings).
+    collate = "" if sqlite else ' COLLATE "C"'
+    return (
+        f"SELECT {index} AS request, x.item_id, x.difficulty FROM"
+        f" ({branches[0]} UNION ALL {branches[1]}) x"
+        f" ORDER BY abs(x.difficulty - :target{p}), x.item_id{collate} LIMIT :limit{p}"
+    )
+
+
+def _candidates_statement(shape: _Shape) -> Any:
+    """Nearest items of every request, every skill of those items, and the student's
+    answers to them: one statement."""
+    found = _STATEMENTS.get(shape)
+    if found is not None:
+        return found
+    dialect, with_history, requests = shape
+    sqlite = dialect == "sqlite"
+    near = " UNION ALL ".join(
+        f"SELECT * FROM ({_nearest_sql(i, w, places, sqlite)}) n{i}"
+        for i, (w, places) in enumerate(requests)
+    )
+    timestamp = "TIMESTAMP" if sqlite else "TIMESTAMP WITH TIME ZONE"
+    # Each item found comes with every skill it tests, one row per skill: the row of the
+    # request's skill gives its distance to the target.
+    sql = (
+        f"WITH near AS ({near})"
+        " SELECT 0 AS kind, near.request, d.item_id, d.skill_id, d.difficulty AS value,"
+        f" CAST(NULL AS {timestamp}) AS at"
+        " FROM near JOIN item_skills d ON d.item_id = near.item_id"
+    )
+    if with_history:
+        score = (
+            "JSON_EXTRACT(e.payload, '$.\"score\"')"
+            if sqlite
+            else "CAST(e.payload ->> 'score' AS FLOAT)"
+        )
+        sql += (
+            f" UNION ALL SELECT 1, NULL, e.item_id, NULL, {score}, e.occurred_at FROM events e"
+            " WHERE e.student_id = :student AND e.item_id IN (SELECT item_id FROM near)"
+        )
+    statement = text(sql)
+    if len(_STATEMENTS) >= _STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[shape] = statement
+    return statement
+
+
+def _request_parameters(index: int, request: NearestRequest) -> dict[str, Any]:
+    p = f"_{index}"
+    values: dict[str, Any] = {
+        f"skill{p}": request.skill_id,
+        f"target{p}": request.target,
+        f"limit{p}": request.limit,
+        f"overfetch{p}": request.limit * SCOPE_OVERFETCH,
+    }
+    if request.window is not None:
+        values[f"high{p}"] = request.target + request.window
+        values[f"low{p}"] = request.target - request.window
+    for column_name in _PLACE_COLUMNS:
+        value = getattr(request.scope, column_name)
+        if value:
+            values[f"{column_name}{p}"] = value
+    return values
+
+
+_STUDENT_STATE_STATEMENT = text(_STUDENT_STATE)
+
+
+_UTC_DATETIME = UTCDateTime()
+
+
+def _timestamps(dialect: Dialect) -> Callable[[Any], datetime]:
+    """Turns a timestamp column as the driver returns it into an aware UTC datetime, as
+    `UTCDateTime` does (the statements leave it untyped: most of their rows have none)."""
+    processor = _UTC_DATETIME.dialect_impl(dialect).result_processor(dialect, None)
+    assert processor is not None
+    return cast(Callable[[Any], datetime], processor)
+
+
+@dataclass(slots=True)
+class _StudentState:
+    student_id: str
+    window: int
+    ratings: StudentRatings | None
+    prerequisites: dict[str, list[str]]
+    recent: dict[str, float]
+
+
+class SqlCatalogView:
+    """The `CatalogView` of the service: one SQLAlchemy session (and an optional cache).
+
+    Given the student a pick is for (`student_id`, and `recent_window` as the pick will
+    ask), the view reads the student's ratings, the prerequisites and the recent
+    difficulties in one statement on first use, and the answers of that student to the
+    candidates together with the candidates; every answer is the same as without.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        cache: ScopeSkillsCache | None = None,
+        *,
+        student_id: str | None = None,
+        recent_window: int | None = None,
+    ) -> None:
         self.session = session
         self.cache = cache
+        self.student_id = student_id
+        self.recent_window = recent_window
+        dialect = session.get_bind().dialect
+        self._dialect = dialect.name
+        self._timestamp = _timestamps(dialect)
+        self._state: _StudentState | None = None
+        # Read along with the nearest items: each found item's skills, and the student's
+        # answers (item, when, score) to the found items.
+        self._skills: dict[str, dict[str, float]] = {}
+        self._answers: dict[str, list[tuple[datetime, float]]] = {}
 
-    def scope_skills(self, scope: Scope) -> list[str]:
-        session = self.session
-        if scope.skills:
-            known = set(
-                session.scalars(select(Skill.skill_id).where(Skill.skill_id.in_(scope.skills)))
-            )
-            unknown = [s for s in scope.skills if s not in known]
-            if unknown:
-                raise InvalidInput([{"loc": ["skills"], "msg": f"unknown skills {unknown}"}])
-            return list(scope.skills)
-        cached = self.cache.get(scope) if self.cache is not None else None
-        if cached is not None:
-            return cached
-        found = sorted(session.scalars(_in_scope(select(ItemSkill.skill_id).distinct(), scope)))
-        if self.cache is not None:
-            self.cache.put(scope, found)
-        return found
+    # --- the student's state, in one statement ----------------------------------------------
 
-    def nearest_items(self, requests: Sequence[NearestRequest]) -> list[list[str]]:
-        """All requests in ONE round trip.
-
-        Per request, two scans of the (skill, difficulty) index walk away from the target, so
-        the cost follows the limits, not the size of the bank; all scans go in one UNION ALL
-        because on a networked database the round trips cost more than the scans.
-        """
-        join_first = self.session.get_bind().dialect.name == "sqlite"
-        parts = []
-        for index, request in enumerate(requests):
-            for ascending in (True, False):
-                near = select(ItemSkill.item_id, ItemSkill.difficulty).where(
-                    ItemSkill.skill_id == request.skill_id
+    def _student_state(self, student_id: str) -> _StudentState | None:
+        if self._state is not None and self._state.student_id == student_id:
+            return self._state
+        if student_id != self.student_id or self.recent_window is None:
+            return None
+        ability: RatingState | None = None
+        offsets: dict[str, RatingState] = {}
+        prerequisites: dict[str, list[str]] = {}
+        recent: dict[str, list[float]] = {}
+        rows = self.session.execute(
+            _STUDENT_STATE_STATEMENT, {"student": student_id, "window": self.recent_window}
+        ).all()
+        timestamp = self._timestamp
+        for kind, key, other, value, attempts, correct, at in rows:
+            if kind == _KIND_PREREQUISITE:
+                prerequisites.setdefault(key, []).append(other)
+            elif kind == _KIND_RECENT:
+                recent.setdefault(key, []).append(value)
+            else:
+                state = RatingState(
+                    value=value,
+                    attempts=attempts,
+                    correct=correct,
+                    last_at=None if at is None else timestamp(at),
                 )
-                if ascending:
-                    near = near.where(ItemSkill.difficulty >= request.target)
-                    if request.window is not None:
-                        near = near.where(ItemSkill.difficulty <= request.target + request.window)
-                    order = ItemSkill.difficulty.asc()
+                if kind == _KIND_OFFSET:
+                    offsets[key] = state
                 else:
-                    near = near.where(ItemSkill.difficulty < request.target)
-                    if request.window is not None:
-                        near = near.where(ItemSkill.difficulty >= request.target - request.window)
-                    order = ItemSkill.difficulty.desc()
-                if join_first:
-                    # SQLite walks the index in order and checks the scope per row by key.
-                    tagged = near.with_only_columns(
-                        literal(index).label("request"), ItemSkill.item_id, ItemSkill.difficulty
-                    )
-                    branch = _in_scope(tagged, request.scope).order_by(order).limit(request.limit)
-                    parts.append(select(branch.subquery()))
-                    continue
-                # The nearest items of the skill first (a pure index range scan), the scope
-                # filter after: PostgreSQL's planner given both at once joins a whole topic.
-                inner = near.order_by(order).limit(request.limit * SCOPE_OVERFETCH).subquery()
-                outer = select(literal(index).label("request"), inner.c.item_id, inner.c.difficulty)
-                outer = _in_scope(outer, request.scope, inner.c.item_id)
-                direction = inner.c.difficulty if ascending else inner.c.difficulty.desc()
-                parts.append(select(outer.order_by(direction).limit(request.limit).subquery()))
-        found: list[list[tuple[float, str]]] = [[] for _ in requests]
-        # SQLite allows at most 500 terms in one compound SELECT.
-        for start in range(0, len(parts), 400):
-            for index, item_id, difficulty in self.session.execute(
-                union_all(*parts[start : start + 400])
-            ):
-                found[index].append((abs(difficulty - requests[index].target), item_id))
-        return [
-            [item for _, item in sorted(rows)[: requests[i].limit]] for i, rows in enumerate(found)
-        ]
-
-    def item_skills(self, item_ids: Sequence[str]) -> dict[str, dict[str, float]]:
-        rows: dict[str, list[tuple[str, float]]] = {}
-        for item_id, skill_id, difficulty in self.session.execute(
-            select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.difficulty).where(
-                ItemSkill.item_id.in_(list(item_ids))
-            )
-        ):
-            rows.setdefault(item_id, []).append((skill_id, difficulty))
-        # Skills in id order, whatever order the rows came in: explanations are stable.
-        return {item_id: dict(sorted(skills)) for item_id, skills in rows.items()}
-
-    def typical_difficulties(self, skill_ids: set[str]) -> dict[str, float]:
-        if self.cache is not None:
-            return self.cache.typical_difficulties(self.session, skill_ids)
-        return typical_difficulties(self.session, skill_ids)
-
-    def prerequisites(self) -> Mapping[str, Sequence[str]]:
-        return prerequisite_map(self.session)
+                    ability = state
+        self._state = _StudentState(
+            student_id=student_id,
+            window=self.recent_window,
+            ratings=None if ability is None else StudentRatings(ability=ability, offsets=offsets),
+            prerequisites=prerequisites,
+            recent={skill_id: sum(v) / len(v) for skill_id, v in recent.items()},
+        )
+        return self._state
 
     def student_ratings(self, student_id: str) -> StudentRatings | None:
+        state = self._student_state(student_id)
+        if state is not None:
+            return state.ratings
         return load_student_ratings(self.session, student_id)
 
+    def prerequisites(self) -> Mapping[str, Sequence[str]]:
+        state = self._student_state(self.student_id) if self.student_id is not None else None
+        if state is not None:
+            return state.prerequisites
+        return prerequisite_map(self.session)
+
     def recent_difficulties(self, student_id: str, *, window: int) -> dict[str, float]:
+        state = self._student_state(student_id)
+        if state is not None and state.window == window:
+            return state.recent
         recent = (
             select(Event.item_id)
             .where(Event.student_id == student_id, Event.status == "applied")
@@ -282,14 +481,104 @@ class SqlCatalogView:
             totals.setdefault(skill_id, []).append(difficulty)
         return {skill_id: sum(v) / len(v) for skill_id, v in totals.items()}
 
+    # --- the catalogue ----------------------------------------------------------------------
+
+    def scope_skills(self, scope: Scope) -> list[str]:
+        session = self.session
+        if scope.skills:
+            known = set(
+                session.scalars(select(Skill.skill_id).where(Skill.skill_id.in_(scope.skills)))
+            )
+            unknown = [s for s in scope.skills if s not in known]
+            if unknown:
+                raise InvalidInput([{"loc": ["skills"], "msg": f"unknown skills {unknown}"}])
+            return list(scope.skills)
+        if self.cache is not None:
+            return self.cache.scope_skills(session, scope)
+        return sorted(session.scalars(_in_scope(select(ItemSkill.skill_id).distinct(), scope)))
+
+    def nearest_items(self, requests: Sequence[NearestRequest]) -> list[list[str]]:
+        """All requests in one statement (up to `REQUESTS_PER_STATEMENT`), which also reads
+        every skill of the items found and the student's answers to them."""
+        found: list[list[tuple[float, str]]] = [[] for _ in requests]
+        with_history = self.student_id is not None
+        for start in range(0, len(requests), REQUESTS_PER_STATEMENT):
+            chunk = requests[start : start + REQUESTS_PER_STATEMENT]
+            shape: _Shape = (
+                self._dialect,
+                with_history,
+                tuple(
+                    (r.window is not None, tuple(c for c in _PLACE_COLUMNS if getattr(r.scope, c)))
+                    for r in chunk
+                ),
+            )
+            parameters: dict[str, Any] = {"student": self.student_id} if with_history else {}
+            for index, request in enumerate(chunk):
+                parameters.update(_request_parameters(index, request))
+            answers: dict[str, list[tuple[datetime, float]]] = {}
+            wanted = [(r.skill_id, r.target) for r in chunk]
+            near = found[start : start + len(chunk)]
+            skills = self._skills
+            timestamp = self._timestamp
+            for kind, index, item_id, skill_id, value, at in self.session.execute(
+                _candidates_statement(shape), parameters
+            ).all():
+                if kind == _KIND_CANDIDATE:
+                    item = skills.get(item_id)
+                    if item is None:
+                        item = skills[item_id] = {}
+                    item[skill_id] = value
+                    skill, target = wanted[index]
+                    if skill_id == skill:
+                        near[index].append((abs(value - target), item_id))
+                else:
+                    answers.setdefault(item_id, []).append((timestamp(at), value))
+            if with_history:
+                # The answers to every item found were read: no row means never answered.
+                for rows in near:
+                    for _, item_id in rows:
+                        self._answers[item_id] = answers.get(item_id, [])
+        return [
+            [item for _, item in sorted(rows)[: requests[i].limit]] for i, rows in enumerate(found)
+        ]
+
+    def item_skills(self, item_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        known = self._skills
+        wanted = [i for i in item_ids if i not in known]
+        if wanted:
+            rows: dict[str, list[tuple[str, float]]] = {}
+            for item_id, skill_id, difficulty in self.session.execute(
+                select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.difficulty).where(
+                    ItemSkill.item_id.in_(wanted)
+                )
+            ):
+                rows.setdefault(item_id, []).append((skill_id, difficulty))
+            for item_id, skills in rows.items():
+                known[item_id] = dict(skills)
+        # Skills in id order, whatever order the rows came in: explanations are stable.
+        return {i: dict(sorted(known[i].items())) for i in item_ids if i in known}
+
+    def typical_difficulties(self, skill_ids: set[str]) -> dict[str, float]:
+        if self.cache is not None:
+            return self.cache.typical_difficulties(self.session, skill_ids)
+        return typical_difficulties(self.session, skill_ids)
+
+    # --- the student's past ----------------------------------------------------------------
+
     def history(self, student_id: str, item_ids: Sequence[str], *, now: datetime) -> ItemHistory:
+        answers = self._answers if student_id == self.student_id else {}
+        ids = list(dict.fromkeys(item_ids))
+        wanted = [i for i in ids if i not in answers]
+        rows = [(i, at, score) for i in ids if i in answers for at, score in answers[i]]
+        if wanted:
+            rows += self.session.execute(
+                select(Event.item_id, Event.occurred_at, Event.payload["score"].as_float()).where(
+                    Event.student_id == student_id, Event.item_id.in_(wanted)
+                )
+            ).tuples()
         last_seen: dict[str, datetime] = {}
         outcomes: dict[str, tuple[int, int]] = {}
-        for item_id, occurred_at, score in self.session.execute(
-            select(Event.item_id, Event.occurred_at, Event.payload["score"].as_float()).where(
-                Event.student_id == student_id, Event.item_id.in_(item_ids)
-            )
-        ):
+        for item_id, occurred_at, score in rows:
             last_seen[item_id] = max(occurred_at, last_seen.get(item_id, occurred_at))
             wins, losses = outcomes.get(item_id, (0, 0))
             outcomes[item_id] = (wins + 1, losses) if score >= 0.5 else (wins, losses + 1)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import JSON, Select, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
@@ -30,7 +30,6 @@ from smartpractice.core.selection import (
     target_gap,
 )
 from smartpractice.core.types import Candidate, RatingState, StudentRatings
-from smartpractice.services.catalog import get_item
 from smartpractice.services.catalog_view import (
     CatalogView,
     NearestRequest,
@@ -39,7 +38,7 @@ from smartpractice.services.catalog_view import (
     SqlCatalogView,
 )
 from smartpractice.services.errors import NotFound
-from smartpractice.storage.models import SelectionLog
+from smartpractice.storage.models import Item, ItemSkill, SelectionLog, UTCDateTime
 
 __all__ = [
     "Pick",
@@ -116,19 +115,8 @@ def _candidate_ids(
         )
         for skill_id in scope_skills
     ]
-    answers = view.nearest_items(in_window)
-    # A skill with nothing inside the window takes its nearest items outside it.
-    empty = [r for r, ids in zip(in_window, answers, strict=True) if not ids]
-    answers += (
-        view.nearest_items(
-            [NearestRequest(r.scope, r.skill_id, r.target, None, r.limit) for r in empty]
-        )
-        if empty
-        else []
-    )
-    for ids in answers:
-        for item_id in ids:
-            found.setdefault(item_id, None)
+    # Remediation depends only on the skill views, so its requests go with the scope's, in
+    # one search.
     remediation: list[tuple[str, NearestRequest]] = []
     for skill_id in scope_skills:
         scope_view = views_for_scope[skill_id]
@@ -146,11 +134,23 @@ def _candidate_ids(
                     selection.remediation_candidates,
                 )
                 remediation.append((skill_id, request))
-    if remediation:
-        answers = view.nearest_items([request for _, request in remediation])
-        for (skill_id, _), ids in zip(remediation, answers, strict=True):
-            for item_id in ids:
-                found.setdefault(item_id, skill_id)
+    everything = view.nearest_items(in_window + [request for _, request in remediation])
+    answers = everything[: len(in_window)]
+    # A skill with nothing inside the window takes its nearest items outside it.
+    empty = [r for r, ids in zip(in_window, answers, strict=True) if not ids]
+    answers += (
+        view.nearest_items(
+            [NearestRequest(r.scope, r.skill_id, r.target, None, r.limit) for r in empty]
+        )
+        if empty
+        else []
+    )
+    for ids in answers:
+        for item_id in ids:
+            found.setdefault(item_id, None)
+    for (skill_id, _), ids in zip(remediation, everything[len(in_window) :], strict=True):
+        for item_id in ids:
+            found.setdefault(item_id, skill_id)
     return found
 
 
@@ -294,26 +294,119 @@ def next_question(
         InvalidInput: the scope names unknown skills.
         NotFound: nothing in the scope to practise.
     """
-    pick = pick_next_item(
-        SqlCatalogView(session, cache), student_id, scope, config=config, now=now, seed=seed
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # The pick is analytics, not state: do not make the student wait for the WAL flush.
-        # A crash can lose the last instants of the selection log, never an event or rating.
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    chosen = pick.selection.chosen.item_id
-    log_row = SelectionLog(
+    view = SqlCatalogView(
+        session,
+        cache,
         student_id=student_id,
-        item_id=chosen,
-        scope=scope.as_dict(),
-        explanation=pick.explanation,
-        created_at=now,
+        recent_window=config.selection.recent_window,
     )
-    session.add(log_row)
-    session.flush()
+    pick = pick_next_item(view, student_id, scope, config=config, now=now, seed=seed)
+    chosen = pick.selection.chosen.item_id
+    logged = {
+        "student_id": student_id,
+        "item_id": chosen,
+        "scope": scope.as_dict(),
+        "explanation": pick.explanation,
+        "created_at": now,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip logs the pick and reads the item.
+        rows = session.execute(_LOG_AND_READ_ITEM, logged).all()
+        if not rows:
+            raise NotFound(f"item {chosen!r}")
+        selection_id, item = rows[0][0], _item_from_rows([row[1:] for row in rows])
+    else:
+        selections = cast(Table, SelectionLog.__table__)
+        selection_id = session.execute(
+            insert(selections).returning(selections.c.id), logged
+        ).scalar_one()
+        item = _item(session, chosen)
     return {
         "student_id": student_id,
-        "selection_id": log_row.id,
-        "item": get_item(session, chosen),
+        "selection_id": selection_id,
+        "item": item,
         "explanation": pick.explanation,
     }
+
+
+_ITEM_COLUMNS = (
+    "item_id",
+    "source",
+    "subject",
+    "chapter",
+    "topic",
+    "grade",
+    "difficulty_label",
+    "expected_time_seconds",
+    "marks",
+    "text",
+    "attempts",
+)
+
+
+def _item_query(item_id: str) -> Select[Any]:
+    items = cast(Table, Item.__table__)
+    skills = cast(Table, ItemSkill.__table__)
+    return (
+        select(
+            *(items.c[name] for name in _ITEM_COLUMNS),
+            items.c.correct,
+            skills.c.skill_id,
+            skills.c.difficulty,
+            skills.c.initial_difficulty,
+            skills.c.attempts,
+            skills.c.correct,
+        )
+        .select_from(items.outerjoin(skills, skills.c.item_id == items.c.item_id))
+        .where(items.c.item_id == item_id)
+        .order_by(skills.c.skill_id)
+    )
+
+
+def _item_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """What `smartpractice.services.catalog.get_item` returns, from `_item_query` rows."""
+    first = rows[0]
+    found: dict[str, Any] = dict(zip(_ITEM_COLUMNS, first[: len(_ITEM_COLUMNS)], strict=True))
+    attempts, correct = first[len(_ITEM_COLUMNS) - 1], first[len(_ITEM_COLUMNS)]
+    found["success_rate"] = (correct / attempts) if attempts else None
+    found["skills"] = {
+        skill_id: {
+            "difficulty": difficulty,
+            "initial_difficulty": initial,
+            "attempts": skill_attempts,
+            "success_rate": (skill_correct / skill_attempts) if skill_attempts else None,
+        }
+        for *_, skill_id, difficulty, initial, skill_attempts, skill_correct in rows
+        if skill_id is not None
+    }
+    return found
+
+
+def _item(session: Session, item_id: str) -> dict[str, Any]:
+    """What `smartpractice.services.catalog.get_item` returns, read in one statement."""
+    rows = session.execute(_item_query(item_id)).all()
+    if not rows:
+        raise NotFound(f"item {item_id!r}")
+    return _item_from_rows(rows)
+
+
+_LOG_AND_READ_ITEM = text(
+    # PostgreSQL: log the pick and read its item in one statement. The pick is analytics,
+    # not state, so this transaction commits without waiting for the WAL flush: a crash can
+    # lose the last instants of the selection log, never an event or a rating.
+    "WITH asynchronous_commit AS ("
+    " SELECT set_config('synchronous_commit', 'off', true) AS setting"
+    "), logged AS ("
+    " INSERT INTO selections (student_id, item_id, scope, explanation, created_at)"
+    " SELECT :student_id, :item_id, CAST(:scope AS JSON), CAST(:explanation AS JSON),"
+    " :created_at FROM asynchronous_commit RETURNING id"
+    ") SELECT logged.id, "
+    + ", ".join(f"i.{name}" for name in _ITEM_COLUMNS)
+    + ", i.correct, s.skill_id, s.difficulty, s.initial_difficulty, s.attempts, s.correct"
+    " FROM logged CROSS JOIN items i LEFT JOIN item_skills s ON s.item_id = i.item_id"
+    " WHERE i.item_id = :item_id ORDER BY s.skill_id"
+).bindparams(
+    bindparam("scope", type_=JSON()),
+    bindparam("explanation", type_=JSON()),
+    bindparam("created_at", type_=UTCDateTime()),
+)

@@ -65,17 +65,16 @@ def _skill_names(session: Session, skill_ids: Iterable[str]) -> dict[str, str]:
     return {skill_id: name for skill_id, name in session.execute(query)}
 
 
-def typical_difficulties(session: Session, skill_ids: Iterable[str]) -> dict[str, float]:
-    """Mean current difficulty (Elo points) of the items testing each skill."""
-    ids = list(set(skill_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(ItemSkill.skill_id, func.avg(ItemSkill.difficulty))
-        .where(ItemSkill.skill_id.in_(ids))
-        .group_by(ItemSkill.skill_id)
-    )
-    return {skill_id: float(mean) for skill_id, mean in rows}
+def typical_difficulties(session: Session, skill_ids: Iterable[str] | None) -> dict[str, float]:
+    """Mean current difficulty (Elo points) of the items testing each skill (None: of every
+    skill that has items)."""
+    query = select(ItemSkill.skill_id, func.avg(ItemSkill.difficulty)).group_by(ItemSkill.skill_id)
+    if skill_ids is not None:
+        ids = list(set(skill_ids))
+        if not ids:
+            return {}
+        query = query.where(ItemSkill.skill_id.in_(ids))
+    return {skill_id: float(mean) for skill_id, mean in session.execute(query)}
 
 
 def student_skills(
