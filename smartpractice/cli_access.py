@@ -5,11 +5,14 @@ no API key; every change they make is written to the audit log as the ``cli``.""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from smartpractice.config import Settings
+
+if TYPE_CHECKING:
+    from smartpractice.storage.db import Database
 
 __all__ = ["audit_command", "keys_app", "tenants_app"]
 
@@ -17,6 +20,15 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 tenants_app = typer.Typer(help="Create and list tenants (schools or apps).", no_args_is_help=True)
 
 _CLI = "cli"
+
+
+def _service_database(settings: Settings) -> Database:
+    """The migrated default database, which holds tenants, keys and the audit log; the
+    caller disposes of it."""
+    from smartpractice.storage.db import Database, upgrade_schema
+
+    upgrade_schema(settings.database_url)
+    return Database(settings.database_url)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -35,11 +47,10 @@ def create_tenant(
     """
     from smartpractice.services.access import ensure_tenant, record_audit
     from smartpractice.services.errors import InvalidInput
-    from smartpractice.storage.db import Database, upgrade_schema
+    from smartpractice.storage.db import upgrade_schema
 
     settings = Settings()
-    upgrade_schema(settings.database_url)
-    db = Database(settings.database_url)
+    db = _service_database(settings)
     try:
         with db.transaction() as session:
             created = ensure_tenant(session, tenant, name)
@@ -59,11 +70,9 @@ def create_tenant(
 def list_tenants_command() -> None:
     """Every tenant, the default one first."""
     from smartpractice.services.access import list_tenants
-    from smartpractice.storage.db import Database, upgrade_schema
 
     settings = Settings()
-    upgrade_schema(settings.database_url)
-    db = Database(settings.database_url)
+    db = _service_database(settings)
     try:
         with db.transaction() as session:
             for tenant_id in list_tenants(session):
@@ -84,15 +93,14 @@ def create_key_command(
     """
     from smartpractice.services.access import Scope, create_key, ensure_tenant, record_audit
     from smartpractice.services.errors import InvalidInput
-    from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
+    from smartpractice.storage.db import DEFAULT_TENANT
 
     try:
         wanted = Scope(scope)
     except ValueError:
         raise _fail(f"--scope: must be one of ingest, read, admin, not {scope!r}") from None
     settings = Settings()
-    upgrade_schema(settings.database_url)
-    db = Database(settings.database_url)
+    db = _service_database(settings)
     try:
         with db.transaction() as session:
             if tenant == DEFAULT_TENANT:
@@ -122,11 +130,9 @@ def list_keys_command(
 ) -> None:
     """Every key: id, tenant, scope, name, created, revoked (never the secret)."""
     from smartpractice.services.access import list_keys
-    from smartpractice.storage.db import Database, upgrade_schema
 
     settings = Settings()
-    upgrade_schema(settings.database_url)
-    db = Database(settings.database_url)
+    db = _service_database(settings)
     try:
         with db.transaction() as session:
             keys = list_keys(session, tenant)
@@ -161,11 +167,9 @@ def revoke_key_command(
     """
     from smartpractice.services.access import record_audit, revoke_key
     from smartpractice.services.errors import NotFound
-    from smartpractice.storage.db import Database, upgrade_schema
 
     settings = Settings()
-    upgrade_schema(settings.database_url)
-    db = Database(settings.database_url)
+    db = _service_database(settings)
     try:
         with db.transaction() as session:
             info = revoke_key(session, key_id)
@@ -194,11 +198,9 @@ def audit_command(
     from pydantic_core import to_json
 
     from smartpractice.services.access import audit_entries
-    from smartpractice.storage.db import Database, upgrade_schema
 
     settings = Settings()
-    upgrade_schema(settings.database_url)
-    db = Database(settings.database_url)
+    db = _service_database(settings)
     try:
         with db.transaction() as session:
             for entry in audit_entries(session, tenant, limit=limit):
