@@ -16,6 +16,7 @@ from smartpractice.transcripts import embedding
 from smartpractice.transcripts.backends import FallbackBackend, make_backend
 from smartpractice.transcripts.embedding import EmbeddingUnavailable, MiniLMBackend
 from smartpractice.transcripts.lexical import LexicalBackend, tokens
+from smartpractice.transcripts.llm import LLMBackend, LLMSettings
 from tests.unit.transcripts.chats import CHAIN, POWER, STUCK_ON_CHAIN_RULE
 
 SKILLS = [
@@ -94,8 +95,11 @@ def test_local_model_runs_the_customer_example_offline(no_network: None) -> None
 
 
 @needs_model
-def test_a_changed_model_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embedding, "MODEL_SHA256", "0" * 64)
+@pytest.mark.parametrize("pin", ["MODEL_SHA256", "TOKENIZER_SHA256"])
+def test_a_changed_model_or_tokenizer_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, pin: str
+) -> None:
+    monkeypatch.setattr(embedding, pin, "0" * 64)
     with pytest.raises(EmbeddingUnavailable, match="SHA-256"):
         MiniLMBackend().load()
 
@@ -128,3 +132,10 @@ def test_make_backend_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     assert local.name == "lexical"  # the model's packages are missing: lexical fallback
     with pytest.raises(ValueError, match="unknown backend"):
         make_backend("bert")  # type: ignore[arg-type]
+
+
+def test_the_llm_backend_falls_back_to_the_local_one() -> None:
+    llm = make_backend("llm", llm=LLMSettings(url="http://127.0.0.1:9/v1", model="m"))
+    assert isinstance(llm, LLMBackend)
+    assert llm.name == "llm"
+    assert llm.fallback.name == ("local" if embedding.embedding_available() else "lexical")
