@@ -271,6 +271,23 @@ def fit_listwise(dialogues: Sequence[Dialogue], *, l2: float = 10.0) -> Scorer:
     return lambda features: np.asarray(((features - mean) / scale) @ w)
 
 
+MISCALCULATED, FOCUS = KINDS.index("miscalculated"), len(KINDS) + 1
+SAID, CORRECTIVE, COVERAGE = 32, 35, 38  # columns of `rich_features` (value of each triple)
+
+
+def variant_onsets(d: Dialogue) -> dict[str, int]:
+    """Onset rules tried beside the analyzer's (rich features only; no fitting)."""
+    x = d.features
+    rule = d.onset if d.onset is not None else 0
+    wrong = np.flatnonzero(x[:, MISCALCULATED] > 0)
+    return {
+        "focus_position_decay_0_9": int(np.argmax(x[:, FOCUS] * 0.9 ** np.arange(len(x)))),
+        "tutor_sentence_match": int(np.argmax(x[:, SAID] + x[:, COVERAGE])),
+        "corrective_sentence_match": int(np.argmax(x[:, CORRECTIVE] + x[:, COVERAGE])),
+        "first_miscalculated_else_rule": int(wrong[0]) if len(wrong) else rule,
+    }
+
+
 def summary(results: Sequence[DialogueResult]) -> tuple[float, float, float]:
     return (
         step_accuracy(results),
@@ -300,6 +317,10 @@ def main() -> None:
         "extra_training_dialogues": len(extra),
     }
     report["rules"] = [round(v, 3) for v in summary([rule(d) for d in dialogues])]
+    if args.features == "rich":
+        for name in variant_onsets(dialogues[0]):
+            picked = [result(d, d.doubts, variant_onsets(d)[name]) for d in dialogues]
+            report[f"rule_{name}"] = [round(v, 3) for v in summary(picked)[:2]]
     groups = np.array([d.qid for d in dialogues])
     for name in ("pointwise", "boosting", "listwise"):
         scores: list[tuple[float, float, float]] = []
