@@ -317,6 +317,17 @@ def main() -> None:
         "extra_training_dialogues": len(extra),
     }
     report["rules"] = [round(v, 3) for v in summary([rule(d) for d in dialogues])]
+    # Could any choice among the analyzer's steps be right? (one aligned to the label)
+    report["steps_include_label"] = round(
+        float(np.mean([d.label in d.aligned for d in dialogues])), 3
+    )
+    if extra:
+        report["extra_rules"] = [round(v, 3) for v in summary([rule(d) for d in extra])[:2]]
+        second = [DialogueResult(d.qid, d.label, 1, (), None, 0.0) for d in extra]
+        report["extra_second_step"] = [
+            round(step_accuracy(second), 3),
+            round(step_accuracy(second, tolerance=1), 3),
+        ]
     if args.features == "rich":
         for name in variant_onsets(dialogues[0]):
             picked = [result(d, d.doubts, variant_onsets(d)[name]) for d in dialogues]
