@@ -72,7 +72,7 @@ class AppliedAttempt:
                     "performance": self.evidence[skill].performance,
                     "weight": self.evidence[skill].weight,
                     "expected": self.update.expected[skill],
-                    "rating": skill_rating(student, skill, bounds=config.elo.rating_bounds),
+                    "rating": skill_rating(student, skill, config=config.elo),
                     "uncertainty": skill_uncertainty(student, skill, now=now, config=config.elo),
                     "difficulty": state.value,
                 }

@@ -100,8 +100,8 @@ def test_fifteen_failures_lower_one_skill_and_barely_touch_another() -> None:
     # proficiency against a typical 1200 falls below 0.4; an unrelated skill (geometry)
     # moves by at most a fifth of the fractions drop (only the 15% global share reaches it).
     student = StudentRatings(ability=RatingState(value=ELO.initial_student_rating))
-    fractions_before = skill_rating(student, "fractions")
-    geometry_before = skill_rating(student, "geometry")
+    fractions_before = skill_rating(student, "fractions", config=ELO)
+    geometry_before = skill_rating(student, "geometry", config=ELO)
     for minute in range(15):
         evidence = attempt_to_skill_evidence(
             GradedAttempt(score=0.0),
@@ -118,8 +118,8 @@ def test_fifteen_failures_lower_one_skill_and_barely_touch_another() -> None:
         ).student
     proficiency = skill_proficiency(student, "fractions", typical_difficulty=1200.0, config=ELO)
     assert proficiency < 0.4
-    fractions_drop = fractions_before - skill_rating(student, "fractions")
-    geometry_move = abs(skill_rating(student, "geometry") - geometry_before)
+    fractions_drop = fractions_before - skill_rating(student, "fractions", config=ELO)
+    geometry_move = abs(skill_rating(student, "geometry", config=ELO) - geometry_before)
     assert fractions_drop > 0.0
     assert geometry_move <= fractions_drop / 5.0
 
