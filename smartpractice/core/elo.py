@@ -39,13 +39,13 @@ def expected_success(*, rating: float, difficulty: float, scale: float = 400.0) 
     """Probability (0-1) that a student of `rating` succeeds on a `difficulty` (Elo points)."""
     exponent = (difficulty - rating) / scale
     # 10**x overflows past x ~ 308; the logistic is 0 or 1 to double precision long before.
-    exponent = min(max(exponent, -300.0), 300.0)
+    exponent = -300.0 if exponent < -300.0 else 300.0 if exponent > 300.0 else exponent
     return 1.0 / (1.0 + math.pow(10.0, exponent))
 
 
 def days_between(earlier: datetime | None, later: datetime) -> float:
     """Days (>= 0) from `earlier` to `later`; 0 when never seen or when events arrive late."""
-    if earlier is None:
+    if earlier is None or earlier >= later:
         return 0.0
     return max(0.0, (later - earlier).total_seconds() / 86400.0)
 
@@ -63,7 +63,9 @@ def step_size(*, uncertainty_value: float, schedule: UncertaintySchedule) -> flo
 
 
 def _clip(value: float, bounds: tuple[float, float]) -> float:
-    return min(max(value, bounds[0]), bounds[1])
+    # Comparisons rather than min(max()): this runs several times per attempt.
+    low, high = bounds
+    return low if value < low else high if value > high else value
 
 
 def practice_gain(state: RatingState | None, *, success_gain: float, failure_gain: float) -> float:

@@ -110,7 +110,7 @@ def apply_attempt(
     if item is None:
         raise AttemptRejected(f"item_id: unknown item {attempt.item_id!r}")
     skills = list(item.ratings.difficulties)
-    foreign = sorted(set(attempt.skill_scores) - set(skills))
+    foreign = sorted(set(attempt.skill_scores) - set(skills)) if attempt.skill_scores else []
     if foreign:
         raise AttemptRejected(f"skill_scores: {foreign} are not skills of item {item.item_id!r}")
     graded = GradedAttempt(
@@ -139,7 +139,7 @@ def apply_attempt(
         update=update,
         success=attempt.score >= 0.5,
     )
-    performance = sum(e.performance for e in evidence.values()) / len(evidence)
+    performance = sum([e.performance for e in evidence.values()]) / len(evidence)
     return AppliedAttempt(
         predicted=update.predicted, performance=performance, update=update, evidence=evidence
     )
