@@ -77,10 +77,10 @@ class EloConfig:
     )
     """Step schedule for item difficulties: fast at first, then nearly frozen (items do not
     learn or forget, so no growth with time)."""
-    success_gain: float = 70.0
+    success_gain: float = 60.0
     """Elo points per unit of ln(1 + successes) on a skill added to the student's rating on
-    it (a performance-factors term on the stored counts; docs/evaluation.md, "Model
-    changes")."""
+    it (a performance-factors term on the stored counts; docs/evaluation.md, "Second round":
+    70 predicts a little better on assistments09, 60 on assistments17)."""
     failure_gain: float = 0.0
     """Elo points per unit of ln(1 + failures) on a skill added to the rating on it. A
     positive value (practice effect) helps on assistments09 but lets 15 failures on one skill

@@ -82,7 +82,7 @@ def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
     #   first attempt at the skill -> ability share 0.3
     #   ability += 0.3 * K * surprise = 0.3 * 85 * 0.5 = 12.75             -> 1212.75
     #   offset  += 0.7 * K * surprise = 0.7 * 85 * 0.5 = 29.75             -> 29.75
-    #   rating on fractions = 1212.75 + 29.75 + 70 * ln(1 + 1 success) = 1242.5 + 48.52
+    #   rating on fractions = 1212.75 + 29.75 + 60 * ln(1 + 1 success) = 1242.5 + 41.59
     #   difficulty -= K_item * surprise = 150 * 0.5 = 75                     -> 1125
     update = update_skill_ratings(
         student=fresh_student(),
@@ -96,7 +96,7 @@ def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
     assert update.student.ability.value == pytest.approx(1212.75)
     assert update.student.offsets["fractions"].value == pytest.approx(29.75)
     assert skill_rating(update.student, "fractions", config=CONFIG) == pytest.approx(
-        1242.5 + 70.0 * math.log(2.0)
+        1242.5 + 60.0 * math.log(2.0)
     )
     assert update.item.difficulties["fractions"].value == pytest.approx(1125.0)
     offset = update.student.offsets["fractions"]
@@ -130,8 +130,8 @@ def test_settled_update_uses_the_uncertainty_step_and_the_practice_gain() -> Non
     #   K_student = 80 + 5 * 0.57556 = 82.878
     #   u_item = 1 / (1 + 0.125 * 20) = 1 / 3.5 = 0.2857 (items do not regain uncertainty)
     #   K_item = 0.5 + 149.5 / 3.5 = 43.214
-    # Rating 1200 + 100 + 70 ln(1 + 5 successes) = 1425.42 vs difficulty 1300, so
-    # E = 1 / (1 + 10 ** (-125.42 / 400)); a wrong answer (a = 0) with weight 1.25:
+    # Rating 1200 + 100 + 60 ln(1 + 5 successes) = 1407.51 vs difficulty 1300, so
+    # E = 1 / (1 + 10 ** (-107.51 / 400)); a wrong answer (a = 0) with weight 1.25:
     # surprise = -1.25 E
     #   ability: 1200 + 0.17 * 82.878 * surprise (not the first attempt: global share)
     #   offset:  100 + 0.83 * 82.878 * surprise
@@ -151,7 +151,7 @@ def test_settled_update_uses_the_uncertainty_step_and_the_practice_gain() -> Non
         now=T0,
         config=CONFIG,
     )
-    rating = 1300.0 + 70.0 * math.log(6.0)
+    rating = 1300.0 + 60.0 * math.log(6.0)
     assert skill_rating(student, "geometry", config=CONFIG) == pytest.approx(rating)
     expected = 1.0 / (1.0 + 10.0 ** ((1300.0 - rating) / 400.0))
     assert update.expected["geometry"] == pytest.approx(expected)
