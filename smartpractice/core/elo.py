@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from smartpractice.core.config import EloConfig, UncertaintySchedule
 from smartpractice.core.types import ItemRatings, RatingState, SkillEvidence, StudentRatings
 
@@ -26,6 +29,7 @@ __all__ = [
     "practice_gain",
     "predict_item_success",
     "skill_rating",
+    "skill_ratings",
     "skill_uncertainty",
     "step_size",
     "uncertainty",
@@ -68,7 +72,7 @@ def _clip(value: float, bounds: tuple[float, float]) -> float:
     return low if value < low else high if value > high else value
 
 
-def practice_gain(state: RatingState | None, *, success_gain: float, failure_gain: float) -> float:
+def practice_gain(state: RatingState | None, *, config: EloConfig) -> float:
     """Elo points a student's record on one skill adds to the rating on it: the
     performance-factors term ``success_gain * ln(1 + W) + failure_gain * ln(1 + F)``, W and F
     the successes and failures stored with the skill offset (0 when never practised).
@@ -77,7 +81,7 @@ def practice_gain(state: RatingState | None, *, success_gain: float, failure_gai
     had, which on real data predicts the next answer beyond the offset (docs/model.md)."""
     if state is None or state.attempts == 0:
         return 0.0
-    return success_gain * math.log1p(state.correct) + failure_gain * math.log1p(
+    return config.success_gain * math.log1p(state.correct) + config.failure_gain * math.log1p(
         state.attempts - state.correct
     )
 
@@ -89,10 +93,23 @@ def skill_rating(student: StudentRatings, skill_id: str, *, config: EloConfig) -
     offset = student.offsets.get(skill_id)
     value = student.ability.value
     if offset is not None:
-        value += offset.value + practice_gain(
-            offset, success_gain=config.success_gain, failure_gain=config.failure_gain
-        )
+        value += offset.value + practice_gain(offset, config=config)
     return _clip(value, config.rating_bounds)
+
+
+def skill_ratings(
+    *,
+    abilities: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.float64],
+    attempts: npt.NDArray[np.float64],
+    correct: npt.NDArray[np.float64],
+    config: EloConfig,
+) -> npt.NDArray[np.float64]:
+    """`skill_rating` for many practised (student, skill) pairs at once (Elo points), for
+    views over a whole cohort: each pair's ability, offset and its offset's counts."""
+    failures = attempts - correct
+    gains = config.success_gain * np.log1p(correct) + config.failure_gain * np.log1p(failures)
+    return np.clip(abilities + offsets + gains, *config.rating_bounds)
 
 
 def ability_share(offset: RatingState | None, *, config: EloConfig) -> float:

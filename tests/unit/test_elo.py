@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from smartpractice.core.elo import (
     practice_gain,
     predict_item_success,
     skill_rating,
+    skill_ratings,
     skill_uncertainty,
     step_size,
     uncertainty,
@@ -169,16 +171,58 @@ def test_settled_update_uses_the_uncertainty_step_and_the_practice_gain() -> Non
 def test_practice_gain_counts_successes_and_failures_on_a_log_scale() -> None:
     gains = EloConfig(success_gain=70.0, failure_gain=-10.0)
     state = RatingState(value=0.0, attempts=10, correct=7)
-    assert practice_gain(state, success_gain=70.0, failure_gain=-10.0) == pytest.approx(
+    assert practice_gain(state, config=gains) == pytest.approx(
         70.0 * math.log(8.0) - 10.0 * math.log(4.0)
     )
-    assert practice_gain(None, success_gain=70.0, failure_gain=-10.0) == 0.0
+    assert practice_gain(None, config=gains) == 0.0
     student = StudentRatings(ability=RatingState(value=1200.0), offsets={"algebra": state})
     assert skill_rating(student, "algebra", config=gains) == pytest.approx(
         1200.0 + 70.0 * math.log(8.0) - 10.0 * math.log(4.0)
     )
     # A skill never practised is the ability alone.
     assert skill_rating(student, "geometry", config=gains) == 1200.0
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(min_value=-500.0, max_value=3500.0),
+            st.floats(min_value=-1500.0, max_value=1500.0),
+            st.integers(min_value=1, max_value=500),
+            st.floats(min_value=0.0, max_value=1.0),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    success_gain=st.floats(min_value=-100.0, max_value=100.0),
+    failure_gain=st.floats(min_value=-100.0, max_value=100.0),
+)
+@settings(max_examples=100, deadline=None)
+def test_cohort_ratings_are_the_same_as_one_students(
+    rows: list[tuple[float, float, int, float]], success_gain: float, failure_gain: float
+) -> None:
+    # The dashboard's vectorised ratings must be exactly what the model predicts with.
+    config = EloConfig(success_gain=success_gain, failure_gain=failure_gain)
+    states = [
+        (ability, RatingState(value=offset, attempts=n, correct=round(share * n)))
+        for ability, offset, n, share in rows
+    ]
+    one_by_one = [
+        skill_rating(
+            StudentRatings(ability=RatingState(value=ability), offsets={"s": state}),
+            "s",
+            config=config,
+        )
+        for ability, state in states
+    ]
+    together = skill_ratings(
+        abilities=np.array([a for a, _ in states]),
+        offsets=np.array([s.value for _, s in states]),
+        attempts=np.array([s.attempts for _, s in states], dtype=float),
+        correct=np.array([s.correct for _, s in states], dtype=float),
+        config=config,
+    )
+    assert together == pytest.approx(one_by_one, rel=1e-12, abs=1e-9)
 
 
 def test_first_attempt_at_a_skill_sends_a_larger_share_to_the_ability() -> None:
