@@ -3,8 +3,11 @@
 For skill s of item q (MISSION part 2; Elo 1978, Pelanek 2016 for the uncertainty step):
 ``E_s = 1 / (1 + 10 ** ((D_qs - R_us) / scale))``, ``R_us += K_u * w_s * (a_s - E_s)``,
 ``D_qs -= K_q * w_s * (a_s - E_s)``. A student's rating on a skill is a global ability plus
-a skill offset (``R_us = ability_u + offset_us``); a share of each update goes to the ability
-so evidence carries, a little, to skills the student has not practised yet.
+a skill offset plus a practice term on the skill's success and failure counts
+(``R_us = ability_u + offset_us + gain(W_us, F_us)``, `skill_rating`, the one definition
+every consumer reads); a share of each update goes to the ability, larger on the first
+attempt at a skill, so evidence carries, a little, to skills the student has not practised
+yet.
 """
 
 from __future__ import annotations
