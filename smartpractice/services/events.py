@@ -18,7 +18,7 @@ from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
 from smartpractice.services.tutor import Analyzer, analyze_pending_sessions, struggles_for_attempts
-from smartpractice.storage.bulk import update_rows
+from smartpractice.storage.bulk import BatchWriter
 from smartpractice.storage.db import DEFAULT_TENANT
 from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
 from smartpractice.storage.rating_store import SqlBatchRatingStore
@@ -33,7 +33,6 @@ __all__ = [
     "apply_pending_events",
     "event_status",
     "lock_partitions",
-    "next_applied_seqs",
     "partition_of",
     "pending_partitions",
 ]
@@ -154,25 +153,6 @@ def event_status(session: Session, event_id: str) -> EventStatus | None:
     )
 
 
-def next_applied_seqs(session: Session, count: int) -> list[int]:
-    """Positions for the next `count` applied events in the global apply order.
-
-    Called after the batch's rows are locked, so an event that had to wait for another
-    worker's rows always gets a later position than that worker's events.
-    """
-    if count == 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.scalars(
-                select(func.nextval("applied_seq")).select_from(func.generate_series(1, count))
-            )
-        )
-    # SQLite transactions begin IMMEDIATE, so no other writer can take the same numbers.
-    current = int(session.execute(select(func.max(Event.applied_seq))).scalar_one() or 0)
-    return list(range(current + 1, current + 1 + count))
-
-
 @dataclass(frozen=True, slots=True)
 class TranscriptHandling:
     """How the apply step uses AI-tutor chats.
@@ -285,13 +265,14 @@ def apply_events(
                 "outcome": outcome.summary(config=config, now=event.occurred_at),
             }
         )
-    store.flush()
-    for row, position in zip(applied, next_applied_seqs(session, len(applied)), strict=True):
-        row["applied_seq"] = position
-    connection = session.connection()
+    writer = BatchWriter(session.connection())
+    store.flush(writer)
     events_table = cast(Table, Event.__table__)
-    update_rows(connection, events_table, applied, keys=["seq"])
-    update_rows(connection, events_table, rejected, keys=["seq"])
+    # Positions in the global apply order are taken now, after the rows are locked, so an
+    # event that had to wait for another worker's rows always comes after that worker's.
+    writer.update(events_table, applied, keys=["seq"], numbered="applied_seq")
+    writer.update(events_table, rejected, keys=["seq"])
+    writer.send()
 
 
 def _read_pending(

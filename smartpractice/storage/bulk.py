@@ -1,10 +1,12 @@
-"""Set-based writes: many rows of one table in one statement.
+"""Set-based reads and writes: many rows of one table in one statement.
 
-On PostgreSQL a batch of rows travels as one array per column and is written by a single
-``INSERT ... SELECT FROM unnest(...)`` or ``UPDATE ... FROM unnest(...)``: the server plans
-and runs one statement however many rows there are, instead of one per row (executemany
-still executes each row's statement separately, which is what bounded the worker). SQLite
-runs in-process, where a per-row statement costs microseconds, so it keeps executemany.
+On PostgreSQL a batch of rows travels as one array per column (binary) and is written by a
+single ``INSERT ... SELECT FROM unnest(...)`` or ``UPDATE ... FROM unnest(...)``: the server
+plans and runs one statement however many rows there are, instead of one per row
+(executemany still executes each row's statement separately, which is what bounded the
+worker). The statements of one batch are then sent together in psycopg's pipeline mode,
+so they cost one round trip. SQLite runs in-process, where a per-row statement costs
+microseconds, so it keeps executemany.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    select,
     tuple_,
     update,
 )
@@ -28,7 +31,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import QueryableAttribute
 
-__all__ = ["insert_rows", "restrict_to_keys", "update_rows"]
+__all__ = ["BatchWriter", "restrict_to_keys"]
 
 _POSTGRES = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -41,60 +44,113 @@ def _array_type(table: Table, name: str) -> str:
     return str(column_type.compile(dialect=_POSTGRES))
 
 
-def _arrays(
-    connection: Connection, table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
-) -> tuple[str, dict[str, list[Any]]]:
-    """``unnest(...) AS v(...)`` over these columns of the rows, and its parameters."""
-    quote = connection.dialect.identifier_preparer.quote
-    params: dict[str, list[Any]] = {}
-    arrays = []
-    for n, name in enumerate(names):
-        values = [row[name] for row in rows]
-        if isinstance(table.c[name].type, JSON):
-            values = [None if v is None else json.dumps(v) for v in values]
-        params[f"p{n}"] = values
-        arrays.append(f"CAST(%(p{n})b AS {_array_type(table, name)}[])")
-    columns = ", ".join(quote(name) for name in names)
-    return f"unnest({', '.join(arrays)}) AS v({columns})", params
+class BatchWriter:
+    """Writes of one transaction, each a set-based statement over many rows.
 
+    On PostgreSQL the statements are queued and `send` runs them all in one pipeline (one
+    round trip; an error in any of them raises there). On SQLite each runs at once.
+    """
 
-def _value(table: Table, name: str, source: str) -> str:
-    """`source`, cast back to the column's type where it travelled as text."""
-    return f"CAST({source} AS json)" if isinstance(table.c[name].type, JSON) else source
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._postgres = connection.dialect.name == "postgresql"
+        self._quote = connection.dialect.identifier_preparer.quote
+        self._queued: list[tuple[str, dict[str, list[Any]]]] = []
 
+    def _unnest(
+        self, table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    ) -> tuple[str, dict[str, list[Any]]]:
+        """``unnest(...) WITH ORDINALITY AS v(..., row_number)`` over these columns."""
+        params: dict[str, list[Any]] = {}
+        arrays = []
+        for n, name in enumerate(names):
+            values = [row[name] for row in rows]
+            if isinstance(table.c[name].type, JSON):
+                values = [None if v is None else json.dumps(v) for v in values]
+            params[f"p{n}"] = values
+            arrays.append(f"CAST(%(p{n})b AS {_array_type(table, name)}[])")
+        columns = ", ".join(self._quote(name) for name in names)
+        unnest = f"unnest({', '.join(arrays)}) WITH ORDINALITY AS v({columns}, row_number)"
+        return unnest, params
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys: column names) into `table`."""
-    if not rows:
-        return
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), list(rows))
-        return
-    names = list(rows[0])
-    quote = connection.dialect.identifier_preparer.quote
-    source, params = _arrays(connection, table, names, rows)
-    values = ", ".join(_value(table, name, f"v.{quote(name)}") for name in names)
-    columns = ", ".join(quote(name) for name in names)
-    connection.exec_driver_sql(
-        f"INSERT INTO {quote(table.name)} ({columns}) SELECT {values} FROM {source}", params
-    )
+    def _value(self, table: Table, name: str) -> str:
+        """Column `name` of the unnested rows, cast back to JSON where it travelled as text."""
+        source = f"v.{self._quote(name)}"
+        return f"CAST({source} AS json)" if isinstance(table.c[name].type, JSON) else source
 
+    def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert `rows` (dicts with the same keys: column names) into `table`."""
+        if not rows:
+            return
+        if not self._postgres:
+            self._connection.execute(insert(table), list(rows))
+            return
+        names = list(rows[0])
+        source, params = self._unnest(table, names, rows)
+        values = ", ".join(self._value(table, name) for name in names)
+        columns = ", ".join(self._quote(name) for name in names)
+        target = self._quote(table.name)
+        self._queued.append(
+            (f"INSERT INTO {target} ({columns}) SELECT {values} FROM {source}", params)
+        )
 
-def update_rows(
-    connection: Connection,
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    keys: Sequence[str],
-    increments: Collection[str] = (),
-) -> None:
-    """Update the rows of `table` whose `keys` columns match each row's; every other key of
-    a row is a column set to its value, or, for the columns in `increments`, added to it
-    (so a counter never loses another transaction's addition)."""
-    if not rows:
-        return
-    names = [name for name in rows[0] if name not in keys]
-    if connection.dialect.name != "postgresql":
+    def update(
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        keys: Sequence[str],
+        increments: Collection[str] = (),
+        numbered: str | None = None,
+    ) -> None:
+        """Update the rows of `table` whose `keys` columns match each row's.
+
+        Every other key of a row is a column set to its value, or, for the columns in
+        `increments`, added to it (so a counter never loses another transaction's
+        addition). `numbered` names a column that receives the next values of the sequence
+        of the same name, in the order of `rows` (on SQLite, whose writers are serialised,
+        the column's maximum plus 1, 2, ...).
+        """
+        if not rows:
+            return
+        names = [name for name in rows[0] if name not in keys]
+        if not self._postgres:
+            self._executemany(table, rows, keys=keys, names=names, increments=increments)
+            if numbered is not None:
+                self._number_in_order(table, rows, keys=keys, column=numbered)
+            return
+        quote = self._quote
+        target = quote(table.name)
+        source, params = self._unnest(table, [*keys, *names], rows)
+        assignments = [
+            f"{quote(name)} = {target}.{quote(name)} + v.{quote(name)}"
+            if name in increments
+            else f"{quote(name)} = {self._value(table, name)}"
+            for name in names
+        ]
+        matches = " AND ".join(f"{target}.{quote(k)} = v.{quote(k)}" for k in keys)
+        if numbered is None:
+            sql = f"UPDATE {target} SET {', '.join(assignments)} FROM {source} WHERE {matches}"
+        else:
+            # A materialised CTE evaluates nextval exactly once per row, after the sort
+            # (PostgreSQL computes volatile output expressions in ORDER BY order).
+            assignments.append(f"{quote(numbered)} = v.number")
+            sql = (
+                f"WITH v AS MATERIALIZED (SELECT v.*, nextval('{numbered}') AS number"
+                f" FROM (SELECT * FROM {source} ORDER BY row_number) AS v)"
+                f" UPDATE {target} SET {', '.join(assignments)} FROM v WHERE {matches}"
+            )
+        self._queued.append((sql, params))
+
+    def _executemany(
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        keys: Sequence[str],
+        names: Sequence[str],
+        increments: Collection[str],
+    ) -> None:
         match = [table.c[k] == bindparam(f"key_{k}") for k in keys]
         values = {
             name: table.c[name] + bindparam(f"new_{name}")
@@ -102,27 +158,33 @@ def update_rows(
             else bindparam(f"new_{name}")
             for name in names
         }
-        connection.execute(
+        self._connection.execute(
             update(table).where(*match).values(values),
             [
                 {**{f"key_{k}": row[k] for k in keys}, **{f"new_{n}": row[n] for n in names}}
                 for row in rows
             ],
         )
-        return
-    quote = connection.dialect.identifier_preparer.quote
-    target = quote(table.name)
-    source, params = _arrays(connection, table, [*keys, *names], rows)
-    assignments = ", ".join(
-        f"{quote(name)} = {target}.{quote(name)} + v.{quote(name)}"
-        if name in increments
-        else f"{quote(name)} = {_value(table, name, f'v.{quote(name)}')}"
-        for name in names
-    )
-    matches = " AND ".join(f"{target}.{quote(k)} = v.{quote(k)}" for k in keys)
-    connection.exec_driver_sql(
-        f"UPDATE {target} SET {assignments} FROM {source} WHERE {matches}", params
-    )
+
+    def _number_in_order(
+        self, table: Table, rows: Sequence[Mapping[str, Any]], *, keys: Sequence[str], column: str
+    ) -> None:
+        current = int(self._connection.execute(select(func.max(table.c[column]))).scalar() or 0)
+        numbered = [
+            {**{k: row[k] for k in keys}, column: current + n}
+            for n, row in enumerate(rows, start=1)
+        ]
+        self._executemany(table, numbered, keys=keys, names=[column], increments=())
+
+    def send(self) -> None:
+        """Run the queued statements (PostgreSQL: in one pipeline, one round trip)."""
+        queued, self._queued = self._queued, []
+        if not queued:
+            return
+        driver = self._connection.connection.driver_connection
+        with driver.pipeline(), driver.cursor() as cursor:  # type: ignore[union-attr]
+            for sql, params in queued:
+                cursor.execute(sql, params)
 
 
 def restrict_to_keys(

@@ -4,7 +4,8 @@ The rows every event of the batch touches are read up front, ``FOR UPDATE`` on P
 (students in id order, then items' skills in (item, skill) order, the same global order in
 every worker, so concurrent workers queue on a hot row instead of deadlocking or losing an
 update). The events are then applied in memory by the very code replay uses, and the
-changed rows are written back with one set-based statement per table (`storage.bulk`).
+changed rows are written back with one set-based statement per table (`storage.bulk`),
+all sent in one round trip.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from smartpractice.core.elo import AttemptUpdate
 from smartpractice.core.types import ItemRatings, RatingState, StudentRatings
 from smartpractice.services.rating import ItemContext, MemoryRatingStore
-from smartpractice.storage.bulk import insert_rows, restrict_to_keys, update_rows
+from smartpractice.storage.bulk import BatchWriter, restrict_to_keys
 from smartpractice.storage.models import Item, ItemSkill, Student, StudentSkill
 
 __all__ = ["SqlBatchRatingStore", "item_skill_rows", "offset_rows", "student_rows"]
@@ -171,42 +172,34 @@ class SqlBatchRatingStore(MemoryRatingStore):
         self._dirty_offsets.update((student_id, s) for s in update.item.difficulties)
         self._dirty_items.add(item_id)
 
-    def flush(self) -> None:
-        """Write every changed rating back, one statement per table and kind; counters of
-        items (whose rows are not locked) are added, not overwritten."""
-        connection = self._session().connection()
+    def flush(self, writer: BatchWriter) -> None:
+        """Queue every changed rating on `writer`, one statement per table and kind;
+        counters of items (whose rows are not locked) are added, not overwritten."""
         students = student_rows(self, sorted(self._dirty_students))
-        insert_rows(
-            connection,
-            _table(Student),
-            [s for s in students if s["student_id"] not in self._known_students],
+        writer.insert(
+            _table(Student), [s for s in students if s["student_id"] not in self._known_students]
         )
-        update_rows(
-            connection,
+        writer.update(
             _table(Student),
             [s for s in students if s["student_id"] in self._known_students],
             keys=["student_id"],
         )
         offsets = offset_rows(self, sorted(self._dirty_offsets))
-        insert_rows(
-            connection,
+        writer.insert(
             _table(StudentSkill),
             [o for o in offsets if (o["student_id"], o["skill_id"]) not in self._known_offsets],
         )
-        update_rows(
-            connection,
+        writer.update(
             _table(StudentSkill),
             [o for o in offsets if (o["student_id"], o["skill_id"]) in self._known_offsets],
             keys=["student_id", "skill_id"],
         )
-        update_rows(
-            connection,
+        writer.update(
             _table(ItemSkill),
             item_skill_rows(self, sorted(self._dirty_items)),
             keys=["item_id", "skill_id"],
         )
-        update_rows(
-            connection,
+        writer.update(
             _table(Item),
             [
                 {"item_id": item_id, "attempts": a, "correct": c}
