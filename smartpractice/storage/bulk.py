@@ -1,18 +1,19 @@
 """Set-based reads and writes: many rows of one table in one statement.
 
-On PostgreSQL a batch of rows travels as one array per column (binary) and is written by a
-single ``INSERT ... SELECT FROM unnest(...)`` or ``UPDATE ... FROM unnest(...)``: the server
-plans and runs one statement however many rows there are, instead of one per row
-(executemany still executes each row's statement separately, which is what bounded the
-worker). The statements of one batch are then sent together in psycopg's pipeline mode,
-so they cost one round trip. SQLite runs in-process, where a per-row statement costs
-microseconds, so it keeps executemany.
+On PostgreSQL a batch of rows travels as one JSON document (encoded in C, decoded by the
+server) and is written by a single ``INSERT ... SELECT FROM json_to_recordset(...)`` or
+``UPDATE ... FROM json_to_recordset(...)``: the server plans and runs one statement however
+many rows there are, instead of one per row (executemany still executes each row's
+statement separately, which is what bounded the worker). The statements of one batch are
+sent together in psycopg's pipeline mode, so they cost one round trip. SQLite runs
+in-process, where a per-row statement costs microseconds, so it keeps executemany.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    column,
     func,
     insert,
     select,
@@ -36,12 +38,18 @@ __all__ = ["BatchWriter", "restrict_to_keys"]
 _POSTGRES = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
-def _array_type(table: Table, name: str) -> str:
-    """The PostgreSQL element type a column's values travel as (JSON as text)."""
+def _column_type(table: Table, name: str) -> str:
+    """The PostgreSQL type of a column, as a record column definition names it."""
     column_type = table.c[name].type
     if isinstance(column_type, JSON):
-        return "text"
+        return "json"
     return str(column_type.compile(dialect=_POSTGRES))
+
+
+def _iso_datetime(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as a column value")
 
 
 class BatchWriter:
@@ -55,28 +63,27 @@ class BatchWriter:
         self._connection = connection
         self._postgres = connection.dialect.name == "postgresql"
         self._quote = connection.dialect.identifier_preparer.quote
-        self._queued: list[tuple[str, dict[str, list[Any]]]] = []
+        self._queued: list[tuple[str, dict[str, str]]] = []
 
-    def _unnest(
+    def _recordset(
         self, table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
-    ) -> tuple[str, dict[str, list[Any]]]:
-        """``unnest(...) WITH ORDINALITY AS v(..., row_number)`` over these columns."""
-        params: dict[str, list[Any]] = {}
-        arrays = []
-        for n, name in enumerate(names):
-            values = [row[name] for row in rows]
-            if isinstance(table.c[name].type, JSON):
-                values = [None if v is None else json.dumps(v) for v in values]
-            params[f"p{n}"] = values
-            arrays.append(f"CAST(%(p{n})b AS {_array_type(table, name)}[])")
-        columns = ", ".join(self._quote(name) for name in names)
-        unnest = f"unnest({', '.join(arrays)}) WITH ORDINALITY AS v({columns}, row_number)"
-        return unnest, params
-
-    def _value(self, table: Table, name: str) -> str:
-        """Column `name` of the unnested rows, cast back to JSON where it travelled as text."""
-        source = f"v.{self._quote(name)}"
-        return f"CAST({source} AS json)" if isinstance(table.c[name].type, JSON) else source
+    ) -> tuple[str, dict[str, str]]:
+        """``json_to_recordset(...) AS v(...)`` over these columns of the rows, plus
+        ``row_number`` (1, 2, ... in the order of `rows`), and its one parameter: the rows
+        as one JSON document (the C encoder; datetimes in ISO 8601, floats in their exact
+        shortest form, so every value arrives unchanged)."""
+        document = json.dumps(
+            [
+                {**{name: row[name] for name in names}, "row_number": n}
+                for n, row in enumerate(rows, 1)
+            ],
+            default=_iso_datetime,
+            allow_nan=False,
+        )
+        columns = ", ".join(f"{self._quote(name)} {_column_type(table, name)}" for name in names)
+        return f"json_to_recordset(%(rows)s::json) AS v({columns}, row_number bigint)", {
+            "rows": document
+        }
 
     def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert `rows` (dicts with the same keys: column names) into `table`."""
@@ -86,8 +93,8 @@ class BatchWriter:
             self._connection.execute(insert(table), list(rows))
             return
         names = list(rows[0])
-        source, params = self._unnest(table, names, rows)
-        values = ", ".join(self._value(table, name) for name in names)
+        source, params = self._recordset(table, names, rows)
+        values = ", ".join(f"v.{self._quote(name)}" for name in names)
         columns = ", ".join(self._quote(name) for name in names)
         target = self._quote(table.name)
         self._queued.append(
@@ -121,11 +128,11 @@ class BatchWriter:
             return
         quote = self._quote
         target = quote(table.name)
-        source, params = self._unnest(table, [*keys, *names], rows)
+        source, params = self._recordset(table, [*keys, *names], rows)
         assignments = [
             f"{quote(name)} = {target}.{quote(name)} + v.{quote(name)}"
             if name in increments
-            else f"{quote(name)} = {self._value(table, name)}"
+            else f"{quote(name)} = v.{quote(name)}"
             for name in names
         ]
         matches = " AND ".join(f"{target}.{quote(k)} = v.{quote(k)}" for k in keys)
@@ -196,17 +203,18 @@ def restrict_to_keys(
 ) -> Select[Any]:
     """`query` narrowed to the rows whose `columns` equal one of the distinct `keys`.
 
-    On PostgreSQL the keys travel as one array per column, joined with ``unnest``: the
+    On PostgreSQL the keys travel as one JSON document, joined as a recordset: the
     statement text is the same for any number of keys (an ``IN`` list of hundreds of
     bound values, or of row values, is a new statement to plan for every batch size).
     """
     if dialect == "postgresql":
-        arrays = [
-            bindparam(f"key_{n}", [key[n] for key in keys], type_=postgresql.ARRAY(c.type))
-            for n, c in enumerate(columns)
-        ]
         names = [f"k{n}" for n in range(len(columns))]
-        wanted = func.unnest(*arrays).table_valued(*names).render_derived(name="wanted")
+        document = bindparam(None, [dict(zip(names, key, strict=True)) for key in keys], type_=JSON)
+        wanted = (
+            func.json_to_recordset(document)
+            .table_valued(*(column(n, c.type) for n, c in zip(names, columns, strict=True)))
+            .render_derived(name="wanted", with_types=True)
+        )
         return query.join(
             wanted, and_(*(c == wanted.c[name] for c, name in zip(columns, names, strict=True)))
         )
