@@ -231,11 +231,12 @@ def apply_events(
     per table, whatever the number of events.
     """
     store = SqlBatchRatingStore(initial_ability=config.elo.initial_student_rating, session=session)
+    # Everything that needs no row lock is done before the items' rows are locked.
+    attempts = [AttemptIn.model_validate(e.payload) for e in events]
     store.preload({(e.student_id, e.item_id) for e in events})
     applied: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
-    for event in events:
-        attempt = AttemptIn.model_validate(event.payload)
+    for event, attempt in zip(events, attempts, strict=True):
         try:
             outcome = apply_attempt(
                 store,

@@ -111,6 +111,38 @@ class SqlBatchRatingStore(MemoryRatingStore):
             self.students[sid] = StudentRatings(
                 ability=RatingState(ability, attempts, correct, last_at)
             )
+        # Only the (student, skill) offsets these answers touch are read (loading every
+        # offset of every student would grow with what they have practised); the item's
+        # skills come from a join, so this read needs no lock and comes before the items'.
+        offset_query = (
+            select(
+                StudentSkill.student_id,
+                StudentSkill.skill_id,
+                StudentSkill.offset,
+                StudentSkill.attempts,
+                StudentSkill.correct,
+                StudentSkill.last_at,
+            )
+            .distinct()
+            .join(ItemSkill, ItemSkill.skill_id == StudentSkill.skill_id)
+        )
+        offsets: dict[str, dict[str, RatingState]] = {}
+        for sid, skill_id, offset, attempts, correct, last_at in session.execute(
+            restrict_to_keys(
+                offset_query,
+                [StudentSkill.student_id, ItemSkill.item_id],
+                set(answers),
+                dialect=dialect,
+            )
+        ):
+            self._known_offsets.add((sid, skill_id))
+            offsets.setdefault(sid, {})[skill_id] = RatingState(offset, attempts, correct, last_at)
+        for sid, by_skill in offsets.items():
+            self.students[sid] = StudentRatings(
+                ability=self.students[sid].ability, offsets=by_skill
+            )
+        # Items' rows last: they are the ones other workers wait for, so the lock is taken
+        # as late as possible and held only while the batch is applied and written.
         difficulties: dict[str, dict[str, RatingState]] = {}
         expected: dict[str, float | None] = {}
         item_query = select(
@@ -136,34 +168,6 @@ class SqlBatchRatingStore(MemoryRatingStore):
                 item_id=item_id,
                 expected_time_seconds=expected[item_id],
                 ratings=ItemRatings(difficulties=by_skill),
-            )
-        # Only the (student, skill) offsets these answers touch are read: loading every
-        # offset of every student in the batch would grow with what they have practised.
-        pairs = {(st, sk) for st, item in answers for sk in difficulties.get(item, {})}
-        if not pairs:
-            return
-        offset_query = select(
-            StudentSkill.student_id,
-            StudentSkill.skill_id,
-            StudentSkill.offset,
-            StudentSkill.attempts,
-            StudentSkill.correct,
-            StudentSkill.last_at,
-        )
-        offsets: dict[str, dict[str, RatingState]] = {}
-        for sid, skill_id, offset, attempts, correct, last_at in session.execute(
-            restrict_to_keys(
-                offset_query,
-                [StudentSkill.student_id, StudentSkill.skill_id],
-                pairs,
-                dialect=dialect,
-            )
-        ):
-            self._known_offsets.add((sid, skill_id))
-            offsets.setdefault(sid, {})[skill_id] = RatingState(offset, attempts, correct, last_at)
-        for sid, by_skill in offsets.items():
-            self.students[sid] = StudentRatings(
-                ability=self.students[sid].ability, offsets=by_skill
             )
 
     def save(self, *, student_id: str, item_id: str, update: AttemptUpdate, success: bool) -> None:
