@@ -7,9 +7,9 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
@@ -18,6 +18,7 @@ from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
 from smartpractice.services.tutor import Analyzer, analyze_pending_sessions, struggles_for_attempts
+from smartpractice.storage.bulk import BatchWriter
 from smartpractice.storage.db import DEFAULT_TENANT
 from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
 from smartpractice.storage.rating_store import SqlBatchRatingStore
@@ -25,13 +26,13 @@ from smartpractice.storage.rating_store import SqlBatchRatingStore
 __all__ = [
     "AcceptedAttempts",
     "EventStatus",
+    "PendingEvent",
     "TranscriptHandling",
     "accept_attempts",
     "apply_events",
     "apply_pending_events",
     "event_status",
     "lock_partitions",
-    "next_applied_seqs",
     "partition_of",
     "pending_partitions",
 ]
@@ -152,25 +153,6 @@ def event_status(session: Session, event_id: str) -> EventStatus | None:
     )
 
 
-def next_applied_seqs(session: Session, count: int) -> list[int]:
-    """Positions for the next `count` applied events in the global apply order.
-
-    Called after the batch's rows are locked, so an event that had to wait for another
-    worker's rows always gets a later position than that worker's events.
-    """
-    if count == 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.scalars(
-                select(func.nextval("applied_seq")).select_from(func.generate_series(1, count))
-            )
-        )
-    # SQLite transactions begin IMMEDIATE, so no other writer can take the same numbers.
-    current = int(session.execute(select(func.max(Event.applied_seq))).scalar_one() or 0)
-    return list(range(current + 1, current + 1 + count))
-
-
 @dataclass(frozen=True, slots=True)
 class TranscriptHandling:
     """How the apply step uses AI-tutor chats.
@@ -187,8 +169,21 @@ class TranscriptHandling:
     wait_seconds: float = 300.0
 
 
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """A pending event as the apply step reads it (a plain row, not an ORM object)."""
+
+    seq: int
+    event_id: str
+    student_id: str
+    item_id: str
+    payload: dict[str, Any]
+    received_at: datetime
+    occurred_at: datetime
+
+
 def _held_back(
-    session: Session, events: Sequence[Event], *, now: datetime, wait_seconds: float
+    session: Session, events: Sequence[PendingEvent], *, now: datetime, wait_seconds: float
 ) -> set[int]:
     """Events (by seq) to keep pending: those waiting for a chat still to be analysed, and
     every later event of the same student, so each student's order is kept."""
@@ -221,7 +216,7 @@ def _held_back(
 
 def apply_events(
     session: Session,
-    events: Sequence[Event],
+    events: Sequence[PendingEvent],
     *,
     config: ModelConfig,
     now: datetime,
@@ -232,12 +227,16 @@ def apply_events(
     An event that can never apply (its item is gone, its skill scores name other skills) is
     marked rejected with the reason; the others are marked applied with their position in
     the global apply order. `struggles` gives, per event id, the per-skill struggle (0-1)
-    found in its tutor chats.
+    found in its tutor chats. The ratings and the events are written with one statement
+    per table, whatever the number of events.
     """
     store = SqlBatchRatingStore(initial_ability=config.elo.initial_student_rating, session=session)
+    # Everything that needs no row lock is done before the items' rows are locked.
+    attempts = [AttemptIn.model_validate(e.payload) for e in events]
     store.preload({(e.student_id, e.item_id) for e in events})
-    for event in events:
-        attempt = AttemptIn.model_validate(event.payload)
+    applied: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for event, attempt in zip(events, attempts, strict=True):
         try:
             outcome = apply_attempt(
                 store,
@@ -247,20 +246,51 @@ def apply_events(
                 struggles=(struggles or {}).get(event.event_id),
             )
         except AttemptRejected as rejection:
-            event.status = "rejected"
-            event.reason = str(rejection)
-            event.applied_at = now
+            rejected.append(
+                {
+                    "seq": event.seq,
+                    "status": "rejected",
+                    "reason": str(rejection),
+                    "applied_at": now,
+                }
+            )
             log.info("event rejected", extra={"action": "reject", "event_id": event.event_id})
             continue
-        event.status = "applied"
-        event.applied_at = now
-        event.predicted = outcome.predicted
-        event.performance = outcome.performance
-        event.outcome = outcome.summary(config=config, now=event.occurred_at)
-    store.flush()
-    applied = [e for e in events if e.status == "applied"]
-    for event, position in zip(applied, next_applied_seqs(session, len(applied)), strict=True):
-        event.applied_seq = position
+        applied.append(
+            {
+                "seq": event.seq,
+                "status": "applied",
+                "applied_at": now,
+                "predicted": outcome.predicted,
+                "performance": outcome.performance,
+                "outcome": outcome.summary(config=config, now=event.occurred_at),
+            }
+        )
+    writer = BatchWriter(session.connection())
+    store.flush(writer)
+    events_table = cast(Table, Event.__table__)
+    # Positions in the global apply order are taken now, after the rows are locked, so an
+    # event that had to wait for another worker's rows always comes after that worker's.
+    writer.update(events_table, applied, keys=["seq"], numbered="applied_seq")
+    writer.update(events_table, rejected, keys=["seq"])
+    writer.send()
+
+
+def _read_pending(
+    session: Session, *, limit: int, partitions: Sequence[int] | None
+) -> list[PendingEvent]:
+    query = select(
+        Event.seq,
+        Event.event_id,
+        Event.student_id,
+        Event.item_id,
+        Event.payload,
+        Event.received_at,
+        Event.occurred_at,
+    ).where(Event.status == "pending")
+    if partitions is not None:
+        query = query.where(Event.partition.in_(list(partitions)))
+    return [PendingEvent(*row) for row in session.execute(query.order_by(Event.seq).limit(limit))]
 
 
 def apply_pending_events(
@@ -290,16 +320,16 @@ def apply_pending_events(
             keep_raw_text=transcripts.keep_raw_text,
             partitions=partitions,
         )
-    query = select(Event).where(Event.status == "pending")
-    if partitions is not None:
-        query = query.where(Event.partition.in_(list(partitions)))
-    # Read past events held back for a chat so that they cannot starve everyone else.
-    events = session.scalars(query.order_by(Event.seq).limit(limit * 4)).all()
-    held = (
-        _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
-        if transcripts is not None
-        else set()
-    )
+    events = _read_pending(session, limit=limit, partitions=partitions)
+    held: set[int] = set()
+    if transcripts is not None:
+        held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
+        if held:
+            # Read past events held back for a chat so that they cannot starve everyone
+            # else. Whether an event is held depends only on its student's earlier events,
+            # so the first `limit` ready events are the same however far one reads.
+            events = _read_pending(session, limit=limit * 4, partitions=partitions)
+            held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
     ready = [e for e in events if e.seq not in held][:limit]
     if ready:
         struggles = struggles_for_attempts(

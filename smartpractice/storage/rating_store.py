@@ -4,7 +4,8 @@ The rows every event of the batch touches are read up front, ``FOR UPDATE`` on P
 (students in id order, then items' skills in (item, skill) order, the same global order in
 every worker, so concurrent workers queue on a hot row instead of deadlocking or losing an
 update). The events are then applied in memory by the very code replay uses, and the
-changed rows are written back with a few executemany statements.
+changed rows are written back with one set-based statement per table (`storage.bulk`),
+all sent in one round trip.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from smartpractice.core.elo import AttemptUpdate
 from smartpractice.core.types import ItemRatings, RatingState, StudentRatings
 from smartpractice.services.rating import ItemContext, MemoryRatingStore
+from smartpractice.storage.bulk import BatchWriter, restrict_to_keys
 from smartpractice.storage.models import Item, ItemSkill, Student, StudentSkill
 
 __all__ = ["SqlBatchRatingStore", "item_skill_rows", "offset_rows", "student_rows"]
@@ -29,12 +31,13 @@ def student_rows(store: MemoryRatingStore, student_ids: Iterable[str]) -> list[d
     return [
         {
             "student_id": sid,
-            "ability": store.students[sid].ability.value,
-            "attempts": store.students[sid].ability.attempts,
-            "correct": store.students[sid].ability.correct,
-            "last_at": store.students[sid].ability.last_at,
+            "ability": state.value,
+            "attempts": state.attempts,
+            "correct": state.correct,
+            "last_at": state.last_at,
         }
         for sid in student_ids
+        for state in [store.students[sid].ability]
     ]
 
 
@@ -70,6 +73,10 @@ def item_skill_rows(store: MemoryRatingStore, item_ids: Iterable[str]) -> list[d
     ]
 
 
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
 @dataclass
 class SqlBatchRatingStore(MemoryRatingStore):
     """A `MemoryRatingStore` filled from, and flushed back to, one SQLAlchemy session."""
@@ -86,62 +93,80 @@ class SqlBatchRatingStore(MemoryRatingStore):
         return self.session
 
     def preload(self, answers: Collection[tuple[str, str]]) -> None:
-        """Read (and lock) every row a batch of (student_id, item_id) answers may change."""
+        """Read (and lock) every row a batch of (student_id, item_id) answers may change:
+        three statements whatever the batch size, read as plain rows (no ORM objects)."""
         session = self._session()
-        students = sorted({student for student, _ in answers})
-        items = sorted({item for _, item in answers})
-        skills_of: dict[str, list[str]] = {}
-        for item_id, skill_id in session.execute(
-            select(ItemSkill.item_id, ItemSkill.skill_id).where(ItemSkill.item_id.in_(items))
-        ):
-            skills_of.setdefault(item_id, []).append(skill_id)
-        # Only the (student, skill) offsets these answers touch are read: loading every
-        # offset of every student in the batch would grow with what they have practised.
-        pairs = sorted({(st, sk) for st, item in answers for sk in skills_of.get(item, [])})
-        for row in session.scalars(
-            select(Student)
-            .where(Student.student_id.in_(students))
+        dialect = session.get_bind().dialect.name
+        students = {(student,) for student, _ in answers}
+        items = {(item,) for _, item in answers}
+        student_query = select(
+            Student.student_id, Student.ability, Student.attempts, Student.correct, Student.last_at
+        )
+        for sid, ability, attempts, correct, last_at in session.execute(
+            restrict_to_keys(student_query, [Student.student_id], students, dialect=dialect)
             .order_by(Student.student_id)
-            .with_for_update()
+            .with_for_update(of=_table(Student))
         ):
-            self._known_students.add(row.student_id)
-            self.students[row.student_id] = StudentRatings(
-                ability=RatingState(row.ability, row.attempts, row.correct, row.last_at)
+            self._known_students.add(sid)
+            self.students[sid] = StudentRatings(
+                ability=RatingState(ability, attempts, correct, last_at)
             )
+        # Only the (student, skill) offsets these answers touch are read (loading every
+        # offset of every student would grow with what they have practised); the item's
+        # skills come from a join, so this read needs no lock and comes before the items'.
+        offset_query = (
+            select(
+                StudentSkill.student_id,
+                StudentSkill.skill_id,
+                StudentSkill.offset,
+                StudentSkill.attempts,
+                StudentSkill.correct,
+                StudentSkill.last_at,
+            )
+            .distinct()
+            .join(ItemSkill, ItemSkill.skill_id == StudentSkill.skill_id)
+        )
         offsets: dict[str, dict[str, RatingState]] = {}
-        for o in session.scalars(
-            select(StudentSkill).where(
-                tuple_(StudentSkill.student_id, StudentSkill.skill_id).in_(pairs)
+        for sid, skill_id, offset, attempts, correct, last_at in session.execute(
+            restrict_to_keys(
+                offset_query,
+                [StudentSkill.student_id, ItemSkill.item_id],
+                set(answers),
+                dialect=dialect,
             )
         ):
-            self._known_offsets.add((o.student_id, o.skill_id))
-            offsets.setdefault(o.student_id, {})[o.skill_id] = RatingState(
-                o.offset, o.attempts, o.correct, o.last_at
+            self._known_offsets.add((sid, skill_id))
+            offsets.setdefault(sid, {})[skill_id] = RatingState(offset, attempts, correct, last_at)
+        for sid, by_skill in offsets.items():
+            self.students[sid] = StudentRatings(
+                ability=self.students[sid].ability, offsets=by_skill
             )
-        for student_id, by_skill in offsets.items():
-            self.students[student_id] = StudentRatings(
-                ability=self.students[student_id].ability, offsets=by_skill
-            )
-        expected = {
-            item_id: seconds
-            for item_id, seconds in session.execute(
-                select(Item.item_id, Item.expected_time_seconds).where(Item.item_id.in_(items))
-            )
-        }
+        # Items' rows last: they are the ones other workers wait for, so the lock is taken
+        # as late as possible and held only while the batch is applied and written.
         difficulties: dict[str, dict[str, RatingState]] = {}
-        for r in session.scalars(
-            select(ItemSkill)
-            .where(ItemSkill.item_id.in_(items))
+        expected: dict[str, float | None] = {}
+        item_query = select(
+            ItemSkill.item_id,
+            ItemSkill.skill_id,
+            ItemSkill.difficulty,
+            ItemSkill.attempts,
+            ItemSkill.correct,
+            ItemSkill.last_at,
+            Item.expected_time_seconds,
+        ).join(Item, Item.item_id == ItemSkill.item_id)
+        for item_id, skill_id, difficulty, attempts, correct, last_at, seconds in session.execute(
+            restrict_to_keys(item_query, [ItemSkill.item_id], items, dialect=dialect)
             .order_by(ItemSkill.item_id, ItemSkill.skill_id)
-            .with_for_update()
+            .with_for_update(of=_table(ItemSkill))
         ):
-            difficulties.setdefault(r.item_id, {})[r.skill_id] = RatingState(
-                r.difficulty, r.attempts, r.correct, r.last_at
+            difficulties.setdefault(item_id, {})[skill_id] = RatingState(
+                difficulty, attempts, correct, last_at
             )
+            expected[item_id] = seconds
         for item_id, by_skill in difficulties.items():
             self.items[item_id] = ItemContext(
                 item_id=item_id,
-                expected_time_seconds=expected.get(item_id),
+                expected_time_seconds=expected[item_id],
                 ratings=ItemRatings(difficulties=by_skill),
             )
 
@@ -151,45 +176,42 @@ class SqlBatchRatingStore(MemoryRatingStore):
         self._dirty_offsets.update((student_id, s) for s in update.item.difficulties)
         self._dirty_items.add(item_id)
 
-    def flush(self) -> None:
-        """Write every changed rating back; counters are added, not overwritten."""
-        session = self._session()
+    def flush(self, writer: BatchWriter) -> None:
+        """Queue every changed rating on `writer`, one statement per table and kind;
+        counters of items (whose rows are not locked) are added, not overwritten."""
         students = student_rows(self, sorted(self._dirty_students))
-        new_students = [s for s in students if s["student_id"] not in self._known_students]
-        if new_students:
-            session.execute(insert(Student), new_students)
-        old_students = [s for s in students if s["student_id"] in self._known_students]
-        if old_students:
-            session.execute(update(Student), old_students)
+        writer.insert(
+            _table(Student), [s for s in students if s["student_id"] not in self._known_students]
+        )
+        writer.update(
+            _table(Student),
+            [s for s in students if s["student_id"] in self._known_students],
+            keys=["student_id"],
+        )
         offsets = offset_rows(self, sorted(self._dirty_offsets))
-        new_offsets = [
-            o for o in offsets if (o["student_id"], o["skill_id"]) not in self._known_offsets
-        ]
-        if new_offsets:
-            session.execute(insert(StudentSkill), new_offsets)
-        old_offsets = [
-            o for o in offsets if (o["student_id"], o["skill_id"]) in self._known_offsets
-        ]
-        if old_offsets:
-            session.execute(update(StudentSkill), old_offsets)
-        item_skills = item_skill_rows(self, sorted(self._dirty_items))
-        if item_skills:
-            session.execute(update(ItemSkill), item_skills)
-        counts = [
-            {"id": item_id, "add_attempts": a, "add_correct": c}
-            for item_id, (a, c) in sorted(self.item_attempts.items())
-        ]
-        if counts:
-            items = cast(Table, Item.__table__)
-            session.connection().execute(
-                update(items)
-                .where(items.c.item_id == bindparam("id"))
-                .values(
-                    attempts=items.c.attempts + bindparam("add_attempts"),
-                    correct=items.c.correct + bindparam("add_correct"),
-                ),
-                counts,
-            )
+        writer.insert(
+            _table(StudentSkill),
+            [o for o in offsets if (o["student_id"], o["skill_id"]) not in self._known_offsets],
+        )
+        writer.update(
+            _table(StudentSkill),
+            [o for o in offsets if (o["student_id"], o["skill_id"]) in self._known_offsets],
+            keys=["student_id", "skill_id"],
+        )
+        writer.update(
+            _table(ItemSkill),
+            item_skill_rows(self, sorted(self._dirty_items)),
+            keys=["item_id", "skill_id"],
+        )
+        writer.update(
+            _table(Item),
+            [
+                {"item_id": item_id, "attempts": a, "correct": c}
+                for item_id, (a, c) in sorted(self.item_attempts.items())
+            ],
+            keys=["item_id"],
+            increments={"attempts", "correct"},
+        )
         self._known_students |= self._dirty_students
         self._known_offsets |= self._dirty_offsets
         self._dirty_students.clear()
