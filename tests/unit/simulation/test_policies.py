@@ -14,7 +14,7 @@ from smartpractice.services.catalog_view import Scope
 from smartpractice.services.practice import pick_next_item
 from smartpractice.simulation.bank import SimBank
 from smartpractice.simulation.catalog import MemoryCatalogView, bank_view
-from smartpractice.simulation.config import LearnerConfig, POLICY_NAMES, SimulationError
+from smartpractice.simulation.config import POLICY_NAMES, LearnerConfig, SimulationError
 from smartpractice.simulation.learner import Learner
 from smartpractice.simulation.policies import (
     MASTERY_STREAK,
