@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -76,7 +76,7 @@ def _question(
     student: _Student,
     recorder: _Recording,
     question: int,
-    counts: Counter[str],
+    counts: dict[str, float],
     histogram: np.ndarray,
 ) -> None:
     learner = student.learner
@@ -103,7 +103,7 @@ def _question(
 def diagnose(world: World, policy: str) -> dict[str, float]:
     """Per-question means of `COLUMNS` over every student's practice before mastery."""
     simulation = world.simulation
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = defaultdict(float)
     for first in range(0, simulation.students, simulation.cohort_size):
         count = min(simulation.cohort_size, simulation.students - first)
         view = bank_view(world.bank, initial_ability=world.model.elo.initial_student_rating)
