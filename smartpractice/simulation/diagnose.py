@@ -8,7 +8,9 @@ against the service's estimates):
 * ``gain``: Elo points the learner gained on the topic's taught skills, and ``useful_gain``
   the part of it that closed a shortfall to mastery (gain on a mastered skill is not);
 * ``weakest_agrees``: the taught skill the service rates least proficient is the one
-  truly furthest from mastery (asked only while two or more are short of it).
+  truly furthest from mastery (asked only while two or more are short of it);
+* ``bias``: the service's proficiency minus the true one, averaged over the taught skills
+  (negative: the service thinks the student weaker than they are).
 
 Run: ``python -m smartpractice.simulation.diagnose --students 200 --seed 1``
 (docs/simulation.md, "Why Smart Practice is not faster").
@@ -41,7 +43,7 @@ from smartpractice.simulation.study import (
 
 __all__ = ["COLUMNS", "diagnose", "main"]
 
-COLUMNS = ("no_progress", "off_topic", "gain", "useful_gain", "weakest_agrees")
+COLUMNS = ("no_progress", "off_topic", "gain", "useful_gain", "weakest_agrees", "bias")
 """Per-question means reported for each policy (see the module docstring)."""
 
 
@@ -60,16 +62,16 @@ class _Recording:
         self.policy.observe(item_id, correct)
 
 
-def _weakest_estimate(student: _Student, targets: Sequence[str]) -> str:
+def _estimates(student: _Student, targets: Sequence[str]) -> dict[str, float]:
+    """The service's proficiency (0-1) on each taught skill."""
     elo = student.world.model.elo
     ratings = student.view.student_ratings(student.student_id) or StudentRatings(
         ability=RatingState(value=elo.initial_student_rating)
     )
     typical = student.view.typical_difficulties(set(targets))
-    return min(
-        targets,
-        key=lambda s: skill_proficiency(ratings, s, typical_difficulty=typical[s], config=elo),
-    )
+    return {
+        s: skill_proficiency(ratings, s, typical_difficulty=typical[s], config=elo) for s in targets
+    }
 
 
 def _question(
@@ -84,10 +86,12 @@ def _question(
     short = {s: learner.shortfall(s) for s in targets}
     before = dict(learner.ability)
     open_skills = [s for s in targets if short[s] > 0]
+    estimates = _estimates(student, targets)
+    counts["bias"] += sum(estimates[s] - learner.proficiency(s) for s in targets) / len(targets)
     if len(open_skills) >= 2:
         counts["weakest_asked"] += 1
         truly = max(open_skills, key=lambda s: short[s])
-        counts["weakest_agrees"] += _weakest_estimate(student, targets) == truly
+        counts["weakest_agrees"] += min(targets, key=lambda s: estimates[s]) == truly
     student.step(question, histogram)
     item = student.world.bank.items[recorder.last]
     taught = [s for s in item.true_difficulties if s in short]
@@ -152,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         found = diagnose(world, policy)
         cells = [f"{100 * found['no_progress']:.1f}%", f"{100 * found['off_topic']:.1f}%"]
         cells += [f"{found['gain']:.1f}", f"{found['useful_gain']:.1f}"]
-        cells.append(f"{100 * found['weakest_agrees']:.1f}%")
+        cells += [f"{100 * found['weakest_agrees']:.1f}%", f"{found['bias']:+.3f}"]
         print(f"| {policy} | " + " | ".join(cells) + " |")
     return 0
 
