@@ -19,6 +19,7 @@ def test_the_oracle_wastes_less_than_the_textbook_order() -> None:
     for found in (textbook, oracle):
         assert 0.0 <= found["useful_gain"] <= found["gain"]
         assert 0.0 <= found["no_progress"] <= 1.0
+        assert 0.0 <= found["weakest_agrees"] <= 1.0 and -1.0 <= found["bias"] <= 1.0
     assert oracle["no_progress"] < textbook["no_progress"]
 
 
