@@ -56,11 +56,19 @@ class EloConfig:
     """Initial difficulty of an item with neither a label nor an explicit value."""
     scale: float = 400.0
     """Elo scale: a gap of `scale` points means 10:1 odds."""
-    global_share: float = 0.19
+    global_share: float = 0.17
     """Share (0-1) of each update that goes to the student's global ability rather than to
-    the skill offset. Kept below 0.2 so that failing one skill moves an unrelated skill by
-    at most a fifth as much (a product requirement); the evaluation would prefer ~0.5."""
-    student: UncertaintySchedule = field(default_factory=UncertaintySchedule)
+    the skill offset (after the first attempt at the skill). Kept low so that failing one
+    skill 15 times moves an unrelated skill by at most a fifth as much (a product
+    requirement; with `first_attempt_share` it comes to about 0.19); the evaluation would
+    prefer ~0.5."""
+    first_attempt_share: float = 0.3
+    """Share (0-1) of the update that goes to the global ability on a student's first
+    attempt at a skill: a first attempt says more about the student in general than the
+    later ones, which say something about that skill."""
+    student: UncertaintySchedule = field(
+        default_factory=lambda: UncertaintySchedule(k_max=85.0, k_min=80.0)
+    )
     """Step schedule for student ratings (per skill offset and global ability)."""
     item: UncertaintySchedule = field(
         default_factory=lambda: UncertaintySchedule(
@@ -69,6 +77,15 @@ class EloConfig:
     )
     """Step schedule for item difficulties: fast at first, then nearly frozen (items do not
     learn or forget, so no growth with time)."""
+    success_gain: float = 60.0
+    """Elo points per unit of ln(1 + successes) on a skill added to the student's rating on
+    it (a performance-factors term on the stored counts; docs/evaluation.md, "Second round":
+    70 predicts a little better on assistments09, 60 on assistments17)."""
+    failure_gain: float = 0.0
+    """Elo points per unit of ln(1 + failures) on a skill added to the rating on it. A
+    positive value (practice effect) helps on assistments09 but lets 15 failures on one skill
+    shrink its drop below five times an unrelated skill's move (the product rule), and a
+    negative one predicts worse, so it is off."""
     rating_bounds: tuple[float, float] = (0.0, 3000.0)
     """Ratings and difficulties are clipped to this range (Elo points) so they stay finite."""
 

@@ -14,16 +14,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from smartpractice.core.config import EloConfig, UncertaintySchedule
 from smartpractice.core.types import ItemRatings, RatingState, SkillEvidence, StudentRatings
 
 __all__ = [
     "AttemptUpdate",
+    "ability_share",
     "days_between",
     "expected_success",
     "logit",
+    "practice_gain",
     "predict_item_success",
     "skill_rating",
+    "skill_ratings",
     "skill_uncertainty",
     "step_size",
     "uncertainty",
@@ -37,13 +43,13 @@ def expected_success(*, rating: float, difficulty: float, scale: float = 400.0) 
     """Probability (0-1) that a student of `rating` succeeds on a `difficulty` (Elo points)."""
     exponent = (difficulty - rating) / scale
     # 10**x overflows past x ~ 308; the logistic is 0 or 1 to double precision long before.
-    exponent = min(max(exponent, -300.0), 300.0)
+    exponent = -300.0 if exponent < -300.0 else 300.0 if exponent > 300.0 else exponent
     return 1.0 / (1.0 + math.pow(10.0, exponent))
 
 
 def days_between(earlier: datetime | None, later: datetime) -> float:
     """Days (>= 0) from `earlier` to `later`; 0 when never seen or when events arrive late."""
-    if earlier is None:
+    if earlier is None or earlier >= later:
         return 0.0
     return max(0.0, (later - earlier).total_seconds() / 86400.0)
 
@@ -61,19 +67,62 @@ def step_size(*, uncertainty_value: float, schedule: UncertaintySchedule) -> flo
 
 
 def _clip(value: float, bounds: tuple[float, float]) -> float:
-    return min(max(value, bounds[0]), bounds[1])
+    # Comparisons rather than min(max()): this runs several times per attempt.
+    low, high = bounds
+    return low if value < low else high if value > high else value
 
 
-_DEFAULT_BOUNDS = EloConfig().rating_bounds
+def practice_gain(state: RatingState | None, *, config: EloConfig) -> float:
+    """Elo points a student's record on one skill adds to the rating on it: the
+    performance-factors term ``success_gain * ln(1 + W) + failure_gain * ln(1 + F)``, W and F
+    the successes and failures stored with the skill offset (0 when never practised).
+
+    The Elo offset tracks where the student is; this term says how much practice they have
+    had, which on real data predicts the next answer beyond the offset (docs/model.md)."""
+    if state is None or state.attempts == 0:
+        return 0.0
+    return config.success_gain * math.log1p(state.correct) + config.failure_gain * math.log1p(
+        state.attempts - state.correct
+    )
 
 
-def skill_rating(
-    student: StudentRatings, skill_id: str, *, bounds: tuple[float, float] = _DEFAULT_BOUNDS
-) -> float:
-    """The student's rating on one skill (Elo points): ability plus the skill's offset,
-    clipped to `bounds` (the ability can move while an unpractised offset stays put)."""
+def skill_rating(student: StudentRatings, skill_id: str, *, config: EloConfig) -> float:
+    """The student's effective rating on one skill (Elo points), the one every prediction,
+    profile and selection uses: ability plus the skill's offset plus its practice gain,
+    clipped to the rating bounds (the ability can move while an unpractised offset stays)."""
     offset = student.offsets.get(skill_id)
-    return _clip(student.ability.value + (offset.value if offset is not None else 0.0), bounds)
+    value = student.ability.value
+    if offset is not None:
+        value += offset.value + practice_gain(offset, config=config)
+    return _clip(value, config.rating_bounds)
+
+
+def skill_ratings(
+    *,
+    abilities: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.float64],
+    attempts: npt.NDArray[np.float64],
+    correct: npt.NDArray[np.float64],
+    config: EloConfig,
+) -> npt.NDArray[np.float64]:
+    """`skill_rating` for many practised (student, skill) pairs at once (Elo points), for
+    views over a whole cohort: each pair's ability, offset and its offset's counts."""
+    failures = attempts - correct
+    gains = config.success_gain * np.log1p(correct) + config.failure_gain * np.log1p(failures)
+    return np.clip(abilities + offsets + gains, *config.rating_bounds)
+
+
+def ability_share(offset: RatingState | None, *, config: EloConfig) -> float:
+    """Share (0-1) of an update on a skill that goes to the global ability:
+    `first_attempt_share` on the student's first attempt at the skill, `global_share` after.
+
+    A first attempt says most about the student in general (nothing skill-specific is known
+    yet); repeated failures on one skill say something about that skill, so they reach the
+    other skills only through `global_share` (the product rule: failing one skill moves an
+    unrelated one by at most a fifth as much)."""
+    if offset is None or offset.attempts == 0:
+        return config.first_attempt_share
+    return config.global_share
 
 
 def skill_uncertainty(
@@ -155,54 +204,47 @@ def update_skill_ratings(
     skills = list(item.difficulties)
     if not skills:
         raise ValueError("an item needs at least one skill to be rated")
-    ratings = {s: skill_rating(student, s, bounds=config.rating_bounds) for s in skills}
-    difficulties = {s: item.difficulties[s].value for s in skills}
-    expected = {
-        s: expected_success(rating=ratings[s], difficulty=difficulties[s], scale=config.scale)
-        for s in skills
-    }
-    predicted = predict_item_success(ratings=ratings, difficulties=difficulties, scale=config.scale)
-    surprise = {s: evidence[s].weight * (evidence[s].performance - expected[s]) for s in skills}
+    # One pass for the predictions, one for the updates: this runs once per attempt in the
+    # worker, replay and evaluate, so it avoids building a mapping per quantity.
+    count = len(skills)
+    expected: dict[str, float] = {}
+    surprise: dict[str, float] = {}
+    shares: dict[str, float] = {}
+    gap_sum = ability_surprise = performance_sum = 0.0
+    for s in skills:
+        rating = skill_rating(student, s, config=config)
+        difficulty = item.difficulties[s].value
+        gap_sum += rating - difficulty
+        expected[s] = expected_success(rating=rating, difficulty=difficulty, scale=config.scale)
+        skill_evidence = evidence[s]
+        surprise[s] = skill_evidence.weight * (skill_evidence.performance - expected[s])
+        shares[s] = ability_share(student.offsets.get(s), config=config)
+        ability_surprise += shares[s] * surprise[s]
+        performance_sum += skill_evidence.performance
+    # The skills' rating gaps averaged on the logit scale (`predict_item_success`).
+    predicted = expected_success(rating=gap_sum / count, difficulty=0.0, scale=config.scale)
 
     ability = student.ability
-    ability_k = step_size(
-        uncertainty_value=uncertainty(
-            attempts=ability.attempts,
-            days_since=days_between(ability.last_at, now),
-            schedule=config.student,
-        ),
-        schedule=config.student,
-    )
-    mean_surprise = sum(surprise.values()) / len(skills)
-    mean_performance = sum(evidence[s].performance for s in skills) / len(skills)
     new_ability = _advance(
         ability,
         value=_clip(
-            ability.value + config.global_share * ability_k * mean_surprise, config.rating_bounds
+            ability.value + _step(ability, now, config.student) * ability_surprise / count,
+            config.rating_bounds,
         ),
-        success=mean_performance >= _CORRECT_THRESHOLD,
+        success=performance_sum / count >= _CORRECT_THRESHOLD,
         now=now,
     )
 
     offsets = dict(student.offsets)
     new_difficulties = dict(item.difficulties)
     for s in skills:
-        offset = offsets.get(s, RatingState(value=0.0))
-        student_k = step_size(
-            uncertainty_value=skill_uncertainty(student, s, now=now, config=config),
-            schedule=config.student,
-        )
+        offset = offsets.get(s)
+        student_k = config.student.k_max if offset is None else _step(offset, now, config.student)
+        if offset is None:
+            offset = RatingState(value=0.0)
         item_state = item.difficulties[s]
-        item_k = step_size(
-            uncertainty_value=uncertainty(
-                attempts=item_state.attempts,
-                days_since=days_between(item_state.last_at, now),
-                schedule=config.item,
-            ),
-            schedule=config.item,
-        )
         success = evidence[s].performance >= _CORRECT_THRESHOLD
-        offset_value = offset.value + (1.0 - config.global_share) * student_k * surprise[s]
+        offset_value = offset.value + (1.0 - shares[s]) * student_k * surprise[s]
         # Keep the full rating (ability + offset) inside the bounds.
         offset_value = _clip(new_ability.value + offset_value, config.rating_bounds) - (
             new_ability.value
@@ -210,7 +252,10 @@ def update_skill_ratings(
         offsets[s] = _advance(offset, value=offset_value, success=success, now=now)
         new_difficulties[s] = _advance(
             item_state,
-            value=_clip(item_state.value - item_k * surprise[s], config.rating_bounds),
+            value=_clip(
+                item_state.value - _step(item_state, now, config.item) * surprise[s],
+                config.rating_bounds,
+            ),
             success=success,
             now=now,
         )
@@ -220,6 +265,18 @@ def update_skill_ratings(
         item=ItemRatings(difficulties=new_difficulties),
         expected=expected,
         predicted=predicted,
+    )
+
+
+def _step(state: RatingState, now: datetime, schedule: UncertaintySchedule) -> float:
+    """Elo step K (Elo points) of one rating at time `now` under `schedule`."""
+    return step_size(
+        uncertainty_value=uncertainty(
+            attempts=state.attempts,
+            days_since=days_between(state.last_at, now),
+            schedule=schedule,
+        ),
+        schedule=schedule,
     )
 
 

@@ -64,7 +64,7 @@ def skill_proficiency(
 ) -> float:
     """Predicted success (0-1) of the student on a typical item of the skill."""
     return expected_success(
-        rating=skill_rating(student, skill_id, bounds=config.rating_bounds),
+        rating=skill_rating(student, skill_id, config=config),
         difficulty=typical_difficulty,
         scale=config.scale,
     )
@@ -144,7 +144,7 @@ def build_knowledge_profile(
                     typical_difficulty=typical_difficulty.get(skill_id, elo.unlabelled_difficulty),
                     config=elo,
                 ),
-                "rating": skill_rating(student, skill_id, bounds=elo.rating_bounds),
+                "rating": skill_rating(student, skill_id, config=elo),
                 "uncertainty": skill_uncertainty(student, skill_id, now=now, config=elo),
                 "questions_attempted": offset.attempts if offset else 0,
                 "correct": offset.correct if offset else 0,

@@ -29,6 +29,36 @@ def _load(
     seed: int,
     q_matrix: Path | None,
     database_url: str,
+    validation: bool,
+) -> ReplayData:
+    from smartpractice.evaluation.sources import validation_split
+
+    fraction = parse_split(split)
+    loaded = _load_split(
+        train=train,
+        test=test,
+        data=data,
+        from_db=from_db,
+        fraction=fraction,
+        seed=seed,
+        q_matrix=q_matrix,
+        database_url=database_url,
+    )
+    if validation:
+        return validation_split(loaded, test_fraction=fraction, seed=seed)
+    return loaded
+
+
+def _load_split(
+    *,
+    train: Path | None,
+    test: Path | None,
+    data: Path | None,
+    from_db: bool,
+    fraction: float,
+    seed: int,
+    q_matrix: Path | None,
+    database_url: str,
 ) -> ReplayData:
     from smartpractice.evaluation.sources import from_event_log, from_one_file, from_train_and_test
 
@@ -39,7 +69,6 @@ def _load(
         if train is None or test is None:
             raise ValueError("--train and --test go together")
         return from_train_and_test(train, test, q_matrix=q_matrix)
-    fraction = parse_split(split)
     if data is not None:
         return from_one_file(data, test_fraction=fraction, seed=seed, q_matrix=q_matrix)
     return from_event_log(database_url, test_fraction=fraction, seed=seed)
@@ -75,6 +104,14 @@ def evaluate(
         str, typer.Option(help="Test share of the students for --data/--from-db: users:FRACTION.")
     ] = "users:0.2",
     seed: Annotated[int, typer.Option(help="Seed of the user split.")] = 0,
+    validation: Annotated[
+        bool,
+        typer.Option(
+            "--validation",
+            help="Leave the test users out: split the train users again by --split/--seed "
+            "and score the held-out train users (for tuning; never tune on the test file).",
+        ),
+    ] = False,
     q_matrix: Annotated[
         Path | None,
         typer.Option(help="Folder format's item x skill q_mat.npz (default: beside the data)."),
@@ -126,6 +163,8 @@ def evaluate(
 
     Example: smartpractice evaluate --train train.csv --test test.csv
     --models smartpractice,smartpractice_calibrated --first-responses 5
+
+    Example (tuning): smartpractice evaluate --train train.csv --test test.csv --validation
     """
     from smartpractice.config import Settings
     from smartpractice.evaluation.plot import save_reliability_diagram
@@ -149,6 +188,7 @@ def evaluate(
             seed=seed,
             q_matrix=q_matrix,
             database_url=settings.database_url,
+            validation=validation,
         )
     except (DatasetError, ValueError) as error:
         raise _fail(str(error)) from None

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import expit
 
 from smartpractice.evaluation.baselines import sigmoid
 from smartpractice.evaluation.dataset import Response
@@ -34,8 +35,16 @@ def fit_rasch(
     n_items: int,
     ability_penalty: float = 1.0,
     difficulty_penalty: float = 0.1,
+    tolerance: float = 1e-6,
+    max_rounds: int = 200,
 ) -> tuple[FloatArray, FloatArray]:
     """MAP fit of a Rasch model (abilities and difficulties in logits).
+
+    Block Newton: with the difficulties fixed the objective separates into one concave
+    problem per user (and the other way round), whose Hessian is diagonal, so each round is
+    one exact Newton step for every ability, then for every difficulty, each a few
+    vectorised passes over the responses. The objective is strictly concave (the penalties),
+    so this reaches the same maximum as a general optimiser in a few dozen rounds.
 
     Args:
         users: User index (0 .. n_users - 1) per response.
@@ -45,33 +54,31 @@ def fit_rasch(
         n_items: Number of items.
         ability_penalty: lambda_theta, the inverse prior variance of abilities.
         difficulty_penalty: lambda_b, the inverse prior variance of difficulties.
+        tolerance: Stop when no parameter moved by more than this (logits) in a round.
+        max_rounds: Stop after this many rounds in any case.
 
     Returns:
         Abilities (per user) and difficulties (per item).
     """
-    from scipy.optimize import minimize
-
-    def loss_and_gradient(params: FloatArray) -> tuple[float, FloatArray]:
-        theta, b = params[:n_users], params[n_users:]
-        logits = theta[users] - b[items]
-        # log(1 + e^z) - y z is the negative log-likelihood of a logistic outcome.
-        nll = float(np.sum(np.logaddexp(0.0, logits) - outcomes * logits))
-        residual = outcomes - 1.0 / (1.0 + np.exp(-logits))
-        loss = nll + 0.5 * (ability_penalty * theta @ theta + difficulty_penalty * b @ b)
-        gradient = np.concatenate(
-            [
-                -np.bincount(users, residual, n_users) + ability_penalty * theta,
-                np.bincount(items, residual, n_items) + difficulty_penalty * b,
-            ]
-        )
-        return float(loss), gradient
-
-    start = np.zeros(n_users + n_items)
-    result = minimize(
-        loss_and_gradient, start, jac=True, method="L-BFGS-B", options={"maxiter": 500}
-    )
-    params = np.asarray(result.x, dtype=np.float64)
-    return params[:n_users], params[n_users:]
+    theta = np.zeros(n_users)
+    b = np.zeros(n_items)
+    for _ in range(max_rounds):
+        p = expit(theta[users] - b[items])
+        gradient = np.bincount(users, outcomes - p, n_users) - ability_penalty * theta
+        curvature = np.bincount(users, p * (1.0 - p), n_users) + ability_penalty
+        theta_step = gradient / curvature
+        theta += theta_step
+        p = expit(theta[users] - b[items])
+        # d/db of the log-likelihood is -(y - p); its curvature is the same p (1 - p).
+        gradient = -np.bincount(items, outcomes - p, n_items) - difficulty_penalty * b
+        curvature = np.bincount(items, p * (1.0 - p), n_items) + difficulty_penalty
+        b_step = gradient / curvature
+        b += b_step
+        if max(np.max(np.abs(theta_step), initial=0.0), np.max(np.abs(b_step), initial=0.0)) < (
+            tolerance
+        ):
+            break
+    return theta, b
 
 
 class Irt1PL:
@@ -96,7 +103,7 @@ class Irt1PL:
         self._difficulty_penalty = difficulty_penalty
         self._newton_steps = newton_steps
         self._difficulty: dict[str, float] = {}
-        self._students: dict[str, tuple[float, list[float], list[float]]] = {}
+        self._students: dict[str, _Answers] = {}
 
     def fit(self, train: Iterable[Response]) -> None:
         """Fit item difficulties (and throw-away train abilities) on the train responses."""
@@ -122,27 +129,45 @@ class Irt1PL:
         )
         self._difficulty = {item: float(difficulties[i]) for item, i in item_index.items()}
 
-    def _refit_ability(
-        self, theta: float, difficulties: list[float], outcomes: list[float]
-    ) -> float:
-        b = np.asarray(difficulties)
-        y = np.asarray(outcomes)
+    def _refit_ability(self, theta: float, answers: _Answers) -> float:
+        b = answers.difficulties[: answers.count]
+        y = answers.outcomes[: answers.count]
         for _ in range(self._newton_steps):
-            p = 1.0 / (1.0 + np.exp(b - theta))
+            p = expit(theta - b)
             gradient = float(np.sum(y - p)) - self._ability_penalty * theta
-            curvature = float(np.sum(p * (1.0 - p))) + self._ability_penalty
+            curvature = float(np.dot(p, 1.0 - p)) + self._ability_penalty
             theta += gradient / curvature
         return theta
 
     def predict_then_learn(self, response: Response) -> float:
         """sigmoid(ability so far - item difficulty), then refresh the student's ability."""
-        theta, difficulties, outcomes = self._students.get(response.student_id, (0.0, [], []))
+        answers = self._students.get(response.student_id)
+        if answers is None:
+            answers = self._students[response.student_id] = _Answers()
         difficulty = self._difficulty.get(response.item_id, 0.0)
-        predicted = sigmoid(theta - difficulty)
-        difficulties.append(difficulty)
-        outcomes.append(response.score)
-        theta = self._refit_ability(theta, difficulties, outcomes)
-        if not math.isfinite(theta):
-            theta = 0.0
-        self._students[response.student_id] = (theta, difficulties, outcomes)
+        predicted = sigmoid(answers.theta - difficulty)
+        answers.append(difficulty, response.score)
+        theta = self._refit_ability(answers.theta, answers)
+        answers.theta = theta if math.isfinite(theta) else 0.0
         return predicted
+
+
+class _Answers:
+    """One test student's answers so far (item difficulty, outcome) in arrays that double
+    when full, so refreshing the ability never converts a Python list."""
+
+    __slots__ = ("count", "difficulties", "outcomes", "theta")
+
+    def __init__(self) -> None:
+        self.theta = 0.0
+        self.count = 0
+        self.difficulties = np.empty(16)
+        self.outcomes = np.empty(16)
+
+    def append(self, difficulty: float, outcome: float) -> None:
+        if self.count == len(self.difficulties):
+            self.difficulties = np.concatenate([self.difficulties, np.empty(self.count)])
+            self.outcomes = np.concatenate([self.outcomes, np.empty(self.count)])
+        self.difficulties[self.count] = difficulty
+        self.outcomes[self.count] = outcome
+        self.count += 1

@@ -140,7 +140,9 @@ def read_folder_file(path: Path, q_matrix: QMatrix) -> LoadedResponses:
             ``correct`` other than 0/1, or a non-numeric timestamp (file, row and column named).
     """
     source = str(path)
-    responses: list[Response] = []
+    # (student, item, skills, score, timestamp) per row; the responses are built once the
+    # whole file shows whether it has times at all.
+    rows: list[tuple[str, str, tuple[str, ...], float, float]] = []
     items: dict[str, ItemInfo] = {}
     any_time = False
     for row, values in _rows(path, "\t", FOLDER_REQUIRED):
@@ -171,27 +173,19 @@ def read_folder_file(path: Path, q_matrix: QMatrix) -> LoadedResponses:
             )
         timestamp = _number(values.get("timestamp", "0"), source, row)
         any_time = any_time or timestamp != 0.0
-        responses.append(
-            Response(
-                student_id=values["user_id"].strip(),
-                item_id=item_id,
-                skills=info.skills,
-                score=float(correct),
-                timestamp=timestamp,
-            )
+        rows.append((values["user_id"].strip(), item_id, info.skills, float(correct), timestamp))
+    # All 0: the file has no times, and its row order is the answer order.
+    responses = [
+        Response(
+            student_id=student_id,
+            item_id=item_id,
+            skills=skills,
+            score=score,
+            timestamp=timestamp if any_time else None,
         )
-    if not any_time:  # all 0: the file has no times, its row order is the answer order
-        responses = [_without_time(r) for r in responses]
+        for student_id, item_id, skills, score, timestamp in rows
+    ]
     return LoadedResponses(responses=_in_answer_order(responses), items=items)
-
-
-def _without_time(response: Response) -> Response:
-    return Response(
-        student_id=response.student_id,
-        item_id=response.item_id,
-        skills=response.skills,
-        score=response.score,
-    )
 
 
 def _number(text: str, source: str, row: int) -> float:

@@ -15,7 +15,7 @@ from smartpractice.evaluation.dataset import (
 from smartpractice.evaluation.event_log import read_event_log, safe_url
 from smartpractice.evaluation.readers import LoadedResponses, read_responses
 
-__all__ = ["from_event_log", "from_one_file", "from_train_and_test"]
+__all__ = ["from_event_log", "from_one_file", "from_train_and_test", "validation_split"]
 
 
 def _checked(
@@ -81,3 +81,16 @@ def from_event_log(database_url: str, *, test_fraction: float, seed: int) -> Rep
     return _split(
         read_event_log(database_url), safe_url(database_url), test_fraction=test_fraction, seed=seed
     )
+
+
+def validation_split(data: ReplayData, *, test_fraction: float, seed: int) -> ReplayData:
+    """The train users of `data` split again by users: a random `test_fraction` (0-1) of
+    them (drawn with `seed`) are scored, the rest are learned from. The test users are left
+    out entirely, so constants can be tuned without ever looking at the test file.
+
+    Raises:
+        DatasetError: too few train students to split.
+    """
+    train, held_out = split_users(data.train, test_fraction=test_fraction, seed=seed)
+    source = f"{data.source} (validation: {test_fraction:g} of the train users, seed {seed})"
+    return _checked(source, train, held_out, dict(data.items))

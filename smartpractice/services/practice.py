@@ -65,7 +65,7 @@ def _skill_views(
     for skill_id in needed:
         typical_difficulty = typical.get(skill_id, elo.unlabelled_difficulty)
         views[skill_id] = SkillView(
-            rating=skill_rating(student, skill_id, bounds=elo.rating_bounds),
+            rating=skill_rating(student, skill_id, config=elo),
             uncertainty=skill_uncertainty(student, skill_id, now=now, config=elo),
             proficiency=skill_proficiency(
                 student, skill_id, typical_difficulty=typical_difficulty, config=elo

@@ -72,7 +72,7 @@ class AppliedAttempt:
                     "performance": self.evidence[skill].performance,
                     "weight": self.evidence[skill].weight,
                     "expected": self.update.expected[skill],
-                    "rating": skill_rating(student, skill, bounds=config.elo.rating_bounds),
+                    "rating": skill_rating(student, skill, config=config.elo),
                     "uncertainty": skill_uncertainty(student, skill, now=now, config=config.elo),
                     "difficulty": state.value,
                 }
@@ -110,7 +110,7 @@ def apply_attempt(
     if item is None:
         raise AttemptRejected(f"item_id: unknown item {attempt.item_id!r}")
     skills = list(item.ratings.difficulties)
-    foreign = sorted(set(attempt.skill_scores) - set(skills))
+    foreign = sorted(set(attempt.skill_scores) - set(skills)) if attempt.skill_scores else []
     if foreign:
         raise AttemptRejected(f"skill_scores: {foreign} are not skills of item {item.item_id!r}")
     graded = GradedAttempt(
@@ -139,7 +139,7 @@ def apply_attempt(
         update=update,
         success=attempt.score >= 0.5,
     )
-    performance = sum(e.performance for e in evidence.values()) / len(evidence)
+    performance = sum([e.performance for e in evidence.values()]) / len(evidence)
     return AppliedAttempt(
         predicted=update.predicted, performance=performance, update=update, evidence=evidence
     )

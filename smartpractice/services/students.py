@@ -99,7 +99,7 @@ def student_skills(
             {
                 "skill_id": skill_id,
                 "name": names.get(skill_id, skill_id),
-                "rating": skill_rating(ratings, skill_id, bounds=elo.rating_bounds),
+                "rating": skill_rating(ratings, skill_id, config=elo),
                 "uncertainty": skill_uncertainty(ratings, skill_id, now=now, config=elo),
                 "proficiency": skill_proficiency(
                     ratings,

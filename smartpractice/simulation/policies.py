@@ -132,7 +132,7 @@ class EloMatchPolicy:
     def choose(self, now: datetime) -> str:
         context = self.context
         student = _ratings(context)
-        bounds = context.config.elo.rating_bounds
+        elo = context.config.elo
         low, high = CHALLENGE_ZONE
         middle = (low + high) / 2.0
         difficulties = context.view.item_skills(context.scope_items)
@@ -142,7 +142,7 @@ class EloMatchPolicy:
             if item_id == self.last and len(context.scope_items) > 1:
                 continue
             skills = difficulties[item_id]
-            gap = sum(d - skill_rating(student, s, bounds=bounds) for s, d in skills.items()) / len(
+            gap = sum(d - skill_rating(student, s, config=elo) for s, d in skills.items()) / len(
                 skills
             )
             key = (max(low - gap, gap - high, 0.0), abs(gap - middle), order)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -251,7 +252,11 @@ def test_cohort_heat_map_weakest_skills_and_stuck_students(
     assert view["students_total"] == 4
     assert [r["student_id"] for r in view["rows"]] == ["c-stuck", "c-learning", "other-1", "c-good"]
     cell = view["rows"][0]["cells"][weak_skill]
-    assert cell["proficiency"] == pytest.approx(expected_success(rating=800, difficulty=typical))
+    # The rating the model predicts with: ability + offset = 800 plus the practice gain of
+    # the one right answer (core.elo.skill_rating).
+    rating = 800 + settings.model.elo.success_gain * math.log(2.0)
+    assert cell["rating"] == pytest.approx(rating)
+    assert cell["proficiency"] == pytest.approx(expected_success(rating=rating, difficulty=typical))
     assert cell["attempts"] == 12 and 0 < cell["uncertainty"] < 1
     assert view["weakest_skills"][0]["skill_id"] == weak_skill
     assert view["weakest_skills"][0]["students"] == 4

@@ -6,17 +6,21 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from smartpractice.core.config import EloConfig, UncertaintySchedule
 from smartpractice.core.elo import (
+    ability_share,
     days_between,
     expected_success,
     logit,
+    practice_gain,
     predict_item_success,
     skill_rating,
+    skill_ratings,
     skill_uncertainty,
     step_size,
     uncertainty,
@@ -76,10 +80,11 @@ def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
     # Fresh student (ability 1200, no offset) meets a fresh item at 1200 on "fractions"
     # and answers fully correctly (a = 1, w = 1). Default config:
     #   E = 1 / (1 + 10 ** 0) = 0.5, surprise = 1 * (1 - 0.5) = 0.5
-    #   no evidence anywhere -> uncertainty 1 -> K_student = 110, K_item = 150
-    #   ability += global_share * K * surprise = 0.19 * 110 * 0.5 = 10.45  -> 1210.45
-    #   offset  += (1 - 0.19) * K * surprise   = 0.81 * 110 * 0.5 = 44.55  -> 44.55
-    #   rating on fractions = 1210.45 + 44.55 = 1255
+    #   no evidence anywhere -> uncertainty 1 -> K_student = 85, K_item = 150
+    #   first attempt at the skill -> ability share 0.3
+    #   ability += 0.3 * K * surprise = 0.3 * 85 * 0.5 = 12.75             -> 1212.75
+    #   offset  += 0.7 * K * surprise = 0.7 * 85 * 0.5 = 29.75             -> 29.75
+    #   rating on fractions = 1212.75 + 29.75 + 60 * ln(1 + 1 success) = 1242.5 + 41.59
     #   difficulty -= K_item * surprise = 150 * 0.5 = 75                     -> 1125
     update = update_skill_ratings(
         student=fresh_student(),
@@ -90,9 +95,11 @@ def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
     )
     assert update.expected == {"fractions": 0.5}
     assert update.predicted == 0.5
-    assert update.student.ability.value == pytest.approx(1210.45)
-    assert update.student.offsets["fractions"].value == pytest.approx(44.55)
-    assert skill_rating(update.student, "fractions") == pytest.approx(1255.0)
+    assert update.student.ability.value == pytest.approx(1212.75)
+    assert update.student.offsets["fractions"].value == pytest.approx(29.75)
+    assert skill_rating(update.student, "fractions", config=CONFIG) == pytest.approx(
+        1242.5 + 60.0 * math.log(2.0)
+    )
     assert update.item.difficulties["fractions"].value == pytest.approx(1125.0)
     offset = update.student.offsets["fractions"]
     assert (offset.attempts, offset.correct, offset.last_at) == (1, 1, T0)
@@ -102,9 +109,9 @@ def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
 def test_single_update_with_a_400_point_gap_matches_hand_computation() -> None:
     # Fresh student at 1200 answers a fresh item at 1600 correctly (an upset):
     #   E = 1/11, surprise = 1 - 1/11 = 10/11
-    #   ability += 0.19 * 110 * 10/11 = 19                   -> 1219
-    #   offset  += 0.81 * 110 * 10/11 = 81
-    #   difficulty -= 150 * 10/11     = 1500/11 = 136.36...  -> 1463.636...
+    #   ability += 0.3 * 85 * 10/11 = 23.18...               -> 1223.18...
+    #   offset  += 0.7 * 85 * 10/11 = 54.09...
+    #   difficulty -= 150 * 10/11   = 1500/11 = 136.36...    -> 1463.636...
     update = update_skill_ratings(
         student=fresh_student(),
         item=fresh_item(algebra=1600.0),
@@ -113,22 +120,24 @@ def test_single_update_with_a_400_point_gap_matches_hand_computation() -> None:
         config=CONFIG,
     )
     assert update.expected["algebra"] == pytest.approx(1.0 / 11.0)
-    assert update.student.ability.value == pytest.approx(1219.0)
-    assert update.student.offsets["algebra"].value == pytest.approx(81.0)
+    assert update.student.ability.value == pytest.approx(1200.0 + 0.3 * 850.0 / 11.0)
+    assert update.student.offsets["algebra"].value == pytest.approx(0.7 * 850.0 / 11.0)
     assert update.item.difficulties["algebra"].value == pytest.approx(1600.0 - 1500.0 / 11.0)
 
 
-def test_settled_update_uses_the_uncertainty_step() -> None:
-    # Ability and offset: 10 attempts, last practised 5 days ago; item: 20 attempts.
+def test_settled_update_uses_the_uncertainty_step_and_the_practice_gain() -> None:
+    # Ability and offset: 10 attempts (5 correct), last practised 5 days ago; item: 20
+    # attempts.
     #   u_student = 1 / (1 + 0.08 * 10) + 0.004 * 5 = 0.5556 + 0.02 = 0.57556
-    #   K_student = 60 + 50 * 0.57556 = 88.778
+    #   K_student = 80 + 5 * 0.57556 = 82.878
     #   u_item = 1 / (1 + 0.125 * 20) = 1 / 3.5 = 0.2857 (items do not regain uncertainty)
     #   K_item = 0.5 + 149.5 / 3.5 = 43.214
-    # Rating 1200 + 100 = 1300 vs difficulty 1300, a wrong answer (a = 0) with weight 1.25:
-    #   surprise = 1.25 * (0 - 0.5) = -0.625
-    #   ability: 1200 + 0.19 * 88.778 * -0.625 = 1200 - 10.5424
-    #   offset:  100 + 0.81 * 88.778 * -0.625 = 100 - 44.9438
-    #   difficulty: 1300 + 43.214 * 0.625 = 1327.009
+    # Rating 1200 + 100 + 60 ln(1 + 5 successes) = 1407.51 vs difficulty 1300, so
+    # E = 1 / (1 + 10 ** (-107.51 / 400)); a wrong answer (a = 0) with weight 1.25:
+    # surprise = -1.25 E
+    #   ability: 1200 + 0.17 * 82.878 * surprise (not the first attempt: global share)
+    #   offset:  100 + 0.83 * 82.878 * surprise
+    #   difficulty: 1300 - 43.214 * surprise
     seen = T0 - timedelta(days=5)
     student = StudentRatings(
         ability=RatingState(value=1200.0, attempts=10, correct=5, last_at=seen),
@@ -144,14 +153,83 @@ def test_settled_update_uses_the_uncertainty_step() -> None:
         now=T0,
         config=CONFIG,
     )
-    k_student = 60.0 + 50.0 * (1.0 / 1.8 + 0.02)
-    assert update.student.ability.value == pytest.approx(1200.0 - 0.19 * k_student * 0.625)
+    rating = 1300.0 + 60.0 * math.log(6.0)
+    assert skill_rating(student, "geometry", config=CONFIG) == pytest.approx(rating)
+    expected = 1.0 / (1.0 + 10.0 ** ((1300.0 - rating) / 400.0))
+    assert update.expected["geometry"] == pytest.approx(expected)
+    surprise = -1.25 * expected
+    k_student = 80.0 + 5.0 * (1.0 / 1.8 + 0.02)
+    assert update.student.ability.value == pytest.approx(1200.0 + 0.17 * k_student * surprise)
     assert update.student.offsets["geometry"].value == pytest.approx(
-        100.0 - 0.81 * k_student * 0.625
+        100.0 + 0.83 * k_student * surprise
     )
     k_item = 0.5 + 149.5 / 3.5
-    assert update.item.difficulties["geometry"].value == pytest.approx(1300.0 + k_item * 0.625)
+    assert update.item.difficulties["geometry"].value == pytest.approx(1300.0 - k_item * surprise)
     assert update.student.offsets["geometry"].correct == 5  # a wrong answer adds no success
+
+
+def test_practice_gain_counts_successes_and_failures_on_a_log_scale() -> None:
+    gains = EloConfig(success_gain=70.0, failure_gain=-10.0)
+    state = RatingState(value=0.0, attempts=10, correct=7)
+    assert practice_gain(state, config=gains) == pytest.approx(
+        70.0 * math.log(8.0) - 10.0 * math.log(4.0)
+    )
+    assert practice_gain(None, config=gains) == 0.0
+    student = StudentRatings(ability=RatingState(value=1200.0), offsets={"algebra": state})
+    assert skill_rating(student, "algebra", config=gains) == pytest.approx(
+        1200.0 + 70.0 * math.log(8.0) - 10.0 * math.log(4.0)
+    )
+    # A skill never practised is the ability alone.
+    assert skill_rating(student, "geometry", config=gains) == 1200.0
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(min_value=-500.0, max_value=3500.0),
+            st.floats(min_value=-1500.0, max_value=1500.0),
+            st.integers(min_value=1, max_value=500),
+            st.floats(min_value=0.0, max_value=1.0),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    success_gain=st.floats(min_value=-100.0, max_value=100.0),
+    failure_gain=st.floats(min_value=-100.0, max_value=100.0),
+)
+@settings(max_examples=100, deadline=None)
+def test_cohort_ratings_are_the_same_as_one_students(
+    rows: list[tuple[float, float, int, float]], success_gain: float, failure_gain: float
+) -> None:
+    # The dashboard's vectorised ratings must be exactly what the model predicts with.
+    config = EloConfig(success_gain=success_gain, failure_gain=failure_gain)
+    states = [
+        (ability, RatingState(value=offset, attempts=n, correct=round(share * n)))
+        for ability, offset, n, share in rows
+    ]
+    one_by_one = [
+        skill_rating(
+            StudentRatings(ability=RatingState(value=ability), offsets={"s": state}),
+            "s",
+            config=config,
+        )
+        for ability, state in states
+    ]
+    together = skill_ratings(
+        abilities=np.array([a for a, _ in states]),
+        offsets=np.array([s.value for _, s in states]),
+        attempts=np.array([s.attempts for _, s in states], dtype=float),
+        correct=np.array([s.correct for _, s in states], dtype=float),
+        config=config,
+    )
+    assert together == pytest.approx(one_by_one, rel=1e-12, abs=1e-9)
+
+
+def test_first_attempt_at_a_skill_sends_a_larger_share_to_the_ability() -> None:
+    first = ability_share(None, config=CONFIG)
+    later = ability_share(RatingState(value=0.0, attempts=1), config=CONFIG)
+    assert (first, later) == (CONFIG.first_attempt_share, CONFIG.global_share)
+    assert first > later
 
 
 def test_two_skill_item_prediction_averages_gaps_on_the_logit_scale() -> None:
@@ -194,9 +272,9 @@ def test_uncertainty_table(attempts: int, days: float, expected: float) -> None:
 @pytest.mark.parametrize(
     ("u", "expected"),
     [
-        (1.0, 110.0),  # k_max
-        (0.0, 60.0),  # k_min
-        (0.5, 85.0),  # 60 + 50 / 2
+        (1.0, 85.0),  # k_max
+        (0.0, 80.0),  # k_min
+        (0.5, 82.5),  # 80 + 5 / 2
     ],
 )
 def test_step_size_table(u: float, expected: float) -> None:
@@ -368,7 +446,7 @@ def test_any_attempt_sequence_keeps_probabilities_and_ratings_in_bounds(
         assert LOW <= student.ability.value <= HIGH
         assert student.ability.attempts == n
         for s in student.offsets:  # every practised skill, not only this item's
-            rating = skill_rating(student, s, bounds=CONFIG.rating_bounds)
+            rating = skill_rating(student, s, config=CONFIG)
             assert math.isfinite(rating)
             assert LOW <= rating <= HIGH
         for state in item_states:
@@ -436,7 +514,9 @@ def test_fully_correct_or_wrong_answers_move_ratings_the_right_way(
         config=CONFIG,
     )
     for s in skills:
-        rating_change = skill_rating(update.student, s) - skill_rating(student, s)
+        rating_change = skill_rating(update.student, s, config=CONFIG) - skill_rating(
+            student, s, config=CONFIG
+        )
         difficulty_change = update.item.difficulties[s].value - item.difficulties[s].value
         assert direction * rating_change >= 0.0
         assert direction * difficulty_change <= 0.0
@@ -458,7 +538,7 @@ def test_a_skill_not_on_the_item_stays_within_bounds() -> None:
             now=T0,
             config=CONFIG,
         ).student
-    assert skill_rating(student, "algebra") == HIGH
+    assert skill_rating(student, "algebra", config=CONFIG) == HIGH
     student = update_skill_ratings(
         student=student,
         item=fresh_item(fractions=HIGH),
@@ -466,4 +546,4 @@ def test_a_skill_not_on_the_item_stays_within_bounds() -> None:
         now=T0,
         config=CONFIG,
     ).student
-    assert skill_rating(student, "algebra") <= HIGH
+    assert skill_rating(student, "algebra", config=CONFIG) <= HIGH

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -100,8 +101,8 @@ def test_fifteen_failures_lower_one_skill_and_barely_touch_another() -> None:
     # proficiency against a typical 1200 falls below 0.4; an unrelated skill (geometry)
     # moves by at most a fifth of the fractions drop (only the 15% global share reaches it).
     student = StudentRatings(ability=RatingState(value=ELO.initial_student_rating))
-    fractions_before = skill_rating(student, "fractions")
-    geometry_before = skill_rating(student, "geometry")
+    fractions_before = skill_rating(student, "fractions", config=ELO)
+    geometry_before = skill_rating(student, "geometry", config=ELO)
     for minute in range(15):
         evidence = attempt_to_skill_evidence(
             GradedAttempt(score=0.0),
@@ -118,8 +119,8 @@ def test_fifteen_failures_lower_one_skill_and_barely_touch_another() -> None:
         ).student
     proficiency = skill_proficiency(student, "fractions", typical_difficulty=1200.0, config=ELO)
     assert proficiency < 0.4
-    fractions_drop = fractions_before - skill_rating(student, "fractions")
-    geometry_move = abs(skill_rating(student, "geometry") - geometry_before)
+    fractions_drop = fractions_before - skill_rating(student, "fractions", config=ELO)
+    geometry_move = abs(skill_rating(student, "geometry", config=ELO) - geometry_before)
     assert fractions_drop > 0.0
     assert geometry_move <= fractions_drop / 5.0
 
@@ -253,13 +254,16 @@ def test_profile_values_match_hand_computation() -> None:
     topic = sample_profile()["Mathematics"]["Algebra"]["Linear equations"]
     algebra = topic["skills"]["algebra"]
     fractions = topic["skills"]["fractions"]
-    # algebra: rating 1200 + 200 = 1400 against typical 1000 -> 10/11;
+    # algebra: rating 1200 + 200 + 60 ln(1 + 4 successes) (the practice gain the model
+    # predicts with) = 1496.57 against typical 1000;
     # uncertainty 1 / (1 + 0.08 * 5) + 0.004 * 10 days = 0.7143 + 0.04.
+    algebra_rating = 1400.0 + 60.0 * math.log(5.0)
+    algebra_proficiency = 1.0 / (1.0 + 10.0 ** ((1000.0 - algebra_rating) / 400.0))
     assert algebra == {
         "skill_id": "algebra",
         "name": "Solving linear equations",
-        "proficiency": pytest.approx(10.0 / 11.0),
-        "rating": pytest.approx(1400.0),
+        "proficiency": pytest.approx(algebra_proficiency),
+        "rating": pytest.approx(algebra_rating),
         "uncertainty": pytest.approx(1.0 / 1.4 + 0.04),
         "questions_attempted": 5,
         "correct": 4,
@@ -274,7 +278,7 @@ def test_profile_values_match_hand_computation() -> None:
         "questions_attempted": 0,
         "correct": 0,
     }
-    assert topic["overall_proficiency"] == pytest.approx((10.0 / 11.0 + 0.5) / 2.0)
+    assert topic["overall_proficiency"] == pytest.approx((algebra_proficiency + 0.5) / 2.0)
     assert topic["last_assessed"] == NOW - timedelta(minutes=10)
     # Residuals 0.5, 0.5, 0.3: mean 0.433 > 0.08.
     assert topic["confidence_trend"] == "improving"

@@ -13,7 +13,14 @@ from sqlalchemy import ColumnElement, Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import days_between, expected_success, uncertainty
+from smartpractice.core.elo import (
+    days_between,
+    expected_success,
+    skill_rating,
+    skill_ratings,
+    uncertainty,
+)
+from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.services.analytics.common import AnalyticsConfig, skill_names
 from smartpractice.services.students import typical_difficulties
 from smartpractice.storage.models import Event, Item, ItemSkill, Student
@@ -177,7 +184,13 @@ def _load_cohort(
     elo = config.elo
     typical_by_skill = typical_difficulties(session, skills)
     typical = np.array([typical_by_skill.get(s, elo.unlabelled_difficulty) for s in skills])
-    rating = np.clip(ability[student_of] + np.array(offsets, dtype=float), *elo.rating_bounds)
+    rating = skill_ratings(
+        abilities=ability[student_of],
+        offsets=np.array(offsets, dtype=float),
+        attempts=np.array(attempts, dtype=float),
+        correct=np.array(correct, dtype=float),
+        config=elo,
+    )
     # expected_success (core.elo), vectorised: 1 / (1 + 10^((D - R) / scale)).
     exponent = np.clip((typical[skill_of] - rating) / elo.scale, -300.0, 300.0)
     return _Cohort(
@@ -202,19 +215,25 @@ def _page_cells(
     typical = typical_difficulties(session, skills)
     elo = config.elo
     cells: dict[str, dict[str, dict[str, Any]]] = {s: {} for s in student_ids}
-    for student_id, skill_id, offset, attempts, last_at, ability in session.execute(
+    for student_id, skill_id, offset, attempts, correct, last_at, ability in session.execute(
         select(
             Rating.student_id,
             Rating.skill_id,
             Rating.offset,
             Rating.attempts,
+            Rating.correct,
             Rating.last_at,
             Student.ability,
         )
         .join(Student, Student.student_id == Rating.student_id)
         .where(Rating.student_id.in_(student_ids), Rating.skill_id.in_(skills))
     ):
-        rating = min(max(ability + offset, elo.rating_bounds[0]), elo.rating_bounds[1])
+        state = RatingState(value=offset, attempts=attempts, correct=correct, last_at=last_at)
+        rating = skill_rating(
+            StudentRatings(ability=RatingState(value=ability), offsets={skill_id: state}),
+            skill_id,
+            config=elo,
+        )
         cells[student_id][skill_id] = {
             "proficiency": expected_success(
                 rating=rating,

@@ -79,6 +79,21 @@ def test_customer_sketch_floors_ratings_at_100() -> None:
 # --- 1PL IRT -----------------------------------------------------------------------------
 
 
+def test_rasch_fit_reaches_the_maximum_of_the_penalised_likelihood() -> None:
+    # At the MAP the gradient of the penalised log-likelihood vanishes for every ability
+    # and every difficulty (from about 10 at the start; the rounds stop when no parameter
+    # moves by 1e-6, so it is left at about 1e-5).
+    rng = np.random.default_rng(7)
+    users = rng.integers(0, 40, size=2000)
+    items = rng.integers(0, 25, size=2000)
+    truth = rng.normal(size=40)[users] - rng.normal(size=25)[items]
+    outcomes = (rng.uniform(size=2000) < 1.0 / (1.0 + np.exp(-truth))).astype(np.float64)
+    theta, b = fit_rasch(users, items, outcomes, n_users=40, n_items=25)
+    residual = outcomes - 1.0 / (1.0 + np.exp(b[items] - theta[users]))
+    assert np.abs(np.bincount(users, residual, 40) - 1.0 * theta).max() < 1e-4
+    assert np.abs(-np.bincount(items, residual, 25) - 0.1 * b).max() < 1e-4
+
+
 def test_rasch_fit_recovers_item_order_and_online_abilities_move_with_answers() -> None:
     rng = np.random.default_rng(1)
     abilities = rng.normal(size=300)
