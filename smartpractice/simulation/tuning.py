@@ -8,7 +8,9 @@ so differences between settings are not noise between student samples. Tune on o
 then check the result on another seed and other learner configurations
 (docs/simulation.md).
 
-Run: ``python -m smartpractice.simulation.tuning --students 200 --seed 1 --jobs 2``
+Run: ``python -m smartpractice.simulation.tuning --students 200 --seed 1 --jobs 2``; a
+re-tune from the current defaults on some axes: ``--start defaults --axes
+target_success,weight_weak_skill``.
 """
 
 from __future__ import annotations
@@ -117,7 +119,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--learners", default="baseline")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--start",
+        choices=("mission", "defaults"),
+        default="mission",
+        help="start from the MISSION's selector or from the current defaults (a re-tune)",
+    )
+    parser.add_argument(
+        "--axes", default=",".join(AXES), help="comma-separated constants to search (of AXES)"
+    )
     args = parser.parse_args(argv)
+    names = [name.strip() for name in args.axes.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(AXES))
+    if unknown or not names:
+        parser.error(f"--axes: unknown constants {unknown}; choose from {', '.join(AXES)}")
+    axes = {name: AXES[name] for name in names}
     from smartpractice.config import Settings
 
     learner = learner_config(args.learners, {})
@@ -140,10 +156,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         started[0] = now
 
+    model = Settings().model
+    start = MISSION_START if args.start == "mission" else model.selection
     best = coordinate_search(
-        dataclasses.replace(Settings().model, selection=MISSION_START),
+        dataclasses.replace(model, selection=start),
         world_for=world_for,
-        axes=AXES,
+        axes=axes,
         rounds=args.rounds,
         report=report,
         jobs=args.jobs,
@@ -151,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     changed = {
         f.name: getattr(best, f.name)
         for f in dataclasses.fields(best)
-        if getattr(best, f.name) != getattr(MISSION_START, f.name)
+        if getattr(best, f.name) != getattr(start, f.name)
     }
     print(f"best: {changed}", file=sys.stdout)
 
