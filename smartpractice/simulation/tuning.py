@@ -23,9 +23,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from smartpractice.core.config import ModelConfig, SelectionConfig
-from smartpractice.simulation.config import SimulationConfig
+from smartpractice.simulation.config import SimulationConfig, SimulationError
 from smartpractice.simulation.runner import World
-from smartpractice.simulation.study import build_world, learner_config, run_study
+from smartpractice.simulation.study import (
+    build_world,
+    learner_config,
+    parse_assignments,
+    run_study,
+    selection_config,
+)
 
 __all__ = ["AXES", "MISSION_START", "Trial", "coordinate_search", "main"]
 
@@ -44,7 +50,7 @@ search starts."""
 AXES: dict[str, tuple[float, ...]] = {
     "target_success": (0.36, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8),
     "weight_elo_match": (0.0, 0.1, 0.2, 0.4, 0.6),
-    "weight_thompson": (0.0, 0.1, 0.2, 0.3, 0.5),
+    "weight_thompson": (0.05, 0.1, 0.2, 0.3, 0.5),
     "weight_weak_skill": (0.0, 0.1, 0.2, 0.4, 0.6, 0.8),
     "weight_recency": (0.0, 0.1, 0.2, 0.3, 0.5),
     "recency_half_life_hours": (6.0, 24.0, 72.0, 168.0),
@@ -55,7 +61,8 @@ AXES: dict[str, tuple[float, ...]] = {
 }
 """The constants searched and the values tried (issue 5: weights, target zone, prior
 strength, recency; plus the match width, when a weak prerequisite is remediated and the
-weak-skill score's shape)."""
+weak-skill score's shape). The Thompson weight stays above 0: the sampling is the product's
+(MISSION part 6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +137,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--axes", default=",".join(AXES), help="comma-separated constants to search (of AXES)"
     )
+    parser.add_argument(
+        "--selection",
+        action="append",
+        default=[],
+        help="NAME=VALUE changing the starting point (repeatable), as for simulate",
+    )
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.axes.split(",") if name.strip()]
     unknown = sorted(set(names) - set(AXES))
@@ -159,7 +172,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         started[0] = now
 
     model = Settings().model
-    start = MISSION_START if args.start == "mission" else model.selection
+    try:
+        start = selection_config(
+            MISSION_START if args.start == "mission" else model.selection,
+            parse_assignments(args.selection, option="--selection"),
+        )
+    except SimulationError as error:
+        parser.error(str(error))
     best = coordinate_search(
         dataclasses.replace(model, selection=start),
         world_for=world_for,

@@ -48,8 +48,17 @@ def test_axes_name_selector_constants() -> None:
     assert MISSION_START.target_success == 0.36 and MISSION_START.weight_elo_match == 0.4
 
 
-def test_unknown_axis_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["--axes", "target_success,weight_nonsense"], "--axes"),
+        (["--start", "defaults", "--selection", "weight_nonsense=1"], "--selection"),
+    ],
+)
+def test_unknown_constant_is_refused_by_name(
+    argv: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit):
-        main(["--axes", "target_success,weight_nonsense"])
+        main(argv)
     error = capsys.readouterr().err
-    assert "--axes" in error and "weight_nonsense" in error
+    assert option in error and "weight_nonsense" in error
