@@ -138,10 +138,6 @@ class SelectionConfig:
     weight_thompson: float = 0.1
     weight_weak_skill: float = 0.2
     weight_recency: float = 0.1
-    weak_skill_mastered: float = 1.0
-    """Proficiency (0-1] at which an item's skills count as no longer weak: the weak-skill
-    score is ``1 - proficiency / weak_skill_mastered``, clipped at 0 (1: plain
-    ``1 - proficiency``)."""
     target_success: float = 0.65
     """Predicted success (0-1) the selector aims at: difficulty about 108 Elo points below
     the student. Best of 0.36-0.8 in simulation whether learners learn most at a 0.5, 0.7 or

@@ -7,8 +7,7 @@ Each candidate gets four component scores in [0, 1] and a weighted sum:
 * ``thompson``: closeness to the target of one draw from Beta(p s + wins, (1-p) s + losses),
   where p is the Elo prediction and the prior strength s grows as the rating settles
   (Thompson 1933; an uncertain rating gives wide draws, so uncertain students explore);
-* ``weak_skill``: how weak the student is on the item's skills (1 - proficiency, or 0 from
-  the proficiency ``weak_skill_mastered`` up);
+* ``weak_skill``: how weak the student is on the item's skills (1 - proficiency);
 * ``recency``: 1 for never seen, towards 0 for an item seen moments ago.
 
 Candidates are pruned to a difficulty window first; items whose prerequisite skills are
@@ -153,8 +152,7 @@ def _score(
     draws = rng.beta(alpha, beta)
     spread = max(config.target_success, 1.0 - config.target_success)
     thompson = 1.0 - np.abs(draws - config.target_success) / spread
-    proficiency = np.array([_mean_over_skills(c, skills, "proficiency") for c in candidates])
-    weak = np.clip(1.0 - proficiency / config.weak_skill_mastered, 0.0, 1.0)
+    weak = 1.0 - np.array([_mean_over_skills(c, skills, "proficiency") for c in candidates])
     hours = np.array(
         [math.inf if c.hours_since_seen is None else c.hours_since_seen for c in candidates]
     )

@@ -81,10 +81,6 @@ def _check_selection(config: SelectionConfig) -> None:
         value = getattr(config, name)
         if not 0.0 < value < 1.0:
             raise SimulationError(f"{name}: must be in (0, 1), got {value}")
-    if not 0.0 < config.weak_skill_mastered <= 1.0:
-        raise SimulationError(
-            f"weak_skill_mastered: must be in (0, 1], got {config.weak_skill_mastered}"
-        )
     positive = ("match_width", "difficulty_window", "recency_half_life_hours", "prior_strength_min")
     for name in positive:
         if not getattr(config, name) > 0:

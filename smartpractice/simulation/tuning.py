@@ -57,12 +57,10 @@ AXES: dict[str, tuple[float, ...]] = {
     "prior_strength_max": (10.0, 30.0, 100.0),
     "match_width": (60.0, 120.0, 200.0, 300.0),
     "prerequisite_mastered": (0.5, 0.6, 0.7),
-    "weak_skill_mastered": (0.7, 0.8, 0.9, 1.0),
 }
 """The constants searched and the values tried (issue 5: weights, target zone, prior
-strength, recency; plus the match width, when a weak prerequisite is remediated and the
-weak-skill score's shape). The Thompson weight stays above 0: the sampling is the product's
-(MISSION part 6)."""
+strength, recency; plus the match width and when a weak prerequisite is remediated). The
+Thompson weight stays above 0: the sampling is the product's (MISSION part 6)."""
 
 
 @dataclass(frozen=True, slots=True)

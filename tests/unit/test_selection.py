@@ -87,26 +87,6 @@ def test_target_gap_table(target: float, gap: float) -> None:
     assert target_gap(target_success=target) == pytest.approx(gap, abs=0.01)
 
 
-@pytest.mark.parametrize(
-    ("mastered", "proficiency", "weak"),
-    [
-        (1.0, 0.5, 0.5),  # the plain 1 - proficiency
-        (0.8, 0.4, 0.5),  # 1 - 0.4 / 0.8
-        (0.8, 0.8, 0.0),  # counted as no longer weak at weak_skill_mastered ...
-        (0.8, 0.95, 0.0),  # ... and above it, clipped at 0
-    ],
-)
-def test_weak_skill_score_falls_to_zero_at_weak_skill_mastered(
-    mastered: float, proficiency: float, weak: float
-) -> None:
-    selection = pick(
-        [Candidate("q1", {"algebra": 1200.0})],
-        {"algebra": view(proficiency=proficiency)},
-        config=replace(CONFIG, weak_skill_mastered=mastered),
-    )
-    assert selection.chosen.components["weak_skill"] == pytest.approx(weak)
-
-
 def test_no_candidates_gives_none() -> None:
     rng = np.random.default_rng(0)
     assert select_next_item([], skills={"algebra": view()}, config=CONFIG, rng=rng) is None

@@ -71,8 +71,6 @@ def test_learner_overrides_apply_on_top_of_the_preset() -> None:
             },
             "^--selection weights",
         ),
-        ({"weak_skill_mastered": "1.5"}, "^--selection weak_skill_mastered"),
-        ({"weak_skill_mastered": "0"}, "^--selection weak_skill_mastered"),
         ({"prior_strength_min": "0"}, "^--selection prior_strength_min"),
         ({"prior_strength_max": "1"}, "^--selection prior_strength_max"),
         ({"max_candidates": "0"}, "^--selection max_candidates"),
