@@ -35,8 +35,8 @@ def simulate(
     policies: Annotated[
         str,
         typer.Option(
-            help=f"Comma-separated policies: {','.join(POLICY_NAMES)} (and oracle, a "
-            "diagnostic bound that reads the hidden truth)."
+            help=f"Comma-separated policies: {','.join(POLICY_NAMES)} (and the "
+            "diagnostics oracle and mastery_informed, which read the hidden truth)."
         ),
     ] = ",".join(POLICY_NAMES),
     learners: Annotated[

@@ -23,8 +23,9 @@ __all__ = [
 
 POLICY_NAMES = ("random", "textbook", "elo_match", "mastery_threshold", "smart_practice")
 """The policies, in report order."""
-DIAGNOSTIC_POLICIES = ("oracle",)
-"""Not a real policy: `oracle` reads the learner's hidden state (an upper bound)."""
+DIAGNOSTIC_POLICIES = ("oracle", "mastery_informed")
+"""Not real policies: they read the learner's hidden state (`oracle`: the best next item;
+`mastery_informed`: Smart Practice told which taught skills are already mastered)."""
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """When every simulated student starts (the learner's day 0)."""
 

@@ -188,7 +188,7 @@ class Learner:
 
     def expected_gains(self, item: BankItem, *, day: float) -> dict[str, float]:
         """Expected ability gain per skill of answering `item` on `day` (the hidden truth;
-        only the diagnostic `oracle` policy may look)."""
+        only the diagnostic policies may look)."""
         config = self.config
         solve = 1.0
         for skill, difficulty in item.true_difficulties.items():

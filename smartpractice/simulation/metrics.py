@@ -9,6 +9,8 @@
 * ``frustration_rate``: questions answered wrong as the third (or later) failure in a row;
 * ``boredom_rate``: questions answered right as the fifth (or later) easy success in a row
   (easy: true chance at least 0.85);
+* ``on_mastered_share`` ("no progress"): questions none of whose skills was a taught skill
+  still short of mastery (already mastered, or not taught by the topic);
 * ``estimate_error``: after n questions, the mean absolute error of the service's
   proficiency against the true chance on each target skill's typical item.
 
@@ -108,6 +110,7 @@ class PolicyMetrics:
     frustration_rate: Interval
     boredom_rate: Interval
     success_rate: Interval
+    on_mastered_share: Interval
     mastery_curve: np.ndarray
     chance_histogram: np.ndarray
     estimate_error: tuple[tuple[int, float], ...]
@@ -123,7 +126,7 @@ def summarize(
     practised = np.concatenate([r.practised for r in results]).astype(float)
     per_student = {
         name: np.concatenate([getattr(r, name) for r in results]) / practised
-        for name in ("in_band", "frustrated", "bored", "correct")
+        for name in ("in_band", "frustrated", "bored", "correct", "on_mastered")
     }
     reached = mastered_at[mastered_at >= 0]
     curve = np.array([np.count_nonzero(reached <= n) / students for n in range(questions + 1)])
@@ -143,6 +146,7 @@ def summarize(
         frustration_rate=_share_interval(per_student["frustrated"]),
         boredom_rate=_share_interval(per_student["bored"]),
         success_rate=_share_interval(per_student["correct"]),
+        on_mastered_share=_share_interval(per_student["on_mastered"]),
         mastery_curve=curve,
         chance_histogram=histogram / max(histogram.sum(), 1.0),
         estimate_error=tuple((k * checkpoint_every, float(e)) for k, e in enumerate(errors)),
@@ -177,8 +181,8 @@ def metrics_table(metrics: Mapping[str, PolicyMetrics]) -> str:
     """A Markdown table of every policy (means with 95% intervals; rates in percent)."""
     header = (
         "| policy | questions to mastery | minutes to mastery | mastered % | in band % | "
-        "frustration % | boredom % | success % | error after 50 |\n"
-        "|---|---|---|---|---|---|---|---|---|\n"
+        "frustration % | boredom % | success % | no progress % | error after 50 |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n"
     )
     rows = []
     for name, m in metrics.items():
@@ -188,6 +192,7 @@ def metrics_table(metrics: Mapping[str, PolicyMetrics]) -> str:
             f"| {name} | {_cell(m.questions_to_mastery, 1)} | {_cell(m.minutes_to_mastery, 0)} "
             f"| {_cell(m.mastered_share, 1, True)} | {_cell(m.in_band_share, 1, True)} "
             f"| {_cell(m.frustration_rate, 1, True)} | {_cell(m.boredom_rate, 1, True)} "
-            f"| {_cell(m.success_rate, 1, True)} | {error[at]:.3f} |"
+            f"| {_cell(m.success_rate, 1, True)} | {_cell(m.on_mastered_share, 1, True)} "
+            f"| {error[at]:.3f} |"
         )
     return header + "\n".join(rows) + "\n"

@@ -9,13 +9,18 @@
   (bank order, round and round) until `MASTERY_STREAK` right in a row, then the next skill.
 * ``smart_practice``: the service's `pick_next_item`, exactly as `next-question` runs it.
 
-Diagnostic only: ``oracle`` reads the learner's hidden state and picks the scope item with
-the largest expected progress towards mastery (one step ahead). No service can do this; it
-shows how much any policy could gain under the learner model.
+Diagnostic only, both read the learner's hidden state (no service can):
+
+* ``oracle`` picks the scope item with the largest expected progress towards mastery (one
+  step ahead): how much any policy could gain under the learner model;
+* ``mastery_informed`` is ``smart_practice`` told which taught skills are already mastered:
+  the service's pipeline on the scope narrowed to the skills still short of mastery (all of
+  them once every one is mastered): how much Smart Practice loses by not knowing it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -193,6 +198,19 @@ class SmartPracticePolicy:
         pass
 
 
+class MasteryInformedPolicy(SmartPracticePolicy):
+    def __init__(self, context: PolicyContext, learner: Learner) -> None:
+        super().__init__(context)
+        self.learner = learner
+        self.topic_scope = context.scope
+
+    def choose(self, now: datetime) -> str:
+        short = [s for s in self.context.skills if self.learner.shortfall(s) > 0]
+        scope = dataclasses.replace(self.topic_scope, skills=tuple(short))
+        self.context = dataclasses.replace(self.context, scope=scope)
+        return super().choose(now)
+
+
 class OraclePolicy:
     def __init__(self, context: PolicyContext, learner: Learner) -> None:
         self.context = context
@@ -222,7 +240,7 @@ class OraclePolicy:
 
 
 def make_policy(name: str, context: PolicyContext, *, learner: Learner | None = None) -> Policy:
-    """A fresh policy for one student (`learner` only for the diagnostic ``oracle``).
+    """A fresh policy for one student (`learner` only for the diagnostic policies).
 
     Raises:
         SimulationError: unknown policy name.
@@ -239,6 +257,8 @@ def make_policy(name: str, context: PolicyContext, *, learner: Learner | None = 
         return SmartPracticePolicy(context)
     if name == "oracle" and learner is not None:
         return OraclePolicy(context, learner)
+    if name == "mastery_informed" and learner is not None:
+        return MasteryInformedPolicy(context, learner)
     raise SimulationError(f"--policies: unknown policy {name!r}; choose from {POLICY_NAMES}")
 
 

@@ -72,6 +72,9 @@ class CohortResult:
         practised: Questions per student until mastery (the budget if never mastered):
             the practice a policy needed, over which the rates below are counted.
         in_band, frustrated, bored, correct: Counts of those questions per student.
+        on_mastered: Those questions none of whose skills was a taught skill still short of
+            mastery (each already mastered, or not taught by the topic): practice that could
+            not bring mastery nearer.
         chance_histogram: Those questions per bin of true chance (`CHANCE_BINS` bins, 0-1).
         error_sum: Per checkpoint, the sum over students of the mean absolute error of the
             service's proficiency against the true one over the target skills.
@@ -86,6 +89,7 @@ class CohortResult:
     frustrated: np.ndarray
     bored: np.ndarray
     correct: np.ndarray
+    on_mastered: np.ndarray
     chance_histogram: np.ndarray
     error_sum: np.ndarray = field(repr=False)
 
@@ -108,6 +112,7 @@ class _Student:
         self.view = view
         self.student_id = f"sim-{index:06d}"
         self.topic = world.topics[index % len(world.topics)]
+        self.targets = frozenset(self.topic.targets)
         self.learner = Learner(
             world.bank,
             world.learner,
@@ -136,6 +141,7 @@ class _Student:
         self.mastered_at = -1
         self.minutes = 0.0
         self.practised = self.in_band = self.frustrated = self.bored = self.correct = 0
+        self.on_mastered = 0
         self.failures = self.easy = 0
 
     def _first_seen(self, items: Sequence[str]) -> list[str]:
@@ -154,6 +160,8 @@ class _Student:
             self.now += timedelta(days=days)
         item_id = self.policy.choose(self.now)
         item = world.bank.items[item_id]
+        short = [s for s in item.true_difficulties if s in self.targets]
+        no_progress = all(self.learner.shortfall(s) <= 0 for s in short)
         answer = self.learner.answer(item, self.answers)
         occurred = self.now + timedelta(seconds=answer.seconds)
         score = 1.0 if answer.correct else 0.0
@@ -172,6 +180,7 @@ class _Student:
         self.now = occurred + PAUSE
         self.seconds += answer.seconds
         if self.mastered_at < 0:
+            self.on_mastered += no_progress
             self._count(answer.chance, answer.correct, histogram)
         if self.mastered_at < 0 and self.learner.mastered(self.topic.targets):
             self.mastered_at = question + 1
@@ -235,6 +244,7 @@ def run_cohort(world: World, policy: str, first: int, count: int) -> CohortResul
         frustrated=np.array([s.frustrated for s in students], dtype=np.int64),
         bored=np.array([s.bored for s in students], dtype=np.int64),
         correct=np.array([s.correct for s in students], dtype=np.int64),
+        on_mastered=np.array([s.on_mastered for s in students], dtype=np.int64),
         chance_histogram=histogram,
         error_sum=error_sum,
     )

@@ -8,7 +8,9 @@ so differences between settings are not noise between student samples. Tune on o
 then check the result on another seed and other learner configurations
 (docs/simulation.md).
 
-Run: ``python -m smartpractice.simulation.tuning --students 200 --seed 1 --jobs 2``
+Run: ``python -m smartpractice.simulation.tuning --students 200 --seed 1 --jobs 2``; a
+re-tune from the current defaults on some axes: ``--start defaults --axes
+target_success,weight_weak_skill``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from smartpractice.core.config import ModelConfig, SelectionConfig
-from smartpractice.simulation.config import SimulationConfig
+from smartpractice.simulation.config import SimulationConfig, SimulationError
 from smartpractice.simulation.runner import World
-from smartpractice.simulation.study import build_world, learner_config, run_study
+from smartpractice.simulation.study import (
+    build_world,
+    learner_config,
+    parse_assignments,
+    run_study,
+    selection_config,
+)
 
 __all__ = ["AXES", "MISSION_START", "Trial", "coordinate_search", "main"]
 
@@ -42,7 +50,7 @@ search starts."""
 AXES: dict[str, tuple[float, ...]] = {
     "target_success": (0.36, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8),
     "weight_elo_match": (0.0, 0.1, 0.2, 0.4, 0.6),
-    "weight_thompson": (0.0, 0.1, 0.2, 0.3, 0.5),
+    "weight_thompson": (0.05, 0.1, 0.2, 0.3, 0.5),
     "weight_weak_skill": (0.0, 0.1, 0.2, 0.4, 0.6, 0.8),
     "weight_recency": (0.0, 0.1, 0.2, 0.3, 0.5),
     "recency_half_life_hours": (6.0, 24.0, 72.0, 168.0),
@@ -51,7 +59,8 @@ AXES: dict[str, tuple[float, ...]] = {
     "prerequisite_mastered": (0.5, 0.6, 0.7),
 }
 """The constants searched and the values tried (issue 5: weights, target zone, prior
-strength, recency; plus the match width and when a weak prerequisite is remediated)."""
+strength, recency; plus the match width and when a weak prerequisite is remediated). The
+Thompson weight stays above 0: the sampling is the product's (MISSION part 6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +126,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--learners", default="baseline")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--start",
+        choices=("mission", "defaults"),
+        default="mission",
+        help="start from the MISSION's selector or from the current defaults (a re-tune)",
+    )
+    parser.add_argument(
+        "--axes", default=",".join(AXES), help="comma-separated constants to search (of AXES)"
+    )
+    parser.add_argument(
+        "--selection",
+        action="append",
+        default=[],
+        help="NAME=VALUE changing the starting point (repeatable), as for simulate",
+    )
     args = parser.parse_args(argv)
+    names = [name.strip() for name in args.axes.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(AXES))
+    if unknown or not names:
+        parser.error(f"--axes: unknown constants {unknown}; choose from {', '.join(AXES)}")
+    axes = {name: AXES[name] for name in names}
     from smartpractice.config import Settings
 
     learner = learner_config(args.learners, {})
@@ -140,10 +169,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         started[0] = now
 
+    model = Settings().model
+    try:
+        start = selection_config(
+            MISSION_START if args.start == "mission" else model.selection,
+            parse_assignments(args.selection, option="--selection"),
+        )
+    except SimulationError as error:
+        parser.error(str(error))
     best = coordinate_search(
-        dataclasses.replace(Settings().model, selection=MISSION_START),
+        dataclasses.replace(model, selection=start),
         world_for=world_for,
-        axes=AXES,
+        axes=axes,
         rounds=args.rounds,
         report=report,
         jobs=args.jobs,
@@ -151,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     changed = {
         f.name: getattr(best, f.name)
         for f in dataclasses.fields(best)
-        if getattr(best, f.name) != getattr(MISSION_START, f.name)
+        if getattr(best, f.name) != getattr(start, f.name)
     }
     print(f"best: {changed}", file=sys.stdout)
 

@@ -82,6 +82,13 @@ def test_table_and_plots(tmp_path: Path) -> None:
         assert png.startswith(b"\x89PNG") and len(png) < 200_000
 
 
+def test_the_diagnostic_policies_run_beside_smart_practice() -> None:
+    code, out, err = _run(*SMALL, "--policies", "smart_practice,oracle,mastery_informed")
+    assert code == 0, err
+    assert "| no progress % |" in out.splitlines()[0]
+    assert "| oracle |" in out and "| mastery_informed |" in out
+
+
 def test_a_topic_and_learner_options_narrow_the_run() -> None:
     code, out, err = _run(
         *SMALL,

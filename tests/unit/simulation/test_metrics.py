@@ -57,6 +57,7 @@ def cohort(policy: str, first: int, mastered_at: list[int]) -> CohortResult:
         frustrated=np.full(n, 1),
         bored=np.zeros(n, dtype=np.int64),
         correct=np.full(n, 7),
+        on_mastered=np.full(n, 2),
         chance_histogram=histogram,
         error_sum=np.array([0.2 * n, 0.1 * n, 0.05 * n]),
     )
@@ -74,6 +75,7 @@ def test_summarize_censors_students_who_never_master_at_the_budget() -> None:
     assert metrics.frustration_rate.mean == 0.1
     assert metrics.boredom_rate.mean == 0.0
     assert metrics.success_rate.mean == 0.7
+    assert metrics.on_mastered_share.mean == 0.2
     assert metrics.mastery_curve.tolist() == [0, 0, 0, 0, 0.25, 0.25, 0.5, 0.5, 0.5, 0.5, 0.75]
     assert metrics.estimate_error == ((0, pytest.approx(0.2)), (5, 0.1), (10, 0.05))
     assert metrics.chance_histogram.sum() == pytest.approx(1.0)

@@ -14,7 +14,8 @@ from smartpractice.services.catalog_view import Scope
 from smartpractice.services.practice import pick_next_item
 from smartpractice.simulation.bank import SimBank
 from smartpractice.simulation.catalog import MemoryCatalogView, bank_view
-from smartpractice.simulation.config import POLICY_NAMES, SimulationError
+from smartpractice.simulation.config import POLICY_NAMES, LearnerConfig, SimulationError
+from smartpractice.simulation.learner import Learner
 from smartpractice.simulation.policies import (
     MASTERY_STREAK,
     PolicyContext,
@@ -102,6 +103,18 @@ def test_smart_practice_is_the_services_pick(view: MemoryCatalogView) -> None:
         rng=np.random.default_rng(9),
     )
     assert policy.choose(now) == expected.selection.chosen.item_id
+
+
+def test_mastery_informed_practises_only_skills_short_of_mastery(
+    view: MemoryCatalogView, bank: SimBank
+) -> None:
+    learner = Learner(bank, LearnerConfig(), np.random.default_rng(0), new_skills=(LINEAR, WORDS))
+    learner.ability[LINEAR] = 3000.0  # mastered; WORDS is not
+    policy = make_policy("mastery_informed", context(view), learner=learner)
+    picks = {policy.choose(T0 + timedelta(minutes=n)) for n in range(20)}
+    assert picks and picks <= {"w-1", "w-2"}
+    learner.ability[WORDS] = 3000.0  # everything mastered: the whole topic again
+    assert policy.choose(T0) in TOPIC_ITEMS
 
 
 def test_policy_names_are_checked() -> None:

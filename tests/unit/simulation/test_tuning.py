@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from smartpractice.core.config import ModelConfig
 from smartpractice.simulation.config import LearnerConfig, SimulationConfig
 from smartpractice.simulation.runner import World
-from smartpractice.simulation.tuning import AXES, MISSION_START, Trial, coordinate_search
+from smartpractice.simulation.tuning import AXES, MISSION_START, Trial, coordinate_search, main
 from tests.unit.simulation.conftest import tiny_bank
 
 
@@ -44,3 +46,19 @@ def test_axes_name_selector_constants() -> None:
     for axis, values in AXES.items():
         assert hasattr(MISSION_START, axis) and len(values) >= 2
     assert MISSION_START.target_success == 0.36 and MISSION_START.weight_elo_match == 0.4
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["--axes", "target_success,weight_nonsense"], "--axes"),
+        (["--start", "defaults", "--selection", "weight_nonsense=1"], "--selection"),
+    ],
+)
+def test_unknown_constant_is_refused_by_name(
+    argv: list[str], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(argv)
+    error = capsys.readouterr().err
+    assert option in error and "weight_nonsense" in error
