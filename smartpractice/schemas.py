@@ -131,7 +131,11 @@ def _utc(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         raise ValueError("must include a timezone, e.g. 2026-11-25T10:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01 with a positive offset is before year 1 in UTC: no datetime holds it.
+        raise ValueError("is out of range once converted to UTC") from None
 
 
 class TutorMessageIn(_Strict):

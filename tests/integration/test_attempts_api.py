@@ -103,6 +103,7 @@ def test_same_event_id_with_other_content_is_409_and_stores_nothing(
         ({"surprise": True}, "surprise"),  # extra field
         ({"event_id": None}, "event_id"),  # missing required field
         ({"occurred_at": "2026-11-25T10:00:00"}, "occurred_at"),  # no timezone
+        ({"occurred_at": "0001-01-01T00:00:00+00:03"}, "occurred_at"),  # before year 1 in UTC
         ({"item_id": "no-such-item"}, "item_id"),  # unknown item
         ({"skill_scores": {"math:not:a:skill_of_it": 0.5}}, "skill_scores"),  # foreign skill
     ],

@@ -103,6 +103,14 @@ def test_chat_is_accepted_idempotently_and_analysed(client: TestClient, drain: A
         ({"messages": [{"role": "student", "content": "x"}] * 501}, "messages"),  # too many
         ({"item_id": "no-such-item"}, "item_id"),  # unknown item
         ({"mood": "sad"}, "mood"),  # extra field
+        (  # before year 1 once in UTC
+            {
+                "messages": [
+                    {"role": "student", "content": "x", "sent_at": "0001-01-01T00:00+00:03"}
+                ]
+            },
+            "sent_at",
+        ),
     ],
 )
 def test_bad_chat_is_422_naming_the_field_and_stores_nothing(
