@@ -3,7 +3,8 @@ students estimated online from their earlier answers only.
 
 ``P(correct) = sigmoid(theta_u - b_i)`` (logit scale). Training maximises the L2-regularised
 log-likelihood ``sum log P - lambda_theta / 2 * sum theta^2 - lambda_b / 2 * sum b^2``
-over all train responses (Gaussian priors, i.e. a MAP fit) with L-BFGS. A test student's
+over all train responses (Gaussian priors, i.e. a MAP fit) with the fitter `smartpractice
+calibrate` uses (`core.calibration.fit_difficulties`). A test student's
 ability is the MAP estimate under the same N(0, 1 / lambda_theta) prior given the answers
 so far, refreshed by Newton steps after every answer; items stay at their train fit (an
 item never answered in train sits at the prior mean 0).
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import expit
 
+from smartpractice.core.calibration import CalibrationPriors, fit_difficulties
 from smartpractice.evaluation.baselines import sigmoid
 from smartpractice.evaluation.dataset import Response
 
@@ -36,49 +38,44 @@ def fit_rasch(
     ability_penalty: float = 1.0,
     difficulty_penalty: float = 0.1,
     tolerance: float = 1e-6,
-    max_rounds: int = 200,
 ) -> tuple[FloatArray, FloatArray]:
     """MAP fit of a Rasch model (abilities and difficulties in logits).
 
-    Block Newton: with the difficulties fixed the objective separates into one concave
-    problem per user (and the other way round), whose Hessian is diagonal, so each round is
-    one exact Newton step for every ability, then for every difficulty, each a few
-    vectorised passes over the responses. The objective is strictly concave (the penalties),
-    so this reaches the same maximum as a general optimiser in a few dozen rounds.
+    The L2 penalties are Gaussian priors centred on 0 (variance 1 / penalty), so this is the
+    regularised 1PL that `smartpractice calibrate` fits (`core.calibration`), on the logit
+    scale: an Elo scale of ln 10 makes ``10 ** (gap / scale)`` equal ``e ** gap``.
 
     Args:
         users: User index (0 .. n_users - 1) per response.
         items: Item index (0 .. n_items - 1) per response.
-        outcomes: Outcome per response, 0-1.
+        outcomes: 0/1 (or partial credit in [0, 1]) per response.
         n_users: Number of users.
         n_items: Number of items.
         ability_penalty: lambda_theta, the inverse prior variance of abilities.
         difficulty_penalty: lambda_b, the inverse prior variance of difficulties.
         tolerance: Stop when no parameter moved by more than this (logits) in a round.
-        max_rounds: Stop after this many rounds in any case.
 
     Returns:
         Abilities (per user) and difficulties (per item).
     """
-    theta = np.zeros(n_users)
-    b = np.zeros(n_items)
-    for _ in range(max_rounds):
-        p = expit(theta[users] - b[items])
-        gradient = np.bincount(users, outcomes - p, n_users) - ability_penalty * theta
-        curvature = np.bincount(users, p * (1.0 - p), n_users) + ability_penalty
-        theta_step = gradient / curvature
-        theta += theta_step
-        p = expit(theta[users] - b[items])
-        # d/db of the log-likelihood is -(y - p); its curvature is the same p (1 - p).
-        gradient = -np.bincount(items, outcomes - p, n_items) - difficulty_penalty * b
-        curvature = np.bincount(items, p * (1.0 - p), n_items) + difficulty_penalty
-        b_step = gradient / curvature
-        b += b_step
-        if max(np.max(np.abs(theta_step), initial=0.0), np.max(np.abs(b_step), initial=0.0)) < (
-            tolerance
-        ):
-            break
-    return theta, b
+    fit = fit_difficulties(
+        users,
+        items,
+        outcomes,
+        np.ones(len(outcomes)),
+        np.zeros(n_items),
+        n_students=n_users,
+        ability_mean=0.0,
+        scale=math.log(10.0),
+        priors=CalibrationPriors(
+            difficulty_sd=1.0 / math.sqrt(difficulty_penalty),
+            ability_sd=1.0 / math.sqrt(ability_penalty),
+            # No groups, so the shift prior is unused; a step of 10 logits bounds nothing.
+            max_step=10.0,
+            tolerance=tolerance,
+        ),
+    )
+    return fit.abilities, fit.difficulties
 
 
 class Irt1PL:
