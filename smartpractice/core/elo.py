@@ -54,7 +54,7 @@ def days_between(earlier: datetime | None, later: datetime) -> float:
     """Days (>= 0) from `earlier` to `later`; 0 when never seen or when events arrive late."""
     if earlier is None or earlier >= later:
         return 0.0
-    return max(0.0, (later - earlier).total_seconds() / 86400.0)
+    return (later - earlier).total_seconds() / 86400.0
 
 
 def uncertainty(*, attempts: int, days_since: float, schedule: UncertaintySchedule) -> float:
@@ -153,7 +153,13 @@ def predict_item_success(
     gaps = [ratings[s] - d for s, d in difficulties.items()]
     if not gaps:
         raise ValueError("an item needs at least one skill to predict success")
-    return expected_success(rating=sum(gaps) / len(gaps), difficulty=0.0, scale=scale)
+    return _success_at_mean_gap(sum(gaps), len(gaps), scale=scale)
+
+
+def _success_at_mean_gap(gap_total: float, skills: int, *, scale: float) -> float:
+    """How the skills of an item combine (see `predict_item_success`): the expected success
+    at the mean of the skills' rating gaps (Elo points)."""
+    return expected_success(rating=gap_total / skills, difficulty=0.0, scale=scale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +230,7 @@ def update_skill_ratings(
         shares[s] = ability_share(student.offsets.get(s), config=config)
         ability_surprise += shares[s] * surprise[s]
         performance_sum += skill_evidence.performance
-    # The skills' rating gaps averaged on the logit scale (`predict_item_success`).
-    predicted = expected_success(rating=gap_sum / count, difficulty=0.0, scale=config.scale)
+    predicted = _success_at_mean_gap(gap_sum, count, scale=config.scale)
 
     ability = student.ability
     new_ability = _advance(
@@ -241,10 +246,8 @@ def update_skill_ratings(
     offsets = dict(student.offsets)
     new_difficulties = dict(item.difficulties)
     for s in skills:
-        offset = offsets.get(s)
-        student_k = config.student.k_max if offset is None else _step(offset, now, config.student)
-        if offset is None:
-            offset = RatingState(value=0.0)
+        offset = offsets.get(s) or RatingState(value=0.0)
+        student_k = _step(offset, now, config.student)
         item_state = item.difficulties[s]
         success = evidence[s].performance >= _CORRECT_THRESHOLD
         offset_value = offset.value + (1.0 - shares[s]) * student_k * surprise[s]

@@ -31,47 +31,28 @@ def _load(
     database_url: str,
     validation: bool,
 ) -> ReplayData:
-    from smartpractice.evaluation.sources import validation_split
+    from smartpractice.evaluation.sources import (
+        from_event_log,
+        from_one_file,
+        from_train_and_test,
+        validation_split,
+    )
 
     fraction = parse_split(split)
-    loaded = _load_split(
-        train=train,
-        test=test,
-        data=data,
-        from_db=from_db,
-        fraction=fraction,
-        seed=seed,
-        q_matrix=q_matrix,
-        database_url=database_url,
-    )
-    if validation:
-        return validation_split(loaded, test_fraction=fraction, seed=seed)
-    return loaded
-
-
-def _load_split(
-    *,
-    train: Path | None,
-    test: Path | None,
-    data: Path | None,
-    from_db: bool,
-    fraction: float,
-    seed: int,
-    q_matrix: Path | None,
-    database_url: str,
-) -> ReplayData:
-    from smartpractice.evaluation.sources import from_event_log, from_one_file, from_train_and_test
-
     chosen = [train is not None or test is not None, data is not None, from_db]
     if sum(chosen) != 1:
         raise ValueError("give exactly one of --train/--test, --data, --from-db")
     if train is not None or test is not None:
         if train is None or test is None:
             raise ValueError("--train and --test go together")
-        return from_train_and_test(train, test, q_matrix=q_matrix)
-    if data is not None:
-        return from_one_file(data, test_fraction=fraction, seed=seed, q_matrix=q_matrix)
-    return from_event_log(database_url, test_fraction=fraction, seed=seed)
+        loaded = from_train_and_test(train, test, q_matrix=q_matrix)
+    elif data is not None:
+        loaded = from_one_file(data, test_fraction=fraction, seed=seed, q_matrix=q_matrix)
+    else:
+        loaded = from_event_log(database_url, test_fraction=fraction, seed=seed)
+    if validation:
+        return validation_split(loaded, test_fraction=fraction, seed=seed)
+    return loaded
 
 
 def _model_names(models: str) -> list[str]:
