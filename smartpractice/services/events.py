@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -32,6 +32,7 @@ __all__ = [
     "apply_events",
     "apply_pending_events",
     "event_status",
+    "events_before_blocked",
     "lock_partitions",
     "partition_of",
     "pending_partitions",
@@ -214,6 +215,24 @@ def _held_back(
     }
 
 
+def events_before_blocked(
+    events: Sequence[PendingEvent], free_items: Collection[str]
+) -> list[PendingEvent]:
+    """The events that can be applied now, in order: each student's events up to (not
+    including) their first one whose item is not in `free_items`, so that no student's
+    events are applied out of the order they were accepted in."""
+    blocked: set[str] = set()
+    ready: list[PendingEvent] = []
+    for event in events:
+        if event.student_id in blocked:
+            continue
+        if event.item_id not in free_items:
+            blocked.add(event.student_id)
+            continue
+        ready.append(event)
+    return ready
+
+
 def apply_events(
     session: Session,
     events: Sequence[PendingEvent],
@@ -221,8 +240,16 @@ def apply_events(
     config: ModelConfig,
     now: datetime,
     struggles: Mapping[str, Mapping[str, float]] | None = None,
-) -> None:
-    """Apply the events, in the given order, inside the caller's transaction.
+) -> int:
+    """Apply the events, in the given order, inside the caller's transaction; returns how
+    many were applied or rejected (the others stay pending, for the next batch).
+
+    The items' rows are locked without waiting: events whose item another transaction
+    holds are left pending, with every later event of the same student (see
+    `events_before_blocked`), so concurrent workers apply disjoint items side by side
+    instead of queueing on each other. Only when none of the events could be applied does
+    the batch wait for its items (after releasing what it took, so two waiting workers
+    cannot hold what the other needs; waiters lock in id order and never deadlock).
 
     An event that can never apply (its item is gone, its skill scores name other skills) is
     marked rejected with the reason; the others are marked applied with their position in
@@ -232,18 +259,48 @@ def apply_events(
     """
     store = SqlBatchRatingStore(initial_ability=config.elo.initial_student_rating, session=session)
     # Everything that needs no row lock is done before the items' rows are locked.
-    attempts = [AttemptIn.model_validate(e.payload) for e in events]
+    attempts = {e.seq: AttemptIn.model_validate(e.payload) for e in events}
     store.preload({(e.student_id, e.item_id) for e in events})
+    items = {e.item_id for e in events}
+    attempt = session.begin_nested()
+    ready = events_before_blocked(events, store.lock_items(items, skip_locked=True))
+    if ready:
+        attempt.commit()
+    else:
+        attempt.rollback()
+        store.lock_items(items, skip_locked=False)
+        ready = list(events)
+    store.load_items({e.item_id for e in ready})
+    _apply_in_order(
+        session,
+        store,
+        [(e, attempts[e.seq]) for e in ready],
+        config=config,
+        now=now,
+        struggles=struggles or {},
+    )
+    return len(ready)
+
+
+def _apply_in_order(
+    session: Session,
+    store: SqlBatchRatingStore,
+    events: Sequence[tuple[PendingEvent, AttemptIn]],
+    *,
+    config: ModelConfig,
+    now: datetime,
+    struggles: Mapping[str, Mapping[str, float]],
+) -> None:
     applied: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
-    for event, attempt in zip(events, attempts, strict=True):
+    for event, attempt in events:
         try:
             outcome = apply_attempt(
                 store,
                 attempt,
                 occurred_at=event.occurred_at,
                 config=config,
-                struggles=(struggles or {}).get(event.event_id),
+                struggles=struggles.get(event.event_id),
             )
         except AttemptRejected as rejection:
             rejected.append(
@@ -331,12 +388,12 @@ def apply_pending_events(
             events = _read_pending(session, limit=limit * 4, partitions=partitions)
             held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
     ready = [e for e in events if e.seq not in held][:limit]
-    if ready:
-        struggles = struggles_for_attempts(
-            session, [(e.event_id, e.payload.get("tutor_session_id")) for e in ready]
-        )
-        apply_events(session, ready, config=config, now=now, struggles=struggles)
-    return len(ready)
+    if not ready:
+        return 0
+    struggles = struggles_for_attempts(
+        session, [(e.event_id, e.payload.get("tutor_session_id")) for e in ready]
+    )
+    return apply_events(session, ready, config=config, now=now, struggles=struggles)
 
 
 # Namespace of the default tenant's advisory locks, so they cannot collide with another

@@ -147,12 +147,14 @@ class Student(Base):
 
 
 class StudentSkill(Base):
+    """A student's offset on one skill. No foreign keys (migration 0008): their per-row
+    checks were half the database's work per applied event; the worker writes the student
+    row first in the same transaction and `delete_student` removes these rows itself."""
+
     __tablename__ = "student_skills"
 
-    student_id: Mapped[str] = mapped_column(
-        ForeignKey("students.student_id", ondelete="CASCADE"), primary_key=True
-    )
-    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.skill_id"), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     offset: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,11 +1,13 @@
 """`RatingStore` over the database for a batch of events: load once, apply, write once.
 
-The rows every event of the batch touches are read up front, ``FOR UPDATE`` on PostgreSQL
-(students in id order, then items' skills in (item, skill) order, the same global order in
-every worker, so concurrent workers queue on a hot row instead of deadlocking or losing an
-update). The events are then applied in memory by the very code replay uses, and the
-changed rows are written back with one set-based statement per table (`storage.bulk`),
-all sent in one round trip.
+The rows every event of the batch touches are read up front, ``FOR UPDATE`` on PostgreSQL:
+the students' rows (id order), then the `items` row of each item (id order), which is
+the lock that serialises the transactions changing one item, then the items' skills. A
+worker may lock its items with ``SKIP LOCKED`` and leave for later the events of items
+another worker holds (`services.events.apply_events`), so two workers never queue on
+one hot item. The events are then applied in memory by the very code replay uses, and
+the changed rows are written back with one set-based statement per table
+(`storage.bulk`), all sent in one round trip.
 """
 
 from __future__ import annotations
@@ -93,12 +95,14 @@ class SqlBatchRatingStore(MemoryRatingStore):
         return self.session
 
     def preload(self, answers: Collection[tuple[str, str]]) -> None:
-        """Read (and lock) every row a batch of (student_id, item_id) answers may change:
-        three statements whatever the batch size, read as plain rows (no ORM objects)."""
+        """Read (and lock) the students' rows of a batch of (student_id, item_id) answers
+        and the (student, skill) offsets those answers touch: two statements whatever the
+        batch size, read as plain rows (no ORM objects). The items come separately
+        (`lock_items`, then `load_items`) so that a worker can pass over items another
+        worker holds."""
         session = self._session()
         dialect = session.get_bind().dialect.name
         students = {(student,) for student, _ in answers}
-        items = {(item,) for _, item in answers}
         student_query = select(
             Student.student_id, Student.ability, Student.attempts, Student.correct, Student.last_at
         )
@@ -113,7 +117,7 @@ class SqlBatchRatingStore(MemoryRatingStore):
             )
         # Only the (student, skill) offsets these answers touch are read (loading every
         # offset of every student would grow with what they have practised); the item's
-        # skills come from a join, so this read needs no lock and comes before the items'.
+        # skills come from a join, so this read needs no lock.
         offset_query = (
             select(
                 StudentSkill.student_id,
@@ -141,8 +145,40 @@ class SqlBatchRatingStore(MemoryRatingStore):
             self.students[sid] = StudentRatings(
                 ability=self.students[sid].ability, offsets=by_skill
             )
-        # Items' rows last: they are the ones other workers wait for, so the lock is taken
-        # as late as possible and held only while the batch is applied and written.
+
+    def lock_items(self, item_ids: Collection[str], *, skip_locked: bool) -> set[str]:
+        """Lock the `items` row of each item (the one row per item that serialises the
+        transactions changing it), in id order; with `skip_locked`, only the items no other
+        transaction holds, without waiting. Returns the ids that are now safe to apply:
+        the locked ones and those of items that do not exist (their events are rejected).
+        On SQLite, whose writers are serialised, every id."""
+        session = self._session()
+        wanted = set(item_ids)
+        if session.get_bind().dialect.name != "postgresql" or not wanted:
+            return wanted
+        locked = set(
+            session.scalars(
+                restrict_to_keys(
+                    select(Item.item_id),
+                    [Item.item_id],
+                    {(i,) for i in wanted},
+                    dialect="postgresql",
+                )
+                .order_by(Item.item_id)
+                .with_for_update(of=_table(Item), key_share=True, skip_locked=skip_locked)
+            )
+        )
+        if len(locked) == len(wanted):
+            return locked
+        held_elsewhere = set(
+            session.scalars(select(Item.item_id).where(Item.item_id.in_(wanted - locked)))
+        )
+        return wanted - held_elsewhere
+
+    def load_items(self, item_ids: Collection[str]) -> None:
+        """Read these items' per-skill difficulties (items the caller has locked)."""
+        session = self._session()
+        dialect = session.get_bind().dialect.name
         difficulties: dict[str, dict[str, RatingState]] = {}
         expected: dict[str, float | None] = {}
         item_query = select(
@@ -154,8 +190,11 @@ class SqlBatchRatingStore(MemoryRatingStore):
             ItemSkill.last_at,
             Item.expected_time_seconds,
         ).join(Item, Item.item_id == ItemSkill.item_id)
+        # Rows locked too: an offline refit (calibrate) writes them without the items row.
         for item_id, skill_id, difficulty, attempts, correct, last_at, seconds in session.execute(
-            restrict_to_keys(item_query, [ItemSkill.item_id], items, dialect=dialect)
+            restrict_to_keys(
+                item_query, [ItemSkill.item_id], {(i,) for i in item_ids}, dialect=dialect
+            )
             .order_by(ItemSkill.item_id, ItemSkill.skill_id)
             .with_for_update(of=_table(ItemSkill))
         ):
@@ -178,7 +217,7 @@ class SqlBatchRatingStore(MemoryRatingStore):
 
     def flush(self, writer: BatchWriter) -> None:
         """Queue every changed rating on `writer`, one statement per table and kind;
-        counters of items (whose rows are not locked) are added, not overwritten."""
+        items' counters are added, not overwritten, so no other writer's count is lost."""
         students = student_rows(self, sorted(self._dirty_students))
         writer.insert(
             _table(Student), [s for s in students if s["student_id"] not in self._known_students]

@@ -94,7 +94,9 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
                 # Another worker holds these; it may have looked for work just before our
                 # events were committed, so look again shortly rather than trust it.
                 app.send_task(APPLY_TASK, args=[busy, tenant_id], countdown=0.2)
-            if applied < settings.worker_batch_size:
+            if applied == 0:
+                # Not `applied < batch size`: a batch may leave events of items another
+                # worker held for the next one.
                 break
             wanted = held
         if total:
