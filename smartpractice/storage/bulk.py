@@ -1,6 +1,6 @@
 """Set-based reads and writes: many rows of one table in one statement.
 
-On PostgreSQL a batch of rows travels as one JSON document (encoded in C, decoded by the
+On PostgreSQL a batch of rows travels as one JSON document (encoded by orjson, decoded by the
 server) and is written by a single ``INSERT ... SELECT FROM json_to_recordset(...)`` or
 ``UPDATE ... FROM json_to_recordset(...)``: the server plans and runs one statement however
 many rows there are, instead of one per row (executemany still executes each row's
@@ -11,11 +11,10 @@ in-process, where a per-row statement costs microseconds, so it keeps executeman
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     Select,
@@ -46,12 +45,6 @@ def _column_type(table: Table, name: str) -> str:
     return str(column_type.compile(dialect=_POSTGRES))
 
 
-def _iso_datetime(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} as a column value")
-
-
 class BatchWriter:
     """Writes of one transaction, each a set-based statement over many rows.
 
@@ -70,16 +63,16 @@ class BatchWriter:
     ) -> tuple[str, dict[str, str]]:
         """``json_to_recordset(...) AS v(...)`` over these columns of the rows, plus
         ``row_number`` (1, 2, ... in the order of `rows`), and its one parameter: the rows
-        as one JSON document (the C encoder; datetimes in ISO 8601, floats in their exact
-        shortest form, so every value arrives unchanged)."""
-        document = json.dumps(
+        as one JSON document (datetimes in ISO 8601 with their offset, floats in their
+        exact shortest form, so every value arrives unchanged)."""
+        document = orjson.dumps(
             [
                 {**{name: row[name] for name in names}, "row_number": n}
                 for n, row in enumerate(rows, 1)
             ],
-            default=_iso_datetime,
-            allow_nan=False,
-        )
+            # NumPy scalars from the vectorised core are written as the numbers they hold.
+            option=orjson.OPT_SERIALIZE_NUMPY,
+        ).decode()
         columns = ", ".join(f"{self._quote(name)} {_column_type(table, name)}" for name in names)
         return f"json_to_recordset(%(rows)s::json) AS v({columns}, row_number bigint)", {
             "rows": document

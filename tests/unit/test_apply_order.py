@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import PendingEvent, events_before_blocked
 
 _T = datetime(2026, 1, 1, tzinfo=UTC)
@@ -19,7 +20,7 @@ def _event(seq: int, student: str, item: str) -> PendingEvent:
         event_id=f"e{seq}",
         student_id=student,
         item_id=item,
-        payload={},
+        attempt=AttemptIn(event_id=f"e{seq}", student_id=student, item_id=item, score=1.0),
         received_at=_T,
         occurred_at=_T,
     )
@@ -37,9 +38,9 @@ def test_a_held_item_holds_back_the_students_later_events_only() -> None:
     assert [e.seq for e in ready] == [1, 3, 5]
 
 
-_events = st.lists(
-    st.tuples(st.sampled_from("abcd"), st.sampled_from("wxyz")), max_size=30
-).map(lambda pairs: [_event(n, s, i) for n, (s, i) in enumerate(pairs)])
+_events = st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from("wxyz")), max_size=30).map(
+    lambda pairs: [_event(n, s, i) for n, (s, i) in enumerate(pairs)]
+)
 
 
 @given(_events, st.sets(st.sampled_from("wxyz")))
