@@ -96,12 +96,11 @@ def accept_attempts(
         Conflict: an event id is already stored (or repeated in the batch) with other content.
     """
     _validate_against_catalog(session, attempts)
-    hashes = {a.event_id: attempt_content_hash(a) for a in attempts}
+    hashes: dict[str, str] = {}
     conflicts: set[str] = set()
-    seen: dict[str, str] = {}
     for attempt in attempts:
         content = attempt_content_hash(attempt)
-        if seen.setdefault(attempt.event_id, content) != content:
+        if hashes.setdefault(attempt.event_id, content) != content:
             conflicts.add(attempt.event_id)
     stored: dict[str, str] = {
         event_id: digest
