@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     """Pending events younger than this are left to the message already sent for them."""
     worker_batch_size: int = Field(default=200, ge=1)
     """Most events one worker applies in one transaction."""
+    worker_partitions_per_task: int = Field(default=16, ge=1)
+    """Most partitions one Celery task takes; it passes the others on at once, so that
+    every worker gets a share of a message that names all of them."""
+    worker_batches_per_task: int = Field(default=4, ge=1)
+    """Batches one Celery task applies before it passes its partitions on (when they still
+    have work), so that partitions waiting in the queue get their turn."""
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     """How often the embedded worker looks for pending events when not woken."""
     scope_cache_seconds: float = Field(default=60.0, ge=0)

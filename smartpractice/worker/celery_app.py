@@ -1,18 +1,23 @@
 """Celery adapter for scale-out: the broker only carries "partition p has work".
 
 The event log in the database is the queue of record. A message names partitions; the
-task takes the advisory locks of those no other worker holds and applies their pending
-events in acceptance order, a batch per transaction, until none is left; partitions held
-elsewhere are sent again shortly. Late acknowledgement means a worker
-killed mid-batch leaves its message to be redelivered, and its uncommitted batch pending;
-a periodic sweep re-sends partitions whose events wait too long (a lost message, a broker
-outage), so no accepted event is ever stranded. Applying is idempotent on the event id:
-only pending events are applied, in the transaction that marks them applied.
+task takes up to `worker_partitions_per_task` of them (the advisory locks of those no
+other worker holds) and sends the rest on at once, so that a message naming every
+partition (one batch POST) is shared by all workers instead of drained by the first. It
+applies its partitions' pending events in acceptance order, a batch per transaction, for
+up to `worker_batches_per_task` batches, and sends them back to the queue if work is
+left, so that no partition waits behind a busy one; partitions held elsewhere are sent
+again shortly. Late acknowledgement means a worker killed mid-batch leaves its message
+to be redelivered, and its uncommitted batch pending; a periodic sweep re-sends
+partitions whose events wait too long (a lost message, a broker outage), so no accepted
+event is ever stranded. Applying is idempotent on the event id: only pending events are
+applied, in the transaction that marks them applied.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import tempfile
 import time
 from collections.abc import Iterable
@@ -76,10 +81,16 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
     def apply_partitions(partitions: list[int], tenant_id: str = DEFAULT_TENANT) -> int:
         db = root.for_tenant(tenant_id)
         total = 0
-        wanted = sorted(set(partitions))
-        while wanted:
+        # Shuffled, so that workers handed the same partitions try different ones first.
+        wanted = random.sample(sorted(set(partitions)), len(set(partitions)))
+        candidates, left = (
+            wanted[: settings.worker_partitions_per_task],
+            wanted[settings.worker_partitions_per_task :],
+        )
+        held = candidates
+        for round_number in range(settings.worker_batches_per_task):
             with db.transaction() as session:
-                held = lock_partitions(session, wanted)
+                held = lock_partitions(session, held)
                 applied = apply_pending_events(
                     session,
                     config=settings.model,
@@ -89,16 +100,22 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
                     transcripts=transcripts,
                 )
             total += applied
-            busy = sorted(set(wanted) - set(held))
-            if busy:
-                # Another worker holds these; it may have looked for work just before our
-                # events were committed, so look again shortly rather than trust it.
-                app.send_task(APPLY_TASK, args=[busy, tenant_id], countdown=0.2)
+            if round_number == 0:
+                if left:
+                    # Another worker's share, sent on at once.
+                    app.send_task(APPLY_TASK, args=[sorted(left), tenant_id])
+                busy = sorted(set(candidates) - set(held))
+                if busy:
+                    # Another worker holds these; it may have looked for work just before
+                    # our events were committed, so look again shortly rather than trust it.
+                    app.send_task(APPLY_TASK, args=[busy, tenant_id], countdown=0.2)
             if applied == 0:
                 # Not `applied < batch size`: a batch may leave events of items another
                 # worker held for the next one.
                 break
-            wanted = held
+        else:
+            # Still busy after its turns: back in the queue, behind the partitions waiting.
+            app.send_task(APPLY_TASK, args=[sorted(held), tenant_id])
         if total:
             log.info("applied events", extra={"action": "apply", "count": total})
         return total
