@@ -45,9 +45,12 @@ APPLY_TASK = "smartpractice.apply_partitions"
 SWEEP_TASK = "smartpractice.sweep_pending"
 
 
-def make_celery(settings: Settings, *, with_tasks: bool = True) -> Celery:
+def make_celery(
+    settings: Settings, *, with_tasks: bool = True, database: Database | None = None
+) -> Celery:
     """A Celery app on `settings.broker_url` (Redis or RabbitMQ); `with_tasks` registers
-    the worker side (the API only sends messages by name)."""
+    the worker side (the API only sends messages by name), on `database` when given (its
+    owner disposes of it), else on one opened from `settings.database_url`."""
     app = Celery("smartpractice", broker=settings.broker_url)
     app.conf.update(
         task_acks_late=True,
@@ -64,12 +67,11 @@ def make_celery(settings: Settings, *, with_tasks: bool = True) -> Celery:
         beat_schedule_filename=f"{tempfile.gettempdir()}/smartpractice-beat-schedule",
     )
     if with_tasks:
-        _register_tasks(app, settings)
+        _register_tasks(app, settings, database or Database(settings.database_url))
     return app
 
 
-def _register_tasks(app: Celery, settings: Settings) -> None:
-    root = Database(settings.database_url)
+def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
     transcripts = transcript_handling(settings)
 
     @worker_process_init.connect  # type: ignore[untyped-decorator]
@@ -77,7 +79,7 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
         # A forked worker must not reuse connections opened by its parent.
         root.engine.dispose(close=False)
 
-    @app.task(name=APPLY_TASK)  # type: ignore[untyped-decorator]
+    @app.task(name=APPLY_TASK, shared=False)  # type: ignore[untyped-decorator]
     def apply_partitions(partitions: list[int], tenant_id: str = DEFAULT_TENANT) -> int:
         db = root.for_tenant(tenant_id)
         total = 0
@@ -122,7 +124,7 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
 
     next_retention = 0.0
 
-    @app.task(name=SWEEP_TASK)  # type: ignore[untyped-decorator]
+    @app.task(name=SWEEP_TASK, shared=False)  # type: ignore[untyped-decorator]
     def sweep_pending() -> int:
         nonlocal next_retention
         cutoff = datetime.now(UTC) - timedelta(seconds=settings.sweep_min_age_seconds)

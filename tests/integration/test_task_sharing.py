@@ -1,0 +1,100 @@
+"""A Celery task takes its share of the partitions a message names and passes the rest
+on, so that every worker gets work from one batch POST (the task run in-process, its
+outgoing messages recorded)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from smartpractice.config import Settings
+from smartpractice.schemas import AttemptIn
+from smartpractice.services.events import accept_attempts, partition_of
+from smartpractice.storage.db import Database
+from smartpractice.storage.models import Event
+from smartpractice.worker.celery_app import APPLY_TASK, make_celery
+
+pytestmark = pytest.mark.integration
+
+_ITEM = "vq-math-linear-equations-01"
+
+
+def _task_and_sent(
+    settings: Settings, db: Database
+) -> tuple[Any, list[tuple[list[int], float | None]]]:
+    app = make_celery(settings, database=db)
+    sent: list[tuple[list[int], float | None]] = []
+
+    def record(name: str, args: list[Any], countdown: float | None = None, **_: Any) -> None:
+        assert name == APPLY_TASK
+        sent.append((list(args[0]), countdown))
+
+    app.send_task = record  # type: ignore[method-assign]
+    return app.tasks[APPLY_TASK], sent
+
+
+def _pending_by_partition(db: Database) -> dict[int, int]:
+    with db.transaction() as session:
+        rows = session.execute(
+            select(Event.partition, func.count())
+            .where(Event.status == "pending")
+            .group_by(Event.partition)
+        )
+        return {int(p): int(n) for p, n in rows}
+
+
+def test_a_task_takes_its_share_and_sends_the_rest_on(postgres_url: str) -> None:
+    settings = Settings(
+        database_url=postgres_url, queue="celery", worker_partitions_per_task=4, partitions=16
+    )
+    db = Database(postgres_url)
+    students = [f"share-{n}" for n in range(200)]
+    with db.transaction() as session:
+        accept_attempts(
+            session,
+            [
+                AttemptIn(event_id=f"ev-{s}", student_id=s, item_id=_ITEM, score=1.0)
+                for s in students
+            ],
+            now=datetime(2026, 5, 1, tzinfo=UTC),
+            partitions=16,
+        )
+    everything = sorted({partition_of(s, 16) for s in students})
+    task, sent = _task_and_sent(settings, db)
+    applied = task.run(everything)
+    left = _pending_by_partition(db)
+    assert len(sent) == 1 and sent[0][1] is None  # the others' share, sent at once
+    passed_on = set(sent[0][0])
+    done = set(everything) - passed_on
+    assert len(done) == 4  # its own share, and only that
+    assert set(left) == passed_on  # what it passed on is exactly what is still pending
+    assert applied == sum(1 for s in students if partition_of(s, 16) in done)
+    db.dispose()
+
+
+def test_a_task_returns_its_partitions_to_the_queue_after_its_turns(postgres_url: str) -> None:
+    settings = Settings(
+        database_url=postgres_url,
+        queue="celery",
+        worker_batch_size=10,
+        worker_batches_per_task=2,
+    )
+    db = Database(postgres_url)
+    with db.transaction() as session:
+        accept_attempts(
+            session,
+            [
+                AttemptIn(event_id=f"ev-{n}", student_id="one-student", item_id=_ITEM, score=1.0)
+                for n in range(50)
+            ],
+            now=datetime(2026, 5, 1, tzinfo=UTC),
+        )
+    partition = partition_of("one-student", settings.partitions)
+    task, sent = _task_and_sent(settings, db)
+    assert task.run([partition]) == 20  # two turns of ten
+    assert sent == [([partition], None)]  # then back in the queue, work still left
+    assert _pending_by_partition(db) == {partition: 30}
+    db.dispose()
