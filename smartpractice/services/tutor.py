@@ -22,6 +22,7 @@ from smartpractice.core.transcript_types import Misconception as CatalogueEntry
 from smartpractice.schemas import MisconceptionIn, TutorSessionIn, content_hash
 from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
+from smartpractice.storage.bulk import is_one_of
 from smartpractice.storage.models import (
     Event,
     Item,
@@ -179,12 +180,13 @@ def struggles_for_attempts(
         return {}
     event_ids = [event_id for event_id, _ in pairs]
     by_session = {sid: event_id for event_id, sid in pairs if sid is not None}
+    dialect = session.get_bind().dialect.name
     rows = session.execute(
         select(TutorSession.session_id, TutorSession.attempt_event_id, TutorSession.analysis).where(
             TutorSession.status == "analyzed",
             or_(
-                TutorSession.attempt_event_id.in_(event_ids),
-                TutorSession.session_id.in_(list(by_session)),
+                is_one_of(TutorSession.attempt_event_id, event_ids, dialect=dialect),
+                is_one_of(TutorSession.session_id, list(by_session), dialect=dialect),
             ),
         )
     )

@@ -17,9 +17,12 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Select,
+    String,
     Table,
     and_,
+    any_,
     bindparam,
     column,
     func,
@@ -32,7 +35,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import QueryableAttribute
 
-__all__ = ["BatchWriter", "restrict_to_keys"]
+__all__ = ["BatchWriter", "is_one_of", "restrict_to_keys"]
 
 _POSTGRES = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -61,22 +64,24 @@ class BatchWriter:
     def _recordset(
         self, table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
     ) -> tuple[str, dict[str, str]]:
-        """``json_to_recordset(...) AS v(...)`` over these columns of the rows, plus
+        """``json_to_recordset(...)`` as ``v``, with these columns of the rows plus
         ``row_number`` (1, 2, ... in the order of `rows`), and its one parameter: the rows
         as one JSON document (datetimes in ISO 8601 with their offset, floats in their
-        exact shortest form, so every value arrives unchanged)."""
+        exact shortest form, so every value arrives unchanged). The rows are encoded as
+        they are: the server picks the named keys and numbers the rows itself."""
         document = orjson.dumps(
-            [
-                {**{name: row[name] for name in names}, "row_number": n}
-                for n, row in enumerate(rows, 1)
-            ],
+            rows,
             # NumPy scalars from the vectorised core are written as the numbers they hold.
             option=orjson.OPT_SERIALIZE_NUMPY,
         ).decode()
-        columns = ", ".join(f"{self._quote(name)} {_column_type(table, name)}" for name in names)
-        return f"json_to_recordset(%(rows)s::json) AS v({columns}, row_number bigint)", {
-            "rows": document
-        }
+        quote = self._quote
+        columns = ", ".join(f"{quote(name)} {_column_type(table, name)}" for name in names)
+        aliases = ", ".join(quote(name) for name in names)
+        return (
+            f"ROWS FROM (json_to_recordset(%(rows)s::json) AS ({columns}))"
+            f" WITH ORDINALITY AS v({aliases}, row_number)",
+            {"rows": document},
+        )
 
     def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert `rows` (dicts with the same keys: column names) into `table`."""
@@ -214,3 +219,14 @@ def restrict_to_keys(
     if len(columns) == 1:
         return query.where(columns[0].in_([key[0] for key in keys]))
     return query.where(tuple_(*columns).in_(list(keys)))
+
+
+def is_one_of(
+    column: QueryableAttribute[Any], values: Collection[str], *, dialect: str
+) -> ColumnElement[bool]:
+    """``column`` equals one of the text `values`: on PostgreSQL ``= ANY(array)``, one
+    statement text for any number of values (an ``IN`` list is a new statement, with a
+    bound parameter per value, for every batch size)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String)))
+    return column.in_(list(values))
