@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     """``embedded``: a worker thread inside the API process; ``celery``: separate workers."""
     broker_url: str = "redis://127.0.0.1:6379/0"
     """Celery broker (``redis://`` or ``amqp://``), used when ``queue=celery``."""
+    celery_queue: str = Field(default="smartpractice", min_length=1, max_length=200)
+    """Name of the broker queue the API sends to and the workers read; deployments (or
+    test runs) sharing one broker keep apart by using different names."""
     migrate_on_start: bool = True
     """Bring the schema to the newest migration when the API starts."""
     partitions: int = Field(default=64, ge=1, le=4096)

@@ -56,7 +56,7 @@ def make_celery(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_default_queue="smartpractice",
+        task_default_queue=settings.celery_queue,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
         # Unacknowledged messages of a killed worker come back after this long (Redis).

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from smartpractice.api.app import create_app
 from smartpractice.config import Settings
@@ -42,9 +41,13 @@ TEST_REDIS_DB = 11
 @pytest.fixture
 def broker_url() -> str:
     require("Redis", REDIS_URL)
-    url = REDIS_URL.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}"
-    redis.Redis.from_url(url).flushdb()
-    return url
+    return REDIS_URL.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}"
+
+
+def _queue(database_url: str) -> str:
+    # Each test's own queue (its database is its own too), so that test runs sharing the
+    # broker never take each other's messages.
+    return f"test-{make_url(database_url).database}"
 
 
 def _env(database_url: str, broker: str) -> dict[str, str]:
@@ -52,6 +55,7 @@ def _env(database_url: str, broker: str) -> dict[str, str]:
         "SMARTPRACTICE_DATABASE_URL": database_url,
         "SMARTPRACTICE_QUEUE": "celery",
         "SMARTPRACTICE_BROKER_URL": broker,
+        "SMARTPRACTICE_CELERY_QUEUE": _queue(database_url),
         "SMARTPRACTICE_SWEEP_SECONDS": "1",
         "SMARTPRACTICE_SWEEP_MIN_AGE_SECONDS": "0.5",
         "SMARTPRACTICE_WORKER_BATCH_SIZE": "100",
@@ -59,7 +63,12 @@ def _env(database_url: str, broker: str) -> dict[str, str]:
 
 
 def _client(database_url: str, broker: str) -> TestClient:
-    settings = Settings(database_url=database_url, queue="celery", broker_url=broker)
+    settings = Settings(
+        database_url=database_url,
+        queue="celery",
+        broker_url=broker,
+        celery_queue=_queue(database_url),
+    )
     return TestClient(create_app(settings, auth=False))
 
 
