@@ -58,6 +58,9 @@ def _processes(url: str, settings: Settings, *, workers: int) -> Iterator[str]:
         "SMARTPRACTICE_QUEUE": settings.queue,
         "SMARTPRACTICE_BROKER_URL": settings.broker_url,
         "SMARTPRACTICE_WORKER_BATCH_SIZE": str(settings.worker_batch_size),
+        # A queue of its own: on a broker shared with a deployment, the bench's messages
+        # must not reach the deployment's workers, nor theirs the bench's.
+        "SMARTPRACTICE_CELERY_QUEUE": f"{settings.celery_queue}-bench-{os.getpid()}",
         # The bench measures the pipeline, not the per-key limit.
         "SMARTPRACTICE_RATE_LIMIT": "1000000/minute",
     }
