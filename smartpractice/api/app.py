@@ -158,7 +158,10 @@ def create_app(
         else:
             celery = make_celery(settings, with_tasks=False)
             app.state.notify_worker = lambda tenant, partitions: send_partitions(
-                celery, partitions, tenant_id=tenant
+                celery,
+                partitions,
+                tenant_id=tenant,
+                per_message=settings.worker_partitions_per_task,
             )
         app.state.profile_cache = (
             ProfileCache(settings.cache_url, ttl_seconds=settings.profile_cache_seconds)

@@ -1,23 +1,22 @@
 """Celery adapter for scale-out: the broker only carries "partition p has work".
 
-The event log in the database is the queue of record. A message names partitions; the
-task takes up to `worker_partitions_per_task` of them (the advisory locks of those no
-other worker holds) and sends the rest on at once, so that a message naming every
-partition (one batch POST) is shared by all workers instead of drained by the first. It
-applies its partitions' pending events in acceptance order, a batch per transaction, for
-up to `worker_batches_per_task` batches, and sends them back to the queue if work is
-left, so that no partition waits behind a busy one; partitions held elsewhere are sent
-again shortly. Late acknowledgement means a worker killed mid-batch leaves its message
-to be redelivered, and its uncommitted batch pending; a periodic sweep re-sends
-partitions whose events wait too long (a lost message, a broker outage), so no accepted
-event is ever stranded. Applying is idempotent on the event id: only pending events are
-applied, in the transaction that marks them applied.
+The event log in the database is the queue of record. The API sends one message per
+share of the partitions that got new events (`worker_partitions_per_task` each), so
+several workers start on one batch POST at once. A task takes the advisory locks of its
+partitions that no other worker holds and applies their pending events in acceptance
+order, a batch per transaction, for up to `worker_batches_per_task` batches, then sends
+them back to the queue if work is left, so that no partition waits behind a busy one;
+partitions held elsewhere are sent again shortly. Late acknowledgement means a worker
+killed mid-batch leaves its message to be redelivered, and its uncommitted batch
+pending; a periodic sweep re-sends partitions whose events wait too long (a lost
+message, a broker outage), so no accepted event is ever stranded. Applying is idempotent
+on the event id: only pending events are applied, in the transaction that marks them
+applied.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import tempfile
 import time
 from collections.abc import Iterable
@@ -43,6 +42,9 @@ log = logging.getLogger(__name__)
 
 APPLY_TASK = "smartpractice.apply_partitions"
 SWEEP_TASK = "smartpractice.sweep_pending"
+
+# How soon partitions found held by another worker are looked at again (seconds).
+_BUSY_RETRY_SECONDS = 0.05
 
 
 def make_celery(
@@ -83,12 +85,11 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
     def apply_partitions(partitions: list[int], tenant_id: str = DEFAULT_TENANT) -> int:
         db = root.for_tenant(tenant_id)
         total = 0
-        # Shuffled, so that workers handed the same partitions try different ones first.
-        wanted = random.sample(sorted(set(partitions)), len(set(partitions)))
-        candidates, left = (
-            wanted[: settings.worker_partitions_per_task],
-            wanted[settings.worker_partitions_per_task :],
-        )
+        share = settings.worker_partitions_per_task
+        candidates, left = sorted(set(partitions))[:share], sorted(set(partitions))[share:]
+        if left:
+            # A long list (the sweep's): the rest goes to the other workers at once.
+            send_partitions(app, left, tenant_id=tenant_id, per_message=share)
         held = candidates
         for round_number in range(settings.worker_batches_per_task):
             with db.transaction() as session:
@@ -102,15 +103,11 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
                     transcripts=transcripts,
                 )
             total += applied
-            if round_number == 0:
-                if left:
-                    # Another worker's share, sent on at once.
-                    app.send_task(APPLY_TASK, args=[sorted(left), tenant_id])
-                busy = sorted(set(candidates) - set(held))
-                if busy:
-                    # Another worker holds these; it may have looked for work just before
-                    # our events were committed, so look again shortly rather than trust it.
-                    app.send_task(APPLY_TASK, args=[busy, tenant_id], countdown=0.2)
+            busy = sorted(set(candidates) - set(held))
+            if round_number == 0 and busy:
+                # Another worker holds these; it may have looked for work just before our
+                # events were committed, so look again shortly rather than trust it.
+                app.send_task(APPLY_TASK, args=[busy, tenant_id], countdown=_BUSY_RETRY_SECONDS)
             if applied == 0:
                 # Not `applied < batch size`: a batch may leave events of items another
                 # worker held for the next one.
@@ -133,7 +130,12 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
             with db.transaction() as session:
                 partitions = pending_partitions(session, older_than=cutoff)
             if partitions:
-                app.send_task(APPLY_TASK, args=[partitions, db.tenant_id])
+                send_partitions(
+                    app,
+                    partitions,
+                    tenant_id=db.tenant_id,
+                    per_message=settings.worker_partitions_per_task,
+                )
                 sent += len(partitions)
         if sent:
             log.info("re-sent pending partitions", extra={"action": "sweep", "count": sent})
@@ -144,17 +146,26 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
 
 
 def send_partitions(
-    app: Celery, partitions: Iterable[int], *, tenant_id: str = DEFAULT_TENANT
+    app: Celery,
+    partitions: Iterable[int],
+    *,
+    tenant_id: str = DEFAULT_TENANT,
+    per_message: int | None = None,
 ) -> bool:
-    """Tell the workers which partitions have new events, in one message. Never raises: when
-    the broker is down the events are safe in the database and the sweep sends them later."""
+    """Tell the workers which partitions have new events: one message, or, with
+    `per_message`, one per that many partitions (in id order), so that several workers
+    start on them at once. Never raises: when the broker is down the events are safe in
+    the database and the sweep sends them later."""
+    ordered = sorted(set(partitions))
+    size = per_message or max(len(ordered), 1)
     try:
-        app.send_task(
-            APPLY_TASK,
-            args=[sorted(partitions), tenant_id],
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
-        )
+        for start in range(0, len(ordered), size):
+            app.send_task(
+                APPLY_TASK,
+                args=[ordered[start : start + size], tenant_id],
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+            )
         return True
     except Exception:
         log.warning(

@@ -1,6 +1,6 @@
 """A Celery task takes its share of the partitions a message names and passes the rest
-on, so that every worker gets work from one batch POST (the task run in-process, its
-outgoing messages recorded)."""
+on, one message per share, so that every worker gets work (the task run in-process, its
+outgoing messages recorded); the API sends one message per share too."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, partition_of
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
-from smartpractice.worker.celery_app import APPLY_TASK, make_celery
+from smartpractice.worker.celery_app import APPLY_TASK, make_celery, send_partitions
 
 pytestmark = pytest.mark.integration
 
@@ -66,8 +66,10 @@ def test_a_task_takes_its_share_and_sends_the_rest_on(postgres_url: str) -> None
     task, sent = _task_and_sent(settings, db)
     applied = task.run(everything)
     left = _pending_by_partition(db)
-    assert len(sent) == 1 and sent[0][1] is None  # the others' share, sent at once
-    passed_on = set(sent[0][0])
+    # The others' shares, sent at once, one message per share.
+    assert all(countdown is None and len(share) <= 4 for share, countdown in sent)
+    passed_on = {p for share, _ in sent for p in share}
+    assert sum(len(share) for share, _ in sent) == len(passed_on)
     done = set(everything) - passed_on
     assert len(done) == 4  # its own share, and only that
     assert set(left) == passed_on  # what it passed on is exactly what is still pending
@@ -98,3 +100,14 @@ def test_a_task_returns_its_partitions_to_the_queue_after_its_turns(postgres_url
     assert sent == [([partition], None)]  # then back in the queue, work still left
     assert _pending_by_partition(db) == {partition: 30}
     db.dispose()
+
+
+def test_the_api_sends_one_message_per_share() -> None:
+    sent: list[list[int]] = []
+
+    class _App:
+        def send_task(self, name: str, args: list[Any], **_: Any) -> None:
+            sent.append(list(args[0]))
+
+    assert send_partitions(_App(), range(10), per_message=4)  # type: ignore[arg-type]
+    assert sent == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
