@@ -68,12 +68,35 @@ def attempt_to_skill_evidence(
         config=config,
     )
     weight = confidence_weight(confidence=attempt.confidence, config=config)
-    evidence: dict[str, SkillEvidence] = {}
-    for skill in skills:
-        performance = attempt.skill_scores.get(skill, attempt.score) * process
-        if attempt.solution_viewed:
-            performance = min(performance, config.solution_viewed_cap)
-        struggle = min(max(attempt.struggles.get(skill, 0.0), 0.0), 1.0)
+    if not attempt.skill_scores and not attempt.struggles:
+        # Every skill gets the same evidence (the common case): build it once.
+        same = SkillEvidence(
+            performance=_performance(attempt.score, process, 0.0, attempt, config), weight=weight
+        )
+        return dict.fromkeys(skills, same)
+    return {
+        skill: SkillEvidence(
+            performance=_performance(
+                attempt.skill_scores.get(skill, attempt.score),
+                process,
+                min(max(attempt.struggles.get(skill, 0.0), 0.0), 1.0),
+                attempt,
+                config,
+            ),
+            weight=weight,
+        )
+        for skill in skills
+    }
+
+
+def _performance(
+    score: float, process: float, struggle: float, attempt: GradedAttempt, config: EvidenceConfig
+) -> float:
+    """Performance (0-1) on one skill from its score (0-1), the process multiplier, the
+    viewed-solution cap and the tutor-chat struggle (0-1) on it."""
+    performance = score * process
+    if attempt.solution_viewed:
+        performance = min(performance, config.solution_viewed_cap)
+    if struggle:
         performance *= 1.0 - config.struggle_penalty * struggle
-        evidence[skill] = SkillEvidence(performance=min(max(performance, 0.0), 1.0), weight=weight)
-    return evidence
+    return min(max(performance, 0.0), 1.0)
