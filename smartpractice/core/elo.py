@@ -187,7 +187,9 @@ def _advance(state: RatingState, value: float, success: bool, now: datetime) -> 
     if last_at is None or now > last_at:
         last_at = now
     # Positional and built directly: dataclasses.replace costs 10 us, keywords 0.3 us more.
-    return RatingState(value, state.attempts + 1, state.correct + 1 if success else state.correct, last_at)
+    return RatingState(
+        value, state.attempts + 1, state.correct + 1 if success else state.correct, last_at
+    )
 
 
 def update_skill_ratings(

@@ -177,9 +177,7 @@ def apply_graded_attempt(
     update = update_skill_ratings(
         student=student, item=item.ratings, evidence=evidence, now=occurred_at, config=config.elo
     )
-    store.save(
-        student_id=student_id, item_id=item_id, update=update, success=attempt.score >= 0.5
-    )
+    store.save(student_id=student_id, item_id=item_id, update=update, success=attempt.score >= 0.5)
     performance = sum([e.performance for e in evidence.values()]) / len(evidence)
     return AppliedAttempt(
         predicted=update.predicted, performance=performance, update=update, evidence=evidence
