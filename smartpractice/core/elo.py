@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from smartpractice.core.config import EloConfig, UncertaintySchedule
+from smartpractice.core.records import quick_init
 from smartpractice.core.types import ItemRatings, RatingState, SkillEvidence, StudentRatings
 
 __all__ = [
@@ -44,7 +45,11 @@ _CORRECT_THRESHOLD = 0.5
 
 def expected_success(*, rating: float, difficulty: float, scale: float = 400.0) -> float:
     """Probability (0-1) that a student of `rating` succeeds on a `difficulty` (Elo points)."""
-    exponent = (difficulty - rating) / scale
+    return _logistic10((difficulty - rating) / scale)
+
+
+def _logistic10(exponent: float) -> float:
+    """``1 / (1 + 10 ** exponent)``: `expected_success` of a gap of ``-exponent`` scales."""
     # 10**x overflows past x ~ 308; the logistic is 0 or 1 to double precision long before.
     exponent = -300.0 if exponent < -300.0 else 300.0 if exponent > 300.0 else exponent
     return 1.0 / (1.0 + math.pow(10.0, exponent))
@@ -76,6 +81,10 @@ def practice_gain(state: RatingState | None, *, config: EloConfig) -> float:
 
     The Elo offset tracks where the student is; this term says how much practice they have
     had, which on real data predicts the next answer beyond the offset (docs/model.md)."""
+    return _gain(state, config)
+
+
+def _gain(state: RatingState | None, config: EloConfig) -> float:
     if state is None or state.attempts == 0:
         return 0.0
     return config.success_gain * math.log1p(state.correct) + config.failure_gain * math.log1p(
@@ -94,7 +103,7 @@ def _rating(ability: float, offset: RatingState | None, config: EloConfig) -> fl
     """`skill_rating` from the ability (Elo points) and the skill's offset, if any."""
     value = ability
     if offset is not None:
-        value += offset.value + practice_gain(offset, config=config)
+        value += offset.value + _gain(offset, config)
     low, high = config.rating_bounds
     return low if value < low else high if value > high else value
 
@@ -152,15 +161,16 @@ def predict_item_success(
     gaps = [ratings[s] - d for s, d in difficulties.items()]
     if not gaps:
         raise ValueError("an item needs at least one skill to predict success")
-    return _success_at_mean_gap(sum(gaps), len(gaps), scale=scale)
+    return _success_at_mean_gap(sum(gaps), len(gaps), scale)
 
 
-def _success_at_mean_gap(gap_total: float, skills: int, *, scale: float) -> float:
+def _success_at_mean_gap(gap_total: float, skills: int, scale: float) -> float:
     """How the skills of an item combine (see `predict_item_success`): the expected success
     at the mean of the skills' rating gaps (Elo points)."""
-    return expected_success(rating=gap_total / skills, difficulty=0.0, scale=scale)
+    return _logistic10((0.0 - gap_total / skills) / scale)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AttemptUpdate:
     """The new state after one attempt, plus what the model predicted before it.
@@ -233,7 +243,7 @@ def update_skill_ratings(
         rating = _rating(ability.value, offset, config)
         difficulty = item_state.value
         gap_sum += rating - difficulty
-        expected[s] = e = expected_success(rating=rating, difficulty=difficulty, scale=scale)
+        expected[s] = e = _logistic10((difficulty - rating) / scale)
         skill_evidence = evidence[s]
         performance = skill_evidence.performance
         surprise = skill_evidence.weight * (performance - e)
@@ -250,7 +260,7 @@ def update_skill_ratings(
                 performance >= _CORRECT_THRESHOLD,
             )
         )
-    predicted = _success_at_mean_gap(gap_sum, count, scale=scale)
+    predicted = _success_at_mean_gap(gap_sum, count, scale)
 
     student_schedule = config.student
     item_schedule = config.item
@@ -277,10 +287,7 @@ def update_skill_ratings(
         )
 
     return AttemptUpdate(
-        student=StudentRatings(ability=new_ability, offsets=offsets),
-        item=ItemRatings(difficulties=new_difficulties),
-        expected=expected,
-        predicted=predicted,
+        StudentRatings(new_ability, offsets), ItemRatings(new_difficulties), expected, predicted
     )
 
 

@@ -60,19 +60,24 @@ def attempt_to_skill_evidence(
     Returns:
         One `SkillEvidence` per skill in `skills`.
     """
-    process = config.attempt_discount ** max(attempt.attempts - 1, 0)
-    process *= config.hint_discount ** max(attempt.hints_used, 0)
-    process *= slowness_multiplier(
-        time_spent_seconds=attempt.time_spent_seconds,
-        expected_time_seconds=expected_time_seconds,
-        config=config,
-    )
-    weight = confidence_weight(confidence=attempt.confidence, config=config)
+    # Each factor is skipped when it is exactly 1 (no extra attempt, hint, time or
+    # confidence): this runs once per attempt in the worker, replay and evaluate.
+    process = 1.0
+    if attempt.attempts > 1 or attempt.hints_used > 0:
+        process = config.attempt_discount ** max(attempt.attempts - 1, 0)
+        process *= config.hint_discount ** max(attempt.hints_used, 0)
+    if attempt.time_spent_seconds:
+        process *= slowness_multiplier(
+            time_spent_seconds=attempt.time_spent_seconds,
+            expected_time_seconds=expected_time_seconds,
+            config=config,
+        )
+    weight = 1.0
+    if attempt.confidence is not None:
+        weight = confidence_weight(confidence=attempt.confidence, config=config)
     if not attempt.skill_scores and not attempt.struggles:
         # Every skill gets the same evidence (the common case): build it once.
-        same = SkillEvidence(
-            performance=_performance(attempt.score, process, 0.0, attempt, config), weight=weight
-        )
+        same = SkillEvidence(_performance(attempt.score, process, 0.0, attempt, config), weight)
         return dict.fromkeys(skills, same)
     return {
         skill: SkillEvidence(

@@ -19,6 +19,7 @@ from smartpractice.core.elo import (
     update_skill_ratings,
 )
 from smartpractice.core.evidence import attempt_to_skill_evidence
+from smartpractice.core.records import quick_init
 from smartpractice.core.types import (
     GradedAttempt,
     ItemRatings,
@@ -44,6 +45,7 @@ class AttemptRejected(ValueError):
     """The event can never be applied (for example its item no longer exists)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ItemContext:
     """What applying an attempt needs to know about the item."""
@@ -53,6 +55,7 @@ class ItemContext:
     ratings: ItemRatings
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AppliedAttempt:
     """Outcome of one applied attempt: the model's prediction and the credited performance."""
@@ -179,9 +182,7 @@ def apply_graded_attempt(
     )
     store.save(student_id=student_id, item_id=item_id, update=update, success=attempt.score >= 0.5)
     performance = sum([e.performance for e in evidence.values()]) / len(evidence)
-    return AppliedAttempt(
-        predicted=update.predicted, performance=performance, update=update, evidence=evidence
-    )
+    return AppliedAttempt(update.predicted, performance, update, evidence)
 
 
 @dataclass
