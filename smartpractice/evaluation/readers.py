@@ -77,9 +77,12 @@ def load_q_matrix(path: Path) -> QMatrix:
     except (OSError, ValueError) as error:
         raise DatasetError(str(path), f"not a scipy.sparse .npz matrix: {error}") from None
     matrix.eliminate_zeros()
+    names = [str(j) for j in range(matrix.shape[1])]
+    columns = [names[j] for j in matrix.indices.tolist()]
+    bounds = matrix.indptr.tolist()
+    # Skill names sorted as text ("10" before "9"), the order an item's skills are kept in.
     skills_of = tuple(
-        tuple(sorted(str(int(j)) for j in matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]))
-        for i in range(matrix.shape[0])
+        tuple(sorted(columns[start:end])) for start, end in zip(bounds, bounds[1:], strict=False)
     )
     return QMatrix(path=path, skills_of=skills_of)
 
@@ -329,16 +332,20 @@ def read_generic_csv(path: Path) -> LoadedResponses:
     return LoadedResponses(responses=_in_answer_order(responses), items=items)
 
 
-def read_responses(path: Path, *, q_matrix: Path | None = None) -> LoadedResponses:
+def read_responses(path: Path, *, q_matrix: Path | QMatrix | None = None) -> LoadedResponses:
     """Read a response file of either format (detected from its header).
 
     Args:
         path: The folder-format TSV or the generic CSV.
-        q_matrix: The folder format's ``q_mat.npz``; default: ``q_mat.npz`` beside `path`.
+        q_matrix: The folder format's ``q_mat.npz`` (or the matrix already loaded from it);
+            default: ``q_mat.npz`` beside `path`.
     """
     if detect_format(path) == "generic":
         with collector_paused():
             return read_generic_csv(path)
-    matrix = load_q_matrix(q_matrix or path.parent / "q_mat.npz")
+    if isinstance(q_matrix, QMatrix):
+        matrix = q_matrix
+    else:
+        matrix = load_q_matrix(q_matrix or path.parent / "q_mat.npz")
     with collector_paused():
         return read_folder_file(path, matrix)
