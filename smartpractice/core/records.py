@@ -37,7 +37,7 @@ def quick_init(cls: type[T]) -> type[T]:
     namespace: dict[str, Any] = {"_MISSING": dataclasses.MISSING}
     signature: list[str] = []
     body: list[str] = []
-    for field in dataclasses.fields(cls):
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         name = field.name
         if not field.init or field.kw_only:
             raise TypeError(f"{cls.__name__}.{name}: only plain init fields are supported")
@@ -54,11 +54,12 @@ def quick_init(cls: type[T]) -> type[T]:
             signature.append(name)
         body.append(f"    _set_{name}(self, {value})")
     source = f"def __init__(self, {', '.join(signature)}):\n" + "\n".join(body or ["    pass"])
-    exec(source, namespace)  # noqa: S102 - generated from the class's own field names
+    # Generated from the class's own field names, as @dataclass generates its __init__.
+    exec(source, namespace)
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     init.__doc__ = cls.__init__.__doc__
     init.__annotations__ = dict(getattr(cls.__init__, "__annotations__", {}))
-    cls.__init__ = init  # type: ignore[misc]
+    cls.__init__ = init  # type: ignore[method-assign]
     return cls

@@ -17,6 +17,7 @@ file order.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def load_q_matrix(path: Path) -> QMatrix:
     bounds = matrix.indptr.tolist()
     # Skill names sorted as text ("10" before "9"), the order an item's skills are kept in.
     skills_of = tuple(
-        tuple(sorted(columns[start:end])) for start, end in zip(bounds, bounds[1:], strict=False)
+        tuple(sorted(columns[start:end])) for start, end in itertools.pairwise(bounds)
     )
     return QMatrix(path=path, skills_of=skills_of)
 

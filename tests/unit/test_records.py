@@ -77,7 +77,9 @@ def test_instances_stay_frozen_and_replaceable() -> None:
 def test_the_per_attempt_records_keep_their_dataclass_signature(cls: type) -> None:
     names = [f.name for f in dataclasses.fields(cls)]
     assert list(inspect.signature(cls).parameters) == names
-    for f, parameter in zip(dataclasses.fields(cls), inspect.signature(cls).parameters.values()):
+    for f, parameter in zip(
+        dataclasses.fields(cls), inspect.signature(cls).parameters.values(), strict=True
+    ):
         if f.default is not dataclasses.MISSING:
             assert parameter.default == f.default
 

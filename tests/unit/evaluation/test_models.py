@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from smartpractice.core.config import ModelConfig
+from smartpractice.core.types import GradedAttempt
 from smartpractice.evaluation import production
 from smartpractice.evaluation.baselines import CustomerSketch, PlainElo, sigmoid
 from smartpractice.evaluation.bkt import BktParameters, PyBKT, bkt_step
@@ -20,7 +21,6 @@ from smartpractice.evaluation.production import NO_TIME, ProductionModel, attemp
 from smartpractice.evaluation.protocol import ModelUnavailable
 from smartpractice.evaluation.runner import run_evaluation
 from smartpractice.schemas import AttemptIn
-from smartpractice.core.types import GradedAttempt
 from smartpractice.services.rating import AppliedAttempt, apply_attempt, apply_graded_attempt
 
 from .fakes import FAKE_PARAMETERS, FakeModel, install_fake_pybkt
