@@ -273,7 +273,7 @@ def update_skill_ratings(
     )
     base = new_ability.value
     offsets = dict(offsets_before)
-    new_difficulties = dict(difficulties)
+    new_difficulties: dict[str, RatingState] = {}  # every skill is set below, in order
     for s, offset, item_state, surprise, share, success in steps:
         value = offset.value + (1.0 - share) * _step(offset, now, student_schedule) * surprise
         # Keep the full rating (ability + offset) inside the bounds.

@@ -10,7 +10,7 @@ the model is re-implemented here: only the input is adapted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from smartpractice.core.config import ModelConfig
@@ -113,9 +113,15 @@ class ProductionModel(OnlineModel):
             graded,
             student_id=response.student_id,
             item_id=response.item_id,
-            occurred_at=_occurred_at(response),
+            occurred_at=NO_TIME if response.timestamp is None else _occurred_at(response),
             config=self._config,
         )
+
+    def fit(self, train: Iterable[Response]) -> None:
+        """Apply every train response in order (nothing is scored)."""
+        apply = self.apply
+        for response in train:
+            apply(response)
 
     def predict_then_learn(self, response: Response) -> float:
         """`AppliedAttempt.predicted` (0-1), computed by the core before its update."""
