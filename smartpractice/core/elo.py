@@ -131,6 +131,10 @@ def ability_share(offset: RatingState | None, *, config: EloConfig) -> float:
     yet); repeated failures on one skill say something about that skill, so they reach the
     other skills only through `global_share` (the product rule: failing one skill moves an
     unrelated one by at most a fifth as much)."""
+    return _share(offset, config)
+
+
+def _share(offset: RatingState | None, config: EloConfig) -> float:
     if offset is None or offset.attempts == 0:
         return config.first_attempt_share
     return config.global_share
@@ -247,7 +251,7 @@ def update_skill_ratings(
         skill_evidence = evidence[s]
         performance = skill_evidence.performance
         surprise = skill_evidence.weight * (performance - e)
-        share = ability_share(offset, config=config)
+        share = _share(offset, config)
         ability_surprise += share * surprise
         performance_sum += performance
         steps.append(

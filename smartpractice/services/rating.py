@@ -169,7 +169,7 @@ def apply_graded_attempt(
             raise AttemptRejected(
                 f"skill_scores: {foreign} are not skills of item {item.item_id!r}"
             )
-    skills = list(difficulties)
+    skills = difficulties.keys()
     evidence = attempt_to_skill_evidence(
         attempt,
         skills=skills,
