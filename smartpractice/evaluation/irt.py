@@ -161,16 +161,21 @@ class Irt1PL:
         index[row[student], position] = np.arange(count)
         active = np.searchsorted(-answers[ranked], -np.arange(1, longest + 1), side="right")
         theta = np.zeros(ranked.size)
+        # sum(y - p) = successes so far - sum(p), sum(p (1 - p)) = sum(p) - sum(p^2): the
+        # successes are a running sum, and p lives in one reused buffer.
+        successes = np.cumsum(y, axis=1)
+        buffer = np.empty_like(b)
+        penalty = self._ability_penalty
         for k in range(longest):
             m = int(active[k])
             predictions[index[:m, k]] = expit(theta[:m] - b[:m, k])
             t = theta[:m]
-            bk = b[:m, : k + 1]
-            yk = y[:m, : k + 1]
+            p = buffer[:m, : k + 1]
             for _ in range(self._newton_steps):
-                p = expit(t[:, None] - bk)
-                gradient = np.sum(yk - p, axis=1) - self._ability_penalty * t
-                curvature = np.sum(p * (1.0 - p), axis=1) + self._ability_penalty
+                expit(np.subtract(t[:, None], b[:m, : k + 1], out=p), out=p)
+                total = p.sum(axis=1)
+                gradient = successes[:m, k] - total - penalty * t
+                curvature = total - np.einsum("ij,ij->i", p, p) + penalty
                 t = t + gradient / curvature
             theta[:m] = np.where(np.isfinite(t), t, 0.0)
         return predictions
