@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.evaluation.runner import run_evaluation
+from smartpractice.evaluation.runner import default_jobs, run_evaluation
 from smartpractice.evaluation.sources import from_train_and_test
 
 MODELS = ("smartpractice", "elo", "customer_sketch", "irt_1pl")
@@ -31,6 +31,12 @@ def main() -> None:
         default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "assistments09",
         help="Folder with preprocessed_data_train.csv, preprocessed_data_test.csv, q_mat.npz.",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        help="Processes for the models, as `evaluate --jobs` (0, the default: one per core).",
+    )
     parser.add_argument("--json", action="store_true", help="Print only the JSON line.")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -38,7 +44,8 @@ def main() -> None:
         args.data_dir / "preprocessed_data_train.csv", args.data_dir / "preprocessed_data_test.csv"
     )
     read_seconds = time.perf_counter() - started
-    result = run_evaluation(data, models=MODELS, config=ModelConfig())
+    jobs = args.jobs or default_jobs()
+    result = run_evaluation(data, models=MODELS, config=ModelConfig(), jobs=jobs)
     total = time.perf_counter() - started
     metrics = result.metrics()
     document = {
@@ -47,6 +54,7 @@ def main() -> None:
         "read_seconds": round(read_seconds, 2),
         "model_seconds": {run.name: round(run.seconds, 2) for run in result.runs},
         "total_seconds": round(total, 2),
+        "jobs": jobs,
         "target_seconds": TARGET_SECONDS,
         "auc": {name: round(m.auc, 4) for name, m in metrics.items()},
     }

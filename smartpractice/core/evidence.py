@@ -60,20 +60,48 @@ def attempt_to_skill_evidence(
     Returns:
         One `SkillEvidence` per skill in `skills`.
     """
-    process = config.attempt_discount ** max(attempt.attempts - 1, 0)
-    process *= config.hint_discount ** max(attempt.hints_used, 0)
-    process *= slowness_multiplier(
-        time_spent_seconds=attempt.time_spent_seconds,
-        expected_time_seconds=expected_time_seconds,
-        config=config,
-    )
-    weight = confidence_weight(confidence=attempt.confidence, config=config)
-    evidence: dict[str, SkillEvidence] = {}
-    for skill in skills:
-        performance = attempt.skill_scores.get(skill, attempt.score) * process
-        if attempt.solution_viewed:
-            performance = min(performance, config.solution_viewed_cap)
-        struggle = min(max(attempt.struggles.get(skill, 0.0), 0.0), 1.0)
+    # Each factor is skipped when it is exactly 1 (no extra attempt, hint, time or
+    # confidence): this runs once per attempt in the worker, replay and evaluate.
+    process = 1.0
+    if attempt.attempts > 1 or attempt.hints_used > 0:
+        process = config.attempt_discount ** max(attempt.attempts - 1, 0)
+        process *= config.hint_discount ** max(attempt.hints_used, 0)
+    if attempt.time_spent_seconds:
+        process *= slowness_multiplier(
+            time_spent_seconds=attempt.time_spent_seconds,
+            expected_time_seconds=expected_time_seconds,
+            config=config,
+        )
+    weight = 1.0
+    if attempt.confidence is not None:
+        weight = confidence_weight(confidence=attempt.confidence, config=config)
+    if not attempt.skill_scores and not attempt.struggles:
+        # Every skill gets the same evidence (the common case): build it once.
+        same = SkillEvidence(_performance(attempt.score, process, 0.0, attempt, config), weight)
+        return dict.fromkeys(skills, same)
+    return {
+        skill: SkillEvidence(
+            performance=_performance(
+                attempt.skill_scores.get(skill, attempt.score),
+                process,
+                min(max(attempt.struggles.get(skill, 0.0), 0.0), 1.0),
+                attempt,
+                config,
+            ),
+            weight=weight,
+        )
+        for skill in skills
+    }
+
+
+def _performance(
+    score: float, process: float, struggle: float, attempt: GradedAttempt, config: EvidenceConfig
+) -> float:
+    """Performance (0-1) on one skill from its score (0-1), the process multiplier, the
+    viewed-solution cap and the tutor-chat struggle (0-1) on it."""
+    performance = score * process
+    if attempt.solution_viewed:
+        performance = min(performance, config.solution_viewed_cap)
+    if struggle:
         performance *= 1.0 - config.struggle_penalty * struggle
-        evidence[skill] = SkillEvidence(performance=min(max(performance, 0.0), 1.0), weight=weight)
-    return evidence
+    return min(max(performance, 0.0), 1.0)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from smartpractice.core.records import quick_init
+
 __all__ = [
     "Candidate",
     "GradedAttempt",
@@ -16,6 +18,7 @@ __all__ = [
 ]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RatingState:
     """One rating with its evidence: a student's ability or skill offset, or an item's
@@ -34,6 +37,7 @@ class RatingState:
     last_at: datetime | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StudentRatings:
     """A student's global ability and per-skill offsets; the rating on skill s is
@@ -43,6 +47,7 @@ class StudentRatings:
     offsets: Mapping[str, RatingState] = field(default_factory=dict)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ItemRatings:
     """An item's difficulty per skill it tests (Elo points)."""
@@ -50,6 +55,7 @@ class ItemRatings:
     difficulties: Mapping[str, RatingState]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GradedAttempt:
     """What the grader and the app observed about one attempt at one item.
@@ -75,6 +81,7 @@ class GradedAttempt:
     struggles: Mapping[str, float] = field(default_factory=dict)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SkillEvidence:
     """What one attempt says about one skill.

@@ -85,20 +85,26 @@ class CustomerSketch(OnlineModel):
     def __init__(self, *, k: float = 32.0, initial: float = 1200.0) -> None:
         self._k = k
         self._initial = initial
-        self._student: dict[tuple[str, str], float] = {}
+        # Per student, a rating per skill (one dictionary per student: no tuple key per row).
+        self._student: dict[str, dict[str, float]] = {}
         self._item: dict[str, float] = {}
 
     def predict_then_learn(self, response: Response) -> float:
         """Mean per-skill expectation, then the sketch's per-skill updates."""
-        item = self._item.get(response.item_id, self._initial)
-        keys = [(response.student_id, s) for s in response.skills]
+        initial = self._initial
+        item = self._item.get(response.item_id, initial)
+        ratings = self._student.get(response.student_id)
+        if ratings is None:
+            ratings = self._student[response.student_id] = {}
+        skills = response.skills
         predicted = sum(
-            _elo_expected(self._student.get(key, self._initial), item) for key in keys
-        ) / len(keys)
-        for key in keys:
-            rating = self._student.get(key, self._initial)
+            [_elo_expected(ratings.get(skill, initial), item) for skill in skills]
+        ) / len(skills)
+        score = response.score
+        for skill in skills:
+            rating = ratings.get(skill, initial)
             expected = _elo_expected(rating, item)
-            self._student[key] = max(100.0, rating + self._k * (response.score - expected))
-            item = max(100.0, item + self._k * ((1.0 - response.score) - (1.0 - expected)))
+            ratings[skill] = max(100.0, rating + self._k * (score - expected))
+            item = max(100.0, item + self._k * ((1.0 - score) - (1.0 - expected)))
         self._item[response.item_id] = item
         return predicted

@@ -119,6 +119,14 @@ def evaluate(
     per_skill: Annotated[
         bool, typer.Option("--per-skill", help="Also report AUC per skill of every model.")
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Processes to run the models in at the same time; 0 (default): one per CPU "
+            "core. The predictions do not depend on it.",
+        ),
+    ] = 0,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -155,7 +163,7 @@ def evaluate(
         results_json,
         results_table,
     )
-    from smartpractice.evaluation.runner import run_evaluation
+    from smartpractice.evaluation.runner import default_jobs, run_evaluation
 
     settings = Settings()
     try:
@@ -174,7 +182,12 @@ def evaluate(
     except (DatasetError, ValueError) as error:
         raise _fail(str(error)) from None
     result = run_evaluation(
-        replay, models=names, config=settings.model, progress=not as_json, first=first_responses
+        replay,
+        models=names,
+        config=settings.model,
+        progress=not as_json,
+        first=first_responses,
+        jobs=jobs or default_jobs(),
     )
     if plot is not None:
         title = "/".join(Path(replay.source).parts[-2:]) if "://" not in replay.source else ""

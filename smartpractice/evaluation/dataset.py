@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from smartpractice.core.records import quick_init
 from smartpractice.schemas import AttemptIn
 
 __all__ = [
@@ -47,6 +48,7 @@ class DatasetError(ValueError):
         self.column = column
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Response:
     """One student's answer to one item.

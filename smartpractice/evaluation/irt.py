@@ -13,7 +13,7 @@ item never answered in train sits at the prior mean 0).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -104,27 +104,81 @@ class Irt1PL:
 
     def fit(self, train: Iterable[Response]) -> None:
         """Fit item difficulties (and throw-away train abilities) on the train responses."""
-        user_index: dict[str, int] = {}
-        item_index: dict[str, int] = {}
-        users: list[int] = []
-        items: list[int] = []
-        outcomes: list[float] = []
-        for response in train:
-            users.append(user_index.setdefault(response.student_id, len(user_index)))
-            items.append(item_index.setdefault(response.item_id, len(item_index)))
-            outcomes.append(response.score)
-        if not outcomes:
+        rows = list(train)
+        if not rows:
             return
+        # Indices in order of first appearance, built without a Python loop per row.
+        user_index = {u: n for n, u in enumerate(dict.fromkeys(r.student_id for r in rows))}
+        item_index = {q: n for n, q in enumerate(dict.fromkeys(r.item_id for r in rows))}
+        count = len(rows)
         _, difficulties = fit_rasch(
-            np.asarray(users, dtype=np.int64),
-            np.asarray(items, dtype=np.int64),
-            np.asarray(outcomes, dtype=np.float64),
+            np.fromiter((user_index[r.student_id] for r in rows), dtype=np.int64, count=count),
+            np.fromiter((item_index[r.item_id] for r in rows), dtype=np.int64, count=count),
+            np.fromiter((r.score for r in rows), dtype=np.float64, count=count),
             n_users=len(user_index),
             n_items=len(item_index),
             ability_penalty=self._ability_penalty,
             difficulty_penalty=self._difficulty_penalty,
         )
-        self._difficulty = {item: float(difficulties[i]) for item, i in item_index.items()}
+        self._difficulty = dict(zip(item_index, difficulties.tolist(), strict=True))
+
+    def predict_test(self, test: Sequence[Response]) -> FloatArray:
+        """`predict_then_learn` on every test response in order, at once.
+
+        A test student's ability depends only on the train fit and that student's earlier
+        answers, so the students are advanced together, one answer of each per round:
+        round k predicts every student's (k+1)-th answer, then refreshes the abilities of
+        those students on their first k+1 answers with the same Newton steps. The students
+        are taken longest history first, so each round works on a leading block of rows.
+        Fresh students only (the protocol's test users); the model's state is not updated.
+        """
+        count = len(test)
+        predictions = np.empty(count)
+        if not count:
+            return predictions
+        order = {s: n for n, s in enumerate(dict.fromkeys(r.student_id for r in test))}
+        student = np.fromiter((order[r.student_id] for r in test), dtype=np.int64, count=count)
+        difficulty = np.fromiter(
+            (self._difficulty.get(r.item_id, 0.0) for r in test), dtype=np.float64, count=count
+        )
+        outcome = np.fromiter((r.score for r in test), dtype=np.float64, count=count)
+        answers = np.bincount(student, minlength=len(order))
+        # Rank students by history length (longest first): row of each student.
+        ranked = np.argsort(-answers, kind="stable")
+        row = np.empty_like(ranked)
+        row[ranked] = np.arange(ranked.size)
+        # Position of each response within its student's answers (responses are in order).
+        by_student = np.argsort(student, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(answers)[:-1]])
+        position = np.empty(count, dtype=np.int64)
+        position[by_student] = np.arange(count) - np.repeat(starts, answers)
+        longest = int(answers.max())
+        b = np.zeros((ranked.size, longest))
+        y = np.zeros((ranked.size, longest))
+        b[row[student], position] = difficulty
+        y[row[student], position] = outcome
+        index = np.full((ranked.size, longest), -1, dtype=np.int64)
+        index[row[student], position] = np.arange(count)
+        active = np.searchsorted(-answers[ranked], -np.arange(1, longest + 1), side="right")
+        theta = np.zeros(ranked.size)
+        # sum(y - p) = successes so far - sum(p), sum(p (1 - p)) = sum(p) - sum(p^2): the
+        # successes are a running sum, and p lives in one reused buffer.
+        successes = np.cumsum(y, axis=1)
+        buffer = np.empty_like(b)
+        penalty = self._ability_penalty
+        for k in range(longest):
+            m = int(active[k])
+            predictions[index[:m, k]] = expit(theta[:m] - b[:m, k])
+            t = theta[:m]
+            p = buffer[:m, : k + 1]
+            for _ in range(self._newton_steps):
+                expit(np.subtract(t[:, None], b[:m, : k + 1], out=p), out=p)
+                total = p.sum(axis=1)
+                gradient = successes[:m, k] - total - penalty * t
+                curvature = total - np.einsum("ij,ij->i", p, p) + penalty
+                t = t + gradient / curvature
+            theta[:m] = np.where(np.isfinite(t), t, 0.0)
+        return predictions
 
     def _refit_ability(self, theta: float, answers: _Answers) -> float:
         b = answers.difficulties[: answers.count]

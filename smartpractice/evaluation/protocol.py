@@ -18,14 +18,16 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from smartpractice.evaluation.bulk import collector_paused
 from smartpractice.evaluation.dataset import ReplayData, Response
 
 __all__ = [
+    "BatchPredictor",
     "LearnerModel",
     "ModelRun",
     "ModelUnavailable",
@@ -55,6 +57,20 @@ class LearnerModel(Protocol):
     def predict_then_learn(self, response: Response) -> float:
         """Predicted success (0-1) on `response`, made before looking at its score; then
         learn from it."""
+        ...
+
+
+@runtime_checkable
+class BatchPredictor(Protocol):
+    """A learner model that can predict the whole test side at once.
+
+    Only for models whose prediction of a test response depends on the train data and on
+    that student's earlier test responses alone (no learning across test students), so the
+    result equals ``predict_then_learn`` on each test response in order.
+    """
+
+    def predict_test(self, test: Sequence[Response]) -> npt.NDArray[np.float64]:
+        """Predicted success (0-1) per test response, in order."""
         ...
 
 
@@ -107,8 +123,22 @@ def run_model(model: LearnerModel, data: ReplayData, *, progress: bool = False) 
     Raises:
         ValueError: the model predicted something outside [0, 1].
     """
+    with collector_paused():
+        return _run(model, data, progress=progress)
+
+
+def _run(model: LearnerModel, data: ReplayData, *, progress: bool) -> ModelRun:
     started = time.perf_counter()
     model.fit(_progress(data.train, f"{model.name}: train", progress))
+    if isinstance(model, BatchPredictor):
+        predictions = model.predict_test(data.test)
+        outside = np.flatnonzero(~((predictions >= 0.0) & (predictions <= 1.0)))
+        if outside.size:
+            index = int(outside[0])
+            raise ValueError(f"{model.name} predicted {predictions[index]} for test row {index}")
+        return ModelRun(
+            name=model.name, predictions=predictions, seconds=time.perf_counter() - started
+        )
     predictions = np.empty(len(data.test), dtype=np.float64)
     for index, response in enumerate(_progress(data.test, f"{model.name}: test", progress)):
         predicted = model.predict_then_learn(response)

@@ -17,12 +17,14 @@ file order.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from smartpractice.evaluation.bulk import collector_paused
 from smartpractice.evaluation.dataset import DatasetError, ItemInfo, Response
 
 __all__ = [
@@ -76,9 +78,12 @@ def load_q_matrix(path: Path) -> QMatrix:
     except (OSError, ValueError) as error:
         raise DatasetError(str(path), f"not a scipy.sparse .npz matrix: {error}") from None
     matrix.eliminate_zeros()
+    names = [str(j) for j in range(matrix.shape[1])]
+    columns = [names[j] for j in matrix.indices.tolist()]
+    bounds = matrix.indptr.tolist()
+    # Skill names sorted as text ("10" before "9"), the order an item's skills are kept in.
     skills_of = tuple(
-        tuple(sorted(str(int(j)) for j in matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]))
-        for i in range(matrix.shape[0])
+        tuple(sorted(columns[start:end])) for start, end in itertools.pairwise(bounds)
     )
     return QMatrix(path=path, skills_of=skills_of)
 
@@ -135,67 +140,119 @@ def _in_answer_order(responses: list[Response]) -> list[Response]:
 def read_folder_file(path: Path, q_matrix: QMatrix) -> LoadedResponses:
     """Read one ``preprocessed_data_*.csv`` of the folder format.
 
+    The rows are parsed by the C `csv` reader and checked column by column, each distinct
+    value once (a file of 200k rows has a few thousand students and items); the first bad
+    row in file order is reported, as a row-by-row reader would.
+
     Raises:
         DatasetError: a missing column, an item outside the Q-matrix or without skills, a
             ``correct`` other than 0/1, or a non-numeric timestamp (file, row and column named).
     """
     source = str(path)
-    # (student, item, skills, score, timestamp) per row; the responses are built once the
-    # whole file shows whether it has times at all.
-    rows: list[tuple[str, str, tuple[str, ...], float, float]] = []
-    items: dict[str, ItemInfo] = {}
-    any_time = False
-    for row, values in _rows(path, "\t", FOLDER_REQUIRED):
-        item_id = values["item_id"].strip()
-        if not item_id.isdigit() or int(item_id) >= q_matrix.item_count:
-            raise DatasetError(
-                source,
-                f"item {item_id!r} is outside the Q-matrix {q_matrix.path} "
-                f"(items 0..{q_matrix.item_count - 1})",
-                row=row,
-                column="item_id",
-            )
-        info = items.get(item_id)
-        if info is None:
-            skills = q_matrix.skills_of[int(item_id)]
-            if not skills:
-                raise DatasetError(
-                    source,
-                    f"item {item_id} tests no skill in the Q-matrix",
-                    row=row,
-                    column="item_id",
-                )
-            info = items[item_id] = ItemInfo(skills=skills)
-        correct = values["correct"].strip()
-        if correct not in ("0", "1"):
-            raise DatasetError(
-                source, f"must be 0 or 1, not {correct!r}", row=row, column="correct"
-            )
-        timestamp = _number(values.get("timestamp", "0"), source, row)
-        any_time = any_time or timestamp != 0.0
-        rows.append((values["user_id"].strip(), item_id, info.skills, float(correct), timestamp))
-    # All 0: the file has no times, and its row order is the answer order.
-    responses = [
-        Response(
-            student_id=student_id,
-            item_id=item_id,
-            skills=skills,
-            score=score,
-            timestamp=timestamp if any_time else None,
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        header = [name.strip() for name in next(reader, [])]
+        records = list(reader)
+    for name in FOLDER_REQUIRED:
+        if name not in header:
+            raise DatasetError(source, "missing column", row=1, column=name)
+    # Line number of each record (the header is line 1); blank lines are skipped.
+    lines: Sequence[int] = range(2, len(records) + 2)
+    if [] in records:
+        lines = [n for n, values in enumerate(records, start=2) if values]
+        records = [values for values in records if values]
+    width = len(header)
+    short = next((i for i, values in enumerate(records) if len(values) != width), None)
+    checked = records if short is None else records[:short]
+    columns = dict(zip(header, zip(*checked, strict=True), strict=False)) if checked else {}
+    no_times = ("0",) * len(checked)
+    found = _folder_columns(
+        source,
+        q_matrix,
+        users=columns.get("user_id", ()),
+        item_ids=columns.get("item_id", ()),
+        outcomes=columns.get("correct", ()),
+        times=columns.get("timestamp", no_times),
+    )
+    if isinstance(found, tuple):
+        index, column, message = found
+        raise DatasetError(source, message, row=lines[index], column=column)
+    if short is not None:
+        raise DatasetError(
+            source,
+            f"{len(records[short])} fields where the header has {width}",
+            row=lines[short],
         )
-        for student_id, item_id, skills, score, timestamp in rows
-    ]
+    return found
+
+
+_Problem = tuple[int, str, str]
+"""A bad value: its record index, its column, and what is wrong."""
+
+
+def _folder_columns(
+    source: str,
+    q_matrix: QMatrix,
+    *,
+    users: tuple[str, ...],
+    item_ids: tuple[str, ...],
+    outcomes: tuple[str, ...],
+    times: tuple[str, ...],
+) -> LoadedResponses | _Problem:
+    """The responses of the folder format's columns, or the first bad value (by record, then
+    item before outcome before time, the order a row is checked in)."""
+    problems: list[tuple[int, int, str, str]] = []
+    items: dict[str, ItemInfo] = {}
+    item_of: dict[str, tuple[str, ItemInfo]] = {}
+    for raw in dict.fromkeys(item_ids):
+        item_id = raw.strip()
+        if not item_id.isdigit() or int(item_id) >= q_matrix.item_count:
+            message = (
+                f"item {item_id!r} is outside the Q-matrix {q_matrix.path} "
+                f"(items 0..{q_matrix.item_count - 1})"
+            )
+            problems.append((item_ids.index(raw), 0, "item_id", message))
+            continue
+        skills = q_matrix.skills_of[int(item_id)]
+        if not skills:
+            message = f"item {item_id} tests no skill in the Q-matrix"
+            problems.append((item_ids.index(raw), 0, "item_id", message))
+            continue
+        info = items.setdefault(item_id, ItemInfo(skills=skills))
+        item_of[raw] = (item_id, info)
+    score_of: dict[str, float] = {}
+    for raw in dict.fromkeys(outcomes):
+        if raw.strip() in ("0", "1"):
+            score_of[raw] = float(raw.strip())
+        else:
+            message = f"must be 0 or 1, not {raw.strip()!r}"
+            problems.append((outcomes.index(raw), 1, "correct", message))
+    time_of: dict[str, float] = {}
+    for raw in dict.fromkeys(times):
+        try:
+            time_of[raw] = value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            problems.append((times.index(raw), 2, "timestamp", f"not a number: {raw!r}"))
+    if problems:
+        index, _, column, message = min(problems)
+        return index, column, message
+    student_of = {raw: raw.strip() for raw in dict.fromkeys(users)}
+    # All 0: the file has no times, and its row order is the answer order.
+    any_time = any(value != 0.0 for value in time_of.values())
+    rows = [item_of[raw] for raw in item_ids]
+    responses = list(
+        map(
+            Response,
+            map(student_of.__getitem__, users),
+            [item_id for item_id, _ in rows],
+            [info.skills for _, info in rows],
+            map(score_of.__getitem__, outcomes),
+            map(time_of.__getitem__, times) if any_time else [None] * len(users),
+        )
+    )
     return LoadedResponses(responses=_in_answer_order(responses), items=items)
-
-
-def _number(text: str, source: str, row: int) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise DatasetError(source, f"not a number: {text!r}", row=row, column="timestamp")
-    return value
 
 
 def _timestamp(text: str, source: str, row: int) -> float | None:
@@ -276,13 +333,20 @@ def read_generic_csv(path: Path) -> LoadedResponses:
     return LoadedResponses(responses=_in_answer_order(responses), items=items)
 
 
-def read_responses(path: Path, *, q_matrix: Path | None = None) -> LoadedResponses:
+def read_responses(path: Path, *, q_matrix: Path | QMatrix | None = None) -> LoadedResponses:
     """Read a response file of either format (detected from its header).
 
     Args:
         path: The folder-format TSV or the generic CSV.
-        q_matrix: The folder format's ``q_mat.npz``; default: ``q_mat.npz`` beside `path`.
+        q_matrix: The folder format's ``q_mat.npz`` (or the matrix already loaded from it);
+            default: ``q_mat.npz`` beside `path`.
     """
     if detect_format(path) == "generic":
-        return read_generic_csv(path)
-    return read_folder_file(path, load_q_matrix(q_matrix or path.parent / "q_mat.npz"))
+        with collector_paused():
+            return read_generic_csv(path)
+    if isinstance(q_matrix, QMatrix):
+        matrix = q_matrix
+    else:
+        matrix = load_q_matrix(q_matrix or path.parent / "q_mat.npz")
+    with collector_paused():
+        return read_folder_file(path, matrix)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -11,6 +13,7 @@ import numpy.typing as npt
 from smartpractice.core.config import ModelConfig
 from smartpractice.evaluation.baselines import CustomerSketch, PlainElo
 from smartpractice.evaluation.bkt import PyBKT
+from smartpractice.evaluation.bulk import collector_paused
 from smartpractice.evaluation.calibrated import CalibratedProductionModel
 from smartpractice.evaluation.dataset import ReplayData, Response
 from smartpractice.evaluation.irt import Irt1PL
@@ -23,6 +26,7 @@ __all__ = [
     "MODEL_NAMES",
     "EvaluationResult",
     "build_model",
+    "default_jobs",
     "first_responses",
     "run_evaluation",
 ]
@@ -107,6 +111,57 @@ def first_responses(test: Sequence[Response], count: int) -> npt.NDArray[np.bool
     return chosen
 
 
+def default_jobs() -> int:
+    """One process per CPU core this process may run on (`run_evaluation`'s `jobs`)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on every platform
+        return max(1, os.cpu_count() or 1)
+
+
+_Outcome = ModelRun | str
+"""A model's run, or why it could not run."""
+
+_FORKED: tuple[ReplayData, ModelConfig] | None = None
+"""What forked processes evaluate: set just before they are forked, so nothing is pickled."""
+
+
+def _run_one(name: str, data: ReplayData, config: ModelConfig, *, progress: bool) -> _Outcome:
+    try:
+        with collector_paused():  # a catalogue of 17k items is 50k small records
+            model = build_model(name, data, config)
+    except ModelUnavailable as reason:
+        return str(reason)
+    return run_model(model, data, progress=progress)
+
+
+def _run_forked(name: str) -> _Outcome:
+    if _FORKED is None:  # pragma: no cover - only reachable by a misuse of the pool
+        raise RuntimeError("no evaluation to run in this process")
+    return _run_one(name, *_FORKED, progress=False)
+
+
+def _run_models(
+    names: list[str], data: ReplayData, config: ModelConfig, *, progress: bool, jobs: int
+) -> dict[str, _Outcome]:
+    """Each model's outcome, in the order of `names`; see `run_evaluation` for `jobs`."""
+    for name in names:  # unknown names fail before any work starts
+        if name not in MODEL_NAMES:
+            raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    if jobs <= 1 or len(names) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return {name: _run_one(name, data, config, progress=progress) for name in names}
+    global _FORKED
+    _FORKED = (data, config)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(jobs - 1, len(names) - 1)) as pool:
+            others = pool.map_async(_run_forked, names[1:], chunksize=1)
+            here = _run_one(names[0], data, config, progress=progress)
+            return dict(zip(names, [here, *others.get()], strict=True))
+    finally:
+        _FORKED = None
+
+
 def run_evaluation(
     data: ReplayData,
     *,
@@ -114,6 +169,7 @@ def run_evaluation(
     config: ModelConfig | None = None,
     progress: bool = False,
     first: int | None = None,
+    jobs: int = 1,
 ) -> EvaluationResult:
     """Run each model through the protocol on `data`.
 
@@ -124,6 +180,11 @@ def run_evaluation(
         progress: Progress bars on stderr.
         first: Score only each test user's first `first` responses (cold start); every
             test response is still predicted and learned from, in order.
+        jobs: Processes to run the models in at the same time (`default_jobs` is one per
+            CPU core): the first model runs in this one, the others in up to ``jobs - 1``
+            forked copies of it (where the platform can fork; progress bars for the first
+            model only). Each model still runs alone through the protocol, so the
+            predictions are the same whatever `jobs` is.
 
     Raises:
         ValueError: an unknown model name, or `first` < 1.
@@ -135,16 +196,14 @@ def run_evaluation(
     else:
         scored = first_responses(data.test, first)
         source = f"{data.source} (each test user's first {first})"
+    outcomes = _run_models(list(models), data, config, progress=progress, jobs=jobs)
     runs: list[ModelRun] = []
     skipped: dict[str, str] = {}
-    for name in models:
-        try:
-            model = build_model(name, data, config)
-        except ModelUnavailable as reason:
-            skipped[name] = str(reason)
-            continue
-        run = run_model(model, data, progress=progress)
-        runs.append(replace(run, predictions=run.predictions[scored]))
+    for name, outcome in outcomes.items():
+        if isinstance(outcome, str):
+            skipped[name] = outcome
+        else:
+            runs.append(replace(outcome, predictions=outcome.predictions[scored]))
     scores = np.fromiter((r.score for r in data.test), dtype=np.float64, count=len(data.test))
     return EvaluationResult(
         source=source,

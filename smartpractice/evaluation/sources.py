@@ -13,7 +13,13 @@ from smartpractice.evaluation.dataset import (
     split_users,
 )
 from smartpractice.evaluation.event_log import read_event_log, safe_url
-from smartpractice.evaluation.readers import LoadedResponses, read_responses
+from smartpractice.evaluation.readers import (
+    LoadedResponses,
+    QMatrix,
+    detect_format,
+    load_q_matrix,
+    read_responses,
+)
 
 __all__ = ["from_event_log", "from_one_file", "from_train_and_test", "validation_split"]
 
@@ -42,8 +48,14 @@ def from_train_and_test(
     Raises:
         DatasetError: bad rows, an empty test file, or students in both files.
     """
-    train = read_responses(train_path, q_matrix=q_matrix)
-    test = read_responses(test_path, q_matrix=q_matrix)
+    matrix: Path | QMatrix | None = q_matrix
+    if detect_format(train_path) == detect_format(test_path) == "folder" and (
+        q_matrix is not None or train_path.parent == test_path.parent
+    ):
+        # Both files use the same Q-matrix: load it once.
+        matrix = load_q_matrix(q_matrix or train_path.parent / "q_mat.npz")
+    train = read_responses(train_path, q_matrix=matrix)
+    test = read_responses(test_path, q_matrix=matrix)
     for item_id, info in test.items.items():
         known = train.items.get(item_id)
         if known is not None and known.skills != info.skills:

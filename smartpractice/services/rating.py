@@ -19,6 +19,7 @@ from smartpractice.core.elo import (
     update_skill_ratings,
 )
 from smartpractice.core.evidence import attempt_to_skill_evidence
+from smartpractice.core.records import quick_init
 from smartpractice.core.types import (
     GradedAttempt,
     ItemRatings,
@@ -35,6 +36,8 @@ __all__ = [
     "MemoryRatingStore",
     "RatingStore",
     "apply_attempt",
+    "apply_graded_attempt",
+    "graded_attempt",
 ]
 
 
@@ -42,6 +45,7 @@ class AttemptRejected(ValueError):
     """The event can never be applied (for example its item no longer exists)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ItemContext:
     """What applying an attempt needs to know about the item."""
@@ -51,6 +55,7 @@ class ItemContext:
     ratings: ItemRatings
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AppliedAttempt:
     """Outcome of one applied attempt: the model's prediction and the credited performance."""
@@ -103,17 +108,28 @@ def apply_attempt(
 ) -> AppliedAttempt:
     """Turn one attempt into per-skill evidence and update student and item ratings.
 
+    The event is translated into the core's `GradedAttempt` (`graded_attempt`) and applied
+    by `apply_graded_attempt`, the one path every caller's ratings go through.
+
     Raises:
         AttemptRejected: the item is unknown or the per-skill scores name other skills.
     """
-    item = store.load_item(attempt.item_id)
-    if item is None:
-        raise AttemptRejected(f"item_id: unknown item {attempt.item_id!r}")
-    skills = list(item.ratings.difficulties)
-    foreign = sorted(set(attempt.skill_scores) - set(skills)) if attempt.skill_scores else []
-    if foreign:
-        raise AttemptRejected(f"skill_scores: {foreign} are not skills of item {item.item_id!r}")
-    graded = GradedAttempt(
+    return apply_graded_attempt(
+        store,
+        graded_attempt(attempt, struggles=struggles),
+        student_id=attempt.student_id,
+        item_id=attempt.item_id,
+        occurred_at=occurred_at,
+        config=config,
+    )
+
+
+def graded_attempt(
+    attempt: AttemptIn, *, struggles: Mapping[str, float] | None = None
+) -> GradedAttempt:
+    """The core's view of an attempt event, with the per-skill struggle (0-1) found in its
+    tutor chats."""
+    return GradedAttempt(
         score=attempt.score,
         skill_scores=attempt.skill_scores,
         attempts=attempt.attempts,
@@ -123,26 +139,50 @@ def apply_attempt(
         confidence=attempt.confidence,
         struggles=struggles or {},
     )
+
+
+def apply_graded_attempt(
+    store: RatingStore,
+    attempt: GradedAttempt,
+    *,
+    student_id: str,
+    item_id: str,
+    occurred_at: datetime,
+    config: ModelConfig,
+) -> AppliedAttempt:
+    """`apply_attempt` once the event is a core `GradedAttempt` (tutor-chat struggles
+    included): the evidence per skill, the Elo update, and the store's save.
+
+    `evaluate` calls it directly for data sets that carry only a score, so that 278k rows
+    do not each build and copy a validated `AttemptIn`; everything else is shared.
+
+    Raises:
+        AttemptRejected: the item is unknown or the per-skill scores name other skills.
+    """
+    item = store.load_item(item_id)
+    if item is None:
+        raise AttemptRejected(f"item_id: unknown item {item_id!r}")
+    difficulties = item.ratings.difficulties
+    if attempt.skill_scores:
+        foreign = sorted(set(attempt.skill_scores) - set(difficulties))
+        if foreign:
+            raise AttemptRejected(
+                f"skill_scores: {foreign} are not skills of item {item.item_id!r}"
+            )
+    skills = difficulties.keys()
     evidence = attempt_to_skill_evidence(
-        graded,
+        attempt,
         skills=skills,
         expected_time_seconds=item.expected_time_seconds,
         config=config.evidence,
     )
-    student = store.load_student(attempt.student_id, skills)
+    student = store.load_student(student_id, skills)
     update = update_skill_ratings(
         student=student, item=item.ratings, evidence=evidence, now=occurred_at, config=config.elo
     )
-    store.save(
-        student_id=attempt.student_id,
-        item_id=attempt.item_id,
-        update=update,
-        success=attempt.score >= 0.5,
-    )
+    store.save(student_id=student_id, item_id=item_id, update=update, success=attempt.score >= 0.5)
     performance = sum([e.performance for e in evidence.values()]) / len(evidence)
-    return AppliedAttempt(
-        predicted=update.predicted, performance=performance, update=update, evidence=evidence
-    )
+    return AppliedAttempt(update.predicted, performance, update, evidence)
 
 
 @dataclass
@@ -166,10 +206,7 @@ class MemoryRatingStore:
     def save(self, *, student_id: str, item_id: str, update: AttemptUpdate, success: bool) -> None:
         self.students[student_id] = update.student
         context = self.items[item_id]
-        self.items[item_id] = ItemContext(
-            item_id=item_id,
-            expected_time_seconds=context.expected_time_seconds,
-            ratings=update.item,
-        )
+        # Positional: this runs once per attempt in evaluate and replay.
+        self.items[item_id] = ItemContext(item_id, context.expected_time_seconds, update.item)
         attempts, correct = self.item_attempts.get(item_id, (0, 0))
         self.item_attempts[item_id] = (attempts + 1, correct + (1 if success else 0))

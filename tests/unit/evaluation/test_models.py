@@ -1,5 +1,5 @@
 """The models of a run: golden first steps of the baselines, and the production model's
-code path (`apply_attempt`, not a copy of it)."""
+code path (the worker's `apply_attempt`, not a copy of it)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from smartpractice.core.config import ModelConfig
+from smartpractice.core.types import GradedAttempt
 from smartpractice.evaluation import production
 from smartpractice.evaluation.baselines import CustomerSketch, PlainElo, sigmoid
 from smartpractice.evaluation.bkt import BktParameters, PyBKT, bkt_step
@@ -20,7 +21,7 @@ from smartpractice.evaluation.production import NO_TIME, ProductionModel, attemp
 from smartpractice.evaluation.protocol import ModelUnavailable
 from smartpractice.evaluation.runner import run_evaluation
 from smartpractice.schemas import AttemptIn
-from smartpractice.services.rating import AppliedAttempt, apply_attempt
+from smartpractice.services.rating import AppliedAttempt, apply_attempt, apply_graded_attempt
 
 from .fakes import FAKE_PARAMETERS, FakeModel, install_fake_pybkt
 
@@ -115,6 +116,26 @@ def test_rasch_fit_recovers_item_order_and_online_abilities_move_with_answers() 
     assert fresh.predict_then_learn(answer("x", "unseen", 1.0)) == 0.5
 
 
+def test_irt_predicts_the_test_users_at_once_as_it_would_one_by_one() -> None:
+    rng = np.random.default_rng(7)
+    train = [
+        answer(f"u{rng.integers(30)}", f"q{rng.integers(12)}", float(rng.integers(2)))
+        for _ in range(600)
+    ]
+    # Test users with histories of different lengths, interleaved, one on an unseen item.
+    test = [
+        answer(f"t{rng.integers(5)}", f"q{rng.integers(14)}", float(rng.integers(2)))
+        for _ in range(120)
+    ]
+    batch = Irt1PL()
+    batch.fit(train)
+    one_by_one = Irt1PL()
+    one_by_one.fit(train)
+    expected = [one_by_one.predict_then_learn(r) for r in test]
+    np.testing.assert_allclose(batch.predict_test(test), expected, rtol=0, atol=1e-12)
+    assert len(set(expected)) > 20  # the abilities moved: the comparison is not trivial
+
+
 # --- BKT ---------------------------------------------------------------------------------
 
 
@@ -174,15 +195,17 @@ def test_bkt_is_skipped_with_the_reason_when_pybkt_cannot_import(
 # --- the production model ----------------------------------------------------------------
 
 
-def test_production_model_goes_through_apply_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[AttemptIn, datetime, float]] = []
+def test_production_model_goes_through_the_rating_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[str, datetime, float]] = []
 
-    def spy(store: object, attempt: AttemptIn, **kwargs: object) -> AppliedAttempt:
-        applied = apply_attempt(store, attempt, **kwargs)  # type: ignore[arg-type]
-        calls.append((attempt, kwargs["occurred_at"], applied.predicted))  # type: ignore[arg-type]
+    def spy(store: object, attempt: GradedAttempt, **kwargs: object) -> AppliedAttempt:
+        applied = apply_graded_attempt(store, attempt, **kwargs)  # type: ignore[arg-type]
+        calls.append((str(kwargs["item_id"]), kwargs["occurred_at"], applied.predicted))  # type: ignore[arg-type]
         return applied
 
-    monkeypatch.setattr(production, "apply_attempt", spy)
+    monkeypatch.setattr(production, "apply_graded_attempt", spy)
     items = {"q1": ItemInfo(skills=("a", "b")), "q2": ItemInfo(skills=("a",))}
     model = ProductionModel(items, ModelConfig())
     first = model.predict_then_learn(answer("s", "q1", 1.0, "a", "b"))
@@ -197,6 +220,47 @@ def test_production_model_goes_through_apply_attempt(monkeypatch: pytest.MonkeyP
     # (still at 1200) was predicted above 0.5 although the answer was wrong.
     assert second > 0.5
     assert model.store.students["s"].ability.attempts == 2
+
+
+def test_production_model_equals_the_workers_apply_attempt_on_every_response() -> None:
+    # The same answers as events through `apply_attempt` (what the worker and replay run)
+    # and as score-only responses through the production model: the same predictions and
+    # the same ratings afterwards, to the last bit.
+    items = {
+        "q1": ItemInfo(skills=("a", "b")),
+        "q2": ItemInfo(skills=("a",), initial_difficulties={"a": 1400.0}),
+        "q3": ItemInfo(skills=("b", "c", "d")),
+    }
+    rng = np.random.default_rng(3)
+    responses = [
+        Response(
+            student_id=f"s{rng.integers(4)}",
+            item_id=f"q{rng.integers(1, 4)}",
+            skills=(),
+            score=float(rng.integers(2)),
+            timestamp=float(n * 3600),
+        )
+        for n in range(200)
+    ]
+    model = ProductionModel(items, ModelConfig())
+    worker = ProductionModel(items, ModelConfig()).store
+    for n, response in enumerate(responses):
+        event = AttemptIn(
+            event_id=f"e{n}",
+            student_id=response.student_id,
+            item_id=response.item_id,
+            score=response.score,
+        )
+        expected = apply_attempt(
+            worker,
+            event,
+            occurred_at=datetime.fromtimestamp(n * 3600, UTC),
+            config=ModelConfig(),
+        )
+        assert model.predict_then_learn(response) == expected.predicted
+    assert model.store.students == worker.students
+    assert model.store.items == worker.items
+    assert model.store.item_attempts == worker.item_attempts
 
 
 def test_production_model_uses_catalogue_difficulties_and_original_attempts() -> None:

@@ -208,3 +208,18 @@ def test_train_rows_are_fitted_first_and_only_test_rows_are_predicted() -> None:
     assert model.fitted == [r.student_id for r in data.train]
     assert model.predicted == [r.student_id for r in data.test]
     assert len(run.predictions) == len(data.test)
+
+
+def test_models_run_in_parallel_processes_give_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    install_fake_pybkt(monkeypatch)
+    data = synthetic_data()
+    alone = run_evaluation(data, models=MODEL_NAMES, jobs=1)
+    together = run_evaluation(data, models=MODEL_NAMES, jobs=3)
+    assert [run.name for run in together.runs] == list(MODEL_NAMES)
+    for one, other in zip(alone.runs, together.runs, strict=True):
+        np.testing.assert_array_equal(one.predictions, other.predictions)
+    assert runner.default_jobs() >= 1
+    with pytest.raises(ValueError, match="unknown model 'nope'"):
+        run_evaluation(data, models=["elo", "nope"], jobs=2)

@@ -81,6 +81,19 @@ def test_folder_format_with_times_is_replayed_in_time_order(tmp_path: Path, q_ma
         (FOLDER_HEADER + "7\t0\t0\n", "row 2", "3 fields"),
         # A timestamp that is no number.
         (FOLDER_HEADER + "7\t0\tnoon\t1\t5\n", "row 2, column timestamp", "not a number"),
+        # Blank lines count in the row numbers (the bad row is the file's fourth line).
+        (FOLDER_HEADER + "7\t0\t0\t1\t5\n\n7\t0\t0\t2\t5\n", "row 4, column correct", "0 or 1"),
+        # The first bad row wins, whatever is wrong with it: a bad outcome before a bad item,
+        # and before a short row after it.
+        (
+            FOLDER_HEADER + "7\t0\t0\t1\t5\n8\t0\t0\tx\t5\n8\t9\t0\t1\t5\n8\t0\n",
+            "row 3, column correct",
+            "0 or 1",
+        ),
+        # Within one row the item is checked before the outcome.
+        (FOLDER_HEADER + "7\t9\t0\tx\t5\n", "row 2, column item_id", "outside"),
+        # A bad row after a short one is not reached: the short row is reported.
+        (FOLDER_HEADER + "7\t0\t0\t1\t5\n7\t0\n7\t9\t0\t1\t5\n", "row 3", "2 fields"),
     ],
 )
 def test_folder_format_errors_name_file_row_and_column(
