@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, Text, func, insert, select
+from sqlalchemy import Table, Text, func, select
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
 from smartpractice.services.tutor import Analyzer, analyze_pending_sessions, struggles_for_attempts
-from smartpractice.storage.bulk import BatchWriter
+from smartpractice.storage.bulk import BatchWriter, is_one_of
 from smartpractice.storage.db import DEFAULT_TENANT
 from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
 from smartpractice.storage.rating_store import SqlBatchRatingStore
@@ -62,9 +62,12 @@ class EventStatus:
 
 
 def _validate_against_catalog(session: Session, attempts: Sequence[AttemptIn]) -> None:
+    dialect = session.get_bind().dialect.name
     item_ids = {a.item_id for a in attempts}
     rows = session.execute(
-        select(ItemSkill.item_id, ItemSkill.skill_id).where(ItemSkill.item_id.in_(item_ids))
+        select(ItemSkill.item_id, ItemSkill.skill_id).where(
+            is_one_of(ItemSkill.item_id, item_ids, dialect=dialect)
+        )
     ).all()
     skills_of: dict[str, set[str]] = {}
     for item_id, skill_id in rows:
@@ -102,10 +105,13 @@ def accept_attempts(
         content = attempt_content_hash(attempt)
         if hashes.setdefault(attempt.event_id, content) != content:
             conflicts.add(attempt.event_id)
+    dialect = session.get_bind().dialect.name
     stored: dict[str, str] = {
         event_id: digest
         for event_id, digest in session.execute(
-            select(Event.event_id, Event.content_hash).where(Event.event_id.in_(list(hashes)))
+            select(Event.event_id, Event.content_hash).where(
+                is_one_of(Event.event_id, list(hashes), dialect=dialect)
+            )
         )
     }
     conflicts |= {eid for eid, digest in stored.items() if digest != hashes[eid]}
@@ -135,8 +141,11 @@ def accept_attempts(
         )
         accepted.append(attempt.event_id)
     if rows:
-        # One executemany INSERT, in acceptance order (seq follows the batch order).
-        session.execute(insert(Event), rows)
+        # One set-based INSERT in acceptance order: seq follows the batch order (the rows
+        # are inserted as numbered, ORDER BY row_number).
+        writer = BatchWriter(session.connection())
+        writer.insert(cast(Table, Event.__table__), rows)
+        writer.send()
     touched = {row["partition"] for row in rows}
     return AcceptedAttempts(accepted=accepted, duplicates=duplicates, partitions=touched)
 

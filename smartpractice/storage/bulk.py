@@ -84,7 +84,8 @@ class BatchWriter:
         )
 
     def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert `rows` (dicts with the same keys: column names) into `table`."""
+        """Insert `rows` (dicts with the same keys: column names) into `table`, in their
+        order (a serial key numbers them as they come)."""
         if not rows:
             return
         if not self._postgres:
@@ -96,7 +97,11 @@ class BatchWriter:
         columns = ", ".join(self._quote(name) for name in names)
         target = self._quote(table.name)
         self._queued.append(
-            (f"INSERT INTO {target} ({columns}) SELECT {values} FROM {source}", params)
+            (
+                f"INSERT INTO {target} ({columns})"
+                f" SELECT {values} FROM {source} ORDER BY v.row_number",
+                params,
+            )
         )
 
     def update(
