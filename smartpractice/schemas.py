@@ -20,8 +20,8 @@ __all__ = [
     "SkillIn",
     "TutorMessageIn",
     "TutorSessionIn",
-    "attempt_content_hash",
     "content_hash",
+    "dumped_content_hash",
 ]
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s/?#]+$")]
@@ -174,10 +174,12 @@ class MisconceptionIn(_Strict):
 
 def content_hash(record: BaseModel) -> str:
     """SHA-256 of a record's canonical JSON: equal content, equal hash."""
-    canonical = json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return dumped_content_hash(record.model_dump(mode="json"))
+
+
+def dumped_content_hash(dumped: dict[str, Any]) -> str:
+    """`content_hash` of a record already dumped with ``model_dump(mode="json")``. The
+    canonical form (stdlib json, sorted keys, no spaces) must never change: stored hashes
+    decide whether a re-sent event is a duplicate or a conflict."""
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def attempt_content_hash(attempt: AttemptIn) -> str:
-    """SHA-256 of the attempt's canonical JSON: equal content, equal hash."""
-    return content_hash(attempt)

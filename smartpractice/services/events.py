@@ -14,7 +14,7 @@ from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.schemas import AttemptIn, attempt_content_hash
+from smartpractice.schemas import AttemptIn, dumped_content_hash
 from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
@@ -99,10 +99,11 @@ def accept_attempts(
         Conflict: an event id is already stored (or repeated in the batch) with other content.
     """
     _validate_against_catalog(session, attempts)
+    dumps = [a.model_dump(mode="json") for a in attempts]
     hashes: dict[str, str] = {}
     conflicts: set[str] = set()
-    for attempt in attempts:
-        content = attempt_content_hash(attempt)
+    for attempt, dumped in zip(attempts, dumps, strict=True):
+        content = dumped_content_hash(dumped)
         if hashes.setdefault(attempt.event_id, content) != content:
             conflicts.add(attempt.event_id)
     dialect = session.get_bind().dialect.name
@@ -120,7 +121,7 @@ def accept_attempts(
     accepted: list[str] = []
     duplicates: list[str] = []
     rows: list[dict[str, Any]] = []
-    for attempt in attempts:
+    for attempt, dumped in zip(attempts, dumps, strict=True):
         if attempt.event_id in stored:
             duplicates.append(attempt.event_id)
             continue
@@ -132,7 +133,7 @@ def accept_attempts(
                 "student_id": attempt.student_id,
                 "partition": partition_of(attempt.student_id, partitions),
                 "item_id": attempt.item_id,
-                "payload": attempt.model_dump(mode="json"),
+                "payload": dumped,
                 "content_hash": hashes[attempt.event_id],
                 "status": "pending",
                 "received_at": now,
