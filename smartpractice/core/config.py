@@ -235,6 +235,10 @@ class TranscriptConfig:
     focus_decay: float = 0.7
     """Each later tutor message's vote counts this much (0-1) of the one before: a tutor
     who has read a wrong solution starts with the step that went wrong."""
+    weight_first_correction: float = 1.0
+    """Extra vote (a multiple of one message's) of the tutor's first corrective sentence ("not
+    quite", "careful", "check") and the sentence after it, within the same focus messages:
+    where the tutor first says something is wrong, they usually name what."""
     weight_onset: float = 0.3
     """Doubt (0-1) the onset step gains (signal ``focused``): the tutor kept coming back to
     it."""

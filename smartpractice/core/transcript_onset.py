@@ -9,7 +9,10 @@ numbers, or name it. Each of the first `TranscriptConfig.focus_messages` tutor m
 the student's first worked statement is compared with every statement made before it (text
 similarity plus the share of the statement's numbers the tutor mentions); a step scores its
 best-matching statement, and later messages count `focus_decay` times the one before. The
-onset is the step with the largest focus, provided the chat shows some struggle at all.
+first of those messages that corrects something ("not quite", "careful") votes once more
+with its corrective sentences alone (`weight_first_correction`): where the tutor first says
+something is wrong, they usually name what. The onset is the step with the largest focus,
+provided the chat shows some struggle at all.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from smartpractice.core.config import TranscriptConfig
 from smartpractice.core.transcript_claims import Claim
-from smartpractice.core.transcript_text import numbers_in
+from smartpractice.core.transcript_text import CORRECTION, numbers_in, sentences
 from smartpractice.core.transcript_types import SimilarityBackend, Transcript
 
-__all__ = ["Focus", "choose_onset", "tutor_focus"]
+__all__ = ["Focus", "choose_onset", "correction_window", "statement_votes", "tutor_focus"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,35 @@ def _number_coverage(said: frozenset[float], claim: Claim) -> float:
     return len(said & claim.numbers) / len(claim.numbers) if claim.numbers else 0.0
 
 
+def correction_window(text: str) -> list[str]:
+    """The sentences of a tutor message that correct something ("not quite", "careful",
+    "check": `CORRECTION`), each with the sentence after it, where the tutor usually says
+    what is wrong; in order, without repeats; empty when nothing is corrected."""
+    parts = [s.text for s in sentences(text)]
+    picked = {
+        j
+        for i, part in enumerate(parts)
+        if CORRECTION.search(part)
+        for j in (i, i + 1)
+        if j < len(parts)
+    }
+    return [parts[j] for j in sorted(picked)]
+
+
+def statement_votes(
+    queries: Sequence[str], statements: Sequence[Claim], *, similarity: SimilarityBackend
+) -> list[float]:
+    """How much the tutor's `queries` (one message, or some of its sentences) are about each
+    statement: the best text similarity of a query (clipped to 0-1) plus the share of the
+    statement's numbers that the queries mention (digits or words); 0-2 each."""
+    if not queries or not statements:
+        return [0.0] * len(statements)
+    raw = similarity.similarity(list(queries), [c.sentence.text for c in statements])
+    best = np.clip(np.asarray(raw, dtype=np.float64).max(axis=0), 0.0, 1.0)
+    said = frozenset(n for q in queries for n in numbers_in(q, words=True))
+    return [float(b) + _number_coverage(said, c) for b, c in zip(best, statements, strict=True)]
+
+
 def tutor_focus(
     transcript: Transcript,
     claims: Sequence[Claim],
@@ -55,36 +89,42 @@ def tutor_focus(
     """Per step (a group of claim indices), how much the tutor's first reactions after the
     student's first worked statement are about it.
 
+    Each of the first `config.focus_messages` tutor messages votes on every statement made
+    before it (`statement_votes` of the whole message); the first of them that corrects
+    something adds `config.weight_first_correction` times the vote of its corrective
+    sentences (`correction_window`). A step scores its best statement per message, and each
+    later message counts `config.focus_decay` times the one before.
+
     Args:
         transcript: The chat.
         claims: The student's statements with numbers, in chat order.
         groups: Each step's claims (indices into `claims`).
         similarity: Text similarity backend (values in [-1, 1]).
-        config: `focus_messages` and `focus_decay`.
+        config: `focus_messages`, `focus_decay` and `weight_first_correction`.
     """
     scores = [0.0] * len(groups)
     best: list[tuple[float, int | None]] = [(0.0, None)] * len(groups)
     if not claims:
         return [Focus(0.0, None) for _ in groups]
+    step_of = {c: step for step, group in enumerate(groups) for c in group}
     start = claims[0].message_index
     later = [i for i, m in enumerate(transcript.messages) if m.role == "tutor" and i > start]
-    tutor = later[: max(config.focus_messages, 0)]
-    for order, index in enumerate(tutor):
-        members = [
-            (step, claims[c])
-            for step, group in enumerate(groups)
-            for c in group
-            if claims[c].message_index < index
-        ]
-        if not members:
-            continue
+    corrected = False
+    for order, index in enumerate(later[: max(config.focus_messages, 0)]):
+        members = [c for c in range(len(claims)) if claims[c].message_index < index]
+        statements = [claims[c] for c in members]
         text = transcript.messages[index].content
-        raw = similarity.similarity([text], [claim.sentence.text for _, claim in members])[0]
-        said = frozenset(numbers_in(text, words=True))
+        votes = statement_votes([text], statements, similarity=similarity)
+        window = [] if corrected else correction_window(text)
+        corrected = corrected or bool(window)
+        if window and config.weight_first_correction > 0:
+            extra = statement_votes(window, statements, similarity=similarity)
+            votes = [
+                v + config.weight_first_correction * e for v, e in zip(votes, extra, strict=True)
+            ]
         per_step: dict[int, float] = {}
-        for (step, claim), value in zip(members, raw, strict=True):
-            score = min(max(float(value), 0.0), 1.0) + _number_coverage(said, claim)
-            per_step[step] = max(per_step.get(step, 0.0), score)
+        for c, vote in zip(members, votes, strict=True):
+            per_step[step_of[c]] = max(per_step.get(step_of[c], 0.0), vote)
         weight = config.focus_decay**order
         for step, score in per_step.items():
             scores[step] += weight * score

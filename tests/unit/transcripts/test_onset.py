@@ -9,7 +9,13 @@ import pytest
 
 from smartpractice.core.config import TranscriptConfig
 from smartpractice.core.transcript_claims import extract_claims
-from smartpractice.core.transcript_onset import Focus, choose_onset, tutor_focus
+from smartpractice.core.transcript_onset import (
+    Focus,
+    choose_onset,
+    correction_window,
+    statement_votes,
+    tutor_focus,
+)
 from smartpractice.core.transcript_types import Role, Transcript
 from smartpractice.core.transcripts import analyze_transcript
 from smartpractice.transcripts.lexical import LexicalBackend
@@ -69,6 +75,59 @@ def test_later_tutor_messages_count_less_and_only_the_first_few() -> None:
     assert focus_of(late)[1].score > focus_of(late)[0].score
     only_first = replace(CONFIG, focus_messages=1)
     assert focus_of(early, only_first)[1].score < focus_of(early)[1].score
+
+
+@pytest.mark.parametrize(
+    ("message", "window"),
+    [
+        # the corrective sentence and the one after it, where the tutor says what is wrong
+        (
+            "Good start. Not quite. The extra windows are per house. How many?",
+            ["Not quite.", "The extra windows are per house."],
+        ),
+        # two corrective sentences in a row: each once, in order
+        ("Careful. Check the 4 x 2. Why?", ["Careful.", "Check the 4 x 2.", "Why?"]),
+        # a correction in the last sentence has nothing after it
+        ("You got 6. Are you sure?", ["Are you sure?"]),
+        # nothing corrected
+        ("Well done. What comes next?", []),
+        ("", []),
+    ],
+)
+def test_correction_window(message: str, window: list[str]) -> None:
+    assert correction_window(message) == window
+
+
+def test_statement_votes_add_text_similarity_and_numbers_mentioned() -> None:
+    claims = extract_claims(chat(("student", "First 3 x 2 = 6. Then 4 x 2 = 8.")))
+    votes = statement_votes(["Why 4 x 2?"], claims, similarity=LEXICAL)
+    assert votes[1] > votes[0]
+    assert votes[1] >= 2 / 3  # two of the statement's three numbers are mentioned
+    assert all(0.0 <= v <= 2.0 for v in votes)
+    assert statement_votes([], claims, similarity=LEXICAL) == [0.0, 0.0]
+    assert statement_votes(["Why?"], [], similarity=LEXICAL) == []
+
+
+def test_the_first_correction_votes_again_for_what_it_names() -> None:
+    # The tutor's first message asks about both steps; only its corrective sentence names one.
+    transcript = chat(
+        ("student", "First 3 x 2 = 6 windows. Then 4 x 2 = 8 extra windows."),
+        ("tutor", "You have 3 x 2 and 4 x 2 there. Careful. The extra windows: 4 in each house."),
+        ("tutor", "Not quite. 3 x 2 again?"),  # a second correction gets no extra vote
+    )
+    plain = focus_of(transcript, replace(CONFIG, weight_first_correction=0.0))
+    extra = focus_of(transcript)
+    assert extra[1].score > plain[1].score
+    gain_second = extra[1].score - plain[1].score
+    gain_first = extra[0].score - plain[0].score
+    assert gain_second > gain_first
+    # the second corrective message gets no extra vote: the gains are those of the first
+    first_only = chat(*[(m.role, m.content) for m in transcript.messages[:2]])
+    plain_first = focus_of(first_only, replace(CONFIG, weight_first_correction=0.0))
+    extra_first = focus_of(first_only)
+    for step in (0, 1):
+        gain = extra[step].score - plain[step].score
+        assert gain == pytest.approx(extra_first[step].score - plain_first[step].score, abs=1e-5)
 
 
 def test_onset_needs_a_sign_of_struggle() -> None:
