@@ -29,7 +29,10 @@ __all__ = [
     "ScoredCandidate",
     "Selection",
     "SkillView",
+    "aim_rating",
+    "prerequisite_readiness",
     "select_next_item",
+    "skill_progress",
     "target_gap",
 ]
 
@@ -48,6 +51,8 @@ class SkillView:
         prerequisites: Skills this one builds on.
         recent_difficulty: Mean current difficulty (Elo points) on this skill of the items
             the student answered most recently, if any.
+        successes: The student's successes on the skill so far (>= 0).
+        in_scope: Whether the skill is one the practice scope teaches.
     """
 
     rating: float
@@ -56,6 +61,8 @@ class SkillView:
     typical_difficulty: float
     prerequisites: tuple[str, ...] = ()
     recent_difficulty: float | None = None
+    successes: int = 0
+    in_scope: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,22 @@ def target_gap(*, target_success: float, scale: float = 400.0) -> float:
     return scale * math.log10((1.0 - target_success) / target_success)
 
 
+def _not_yet_taught(view: SkillView, pre: SkillView, config: SelectionConfig) -> bool:
+    """A prerequisite the scope teaches alongside the skill, not yet practised with
+    `prerequisite_gate_successes` successes."""
+    return view.in_scope and pre.in_scope and pre.successes < config.prerequisite_gate_successes
+
+
+def _finished(
+    candidate: Candidate, skills: Mapping[str, SkillView], config: SelectionConfig, scale: float
+) -> bool:
+    """Every scope skill the item tests has progress of at least `mastered_gate`."""
+    scoped = [skills[s] for s in candidate.difficulties if skills[s].in_scope]
+    return bool(scoped) and all(
+        skill_progress(v, config=config, scale=scale) >= config.mastered_gate for v in scoped
+    )
+
+
 def _unmet_prerequisites(
     candidate: Candidate, skills: Mapping[str, SkillView], config: SelectionConfig
 ) -> list[str]:
@@ -105,23 +128,90 @@ def _unmet_prerequisites(
         view = skills.get(skill)
         for prerequisite in view.prerequisites if view else ():
             pre = skills.get(prerequisite)
-            if (
-                pre is not None
-                and pre.proficiency < config.prerequisite_gate
-                and pre.uncertainty < config.prerequisite_gate_max_uncertainty
+            if pre is not None and (
+                (
+                    pre.proficiency < config.prerequisite_gate
+                    and pre.uncertainty < config.prerequisite_gate_max_uncertainty
+                )
+                or (view is not None and _not_yet_taught(view, pre, config))
             ):
                 unmet.append(prerequisite)
     return unmet
 
 
-def _gaps(candidates: Sequence[Candidate], skills: Mapping[str, SkillView]) -> np.ndarray:
+def aim_rating(view: SkillView, *, config: SelectionConfig) -> float:
+    """The rating (Elo points) the selector aims from: the student's rating lowered by
+    `uncertainty_margin` times its uncertainty (0-1), so the first items on a skill the
+    student has barely practised are easier than the rating alone suggests."""
+    return view.rating - config.uncertainty_margin * view.uncertainty
+
+
+def _gaps(
+    candidates: Sequence[Candidate], skills: Mapping[str, SkillView], config: SelectionConfig
+) -> np.ndarray:
     return np.array(
         [
-            sum(d - skills[s].rating for s, d in c.difficulties.items()) / len(c.difficulties)
+            sum(d - aim_rating(skills[s], config=config) for s, d in c.difficulties.items())
+            / len(c.difficulties)
             for c in candidates
         ],
         dtype=float,
     )
+
+
+def skill_progress(view: SkillView, *, config: SelectionConfig, scale: float = 400.0) -> float:
+    """How far (0-1) the student has come on a skill, as the weak-skill score reads it.
+
+    The proficiency, raised by `progress_credit` Elo points per unit of ln(1 + successes):
+    ``1 / (1 + 10 ** (-(rating + credit * ln(1 + W) - typical) / scale))``, the
+    performance-factors form (Pavlik et al. 2009) the rating model already uses with its own
+    gain. An Elo rating lags a student who is learning, most on the skill being practised;
+    crediting successes ranks a well-practised skill as further along (docs/simulation.md).
+    """
+    if config.progress_credit == 0.0 or view.successes <= 0:
+        return view.proficiency
+    p = min(max(view.proficiency, 1e-12), 1.0 - 1e-12)
+    shift = config.progress_credit * math.log1p(view.successes) / scale * math.log(10.0)
+    return 1.0 / (1.0 + math.exp(-(math.log(p / (1.0 - p)) + shift)))
+
+
+def prerequisite_readiness(
+    view: SkillView, skills: Mapping[str, SkillView], *, config: SelectionConfig
+) -> float:
+    """How ready (0-1) the student is to learn a scope skill, as far as the scope teaches its
+    prerequisites: ``min(1, W_p / n)`` over its prerequisites p in the scope, W_p the
+    successes on p and n `prerequisite_successes` (1 when n is 0, for skills outside the
+    scope, and for skills without a prerequisite in the scope).
+
+    Learning builds on prerequisites (MISSION part 6): within a topic the skill that looks
+    weakest is often the one built on a skill not practised yet, so it is taught after it.
+    """
+    needed = config.prerequisite_successes
+    if needed <= 0.0 or not view.in_scope:
+        return 1.0
+    ready = 1.0
+    for prerequisite in view.prerequisites:
+        pre = skills.get(prerequisite)
+        if pre is not None and pre.in_scope:
+            ready = min(ready, pre.successes / needed)
+    return ready
+
+
+def _weakness(
+    candidate: Candidate, skills: Mapping[str, SkillView], *, config: SelectionConfig, scale: float
+) -> float:
+    """Mean over the item's skills of how much is left to learn (0-1), times the skill's
+    `prerequisite_readiness`: ``clip((m - progress) / r, 0, 1)`` with m
+    `weak_skill_mastered` and r `weak_skill_ramp` (m = r = 1: ``1 - progress``; a small r: 1
+    for every skill short of m, 0 from m up)."""
+    mastered, ramp = config.weak_skill_mastered, config.weak_skill_ramp
+    total = 0.0
+    for skill in candidate.difficulties:
+        view = skills[skill]
+        left = (mastered - skill_progress(view, config=config, scale=scale)) / ramp
+        left = 0.0 if left < 0.0 else 1.0 if left > 1.0 else left
+        total += left * prerequisite_readiness(view, skills, config=config)
+    return total / len(candidate.difficulties)
 
 
 def _mean_over_skills(candidate: Candidate, skills: Mapping[str, SkillView], field: str) -> float:
@@ -152,7 +242,7 @@ def _score(
     draws = rng.beta(alpha, beta)
     spread = max(config.target_success, 1.0 - config.target_success)
     thompson = 1.0 - np.abs(draws - config.target_success) / spread
-    weak = 1.0 - np.array([_mean_over_skills(c, skills, "proficiency") for c in candidates])
+    weak = np.array([_weakness(c, skills, config=config, scale=scale) for c in candidates])
     hours = np.array(
         [math.inf if c.hours_since_seen is None else c.hours_since_seen for c in candidates]
     )
@@ -257,9 +347,12 @@ def select_next_item(
     if not candidates:
         return None
     open_candidates = [c for c in candidates if not _unmet_prerequisites(c, skills, config)]
+    if config.mastered_gate < 1.0:
+        unfinished = [c for c in open_candidates if not _finished(c, skills, config, scale)]
+        open_candidates = unfinished or open_candidates
     gated = len(candidates) - len(open_candidates)
     pool = open_candidates or list(candidates)
-    gaps = _gaps(pool, skills)
+    gaps = _gaps(pool, skills, config)
     distance = np.abs(gaps - target_gap(target_success=config.target_success, scale=scale))
     keep = np.flatnonzero(distance <= config.difficulty_window)
     if keep.size == 0:

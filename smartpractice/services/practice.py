@@ -26,6 +26,7 @@ from smartpractice.core.selection import (
     ScoredCandidate,
     Selection,
     SkillView,
+    aim_rating,
     select_next_item,
     target_gap,
 )
@@ -58,6 +59,7 @@ def _skill_views(
     config: ModelConfig,
     now: datetime,
     recent: dict[str, float],
+    scope_skills: Sequence[str] = (),
 ) -> dict[str, SkillView]:
     typical = view.typical_difficulties(needed)
     elo = config.elo
@@ -73,8 +75,15 @@ def _skill_views(
             typical_difficulty=typical_difficulty,
             prerequisites=tuple(sorted(prerequisites.get(skill_id, ()))),
             recent_difficulty=recent.get(skill_id),
+            successes=_successes(student, skill_id),
+            in_scope=skill_id in scope_skills,
         )
     return views
+
+
+def _successes(student: StudentRatings, skill_id: str) -> int:
+    offset = student.offsets.get(skill_id)
+    return offset.correct if offset is not None else 0
 
 
 def _with_prerequisites(
@@ -109,7 +118,7 @@ def _candidate_ids(
         NearestRequest(
             scope,
             skill_id,
-            views_for_scope[skill_id].rating + gap,
+            aim_rating(views_for_scope[skill_id], config=selection) + gap,
             selection.difficulty_window,
             per_skill,
         )
@@ -129,7 +138,7 @@ def _candidate_ids(
                 request = NearestRequest(
                     Scope(),
                     prerequisite,
-                    pre_view.rating + gap,
+                    aim_rating(pre_view, config=selection) + gap,
                     None,
                     selection.remediation_candidates,
                 )
@@ -234,6 +243,7 @@ def pick_next_item(
         config=config,
         now=now,
         recent=recent,
+        scope_skills=scope_skills,
     )
     found = _candidate_ids(view, scope, scope_skills, views, config=config)
     difficulties = view.item_skills(list(found))
