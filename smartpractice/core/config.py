@@ -168,26 +168,6 @@ class SelectionConfig:
     clearly unmet."""
     recent_window: int = 20
     """Answered items used for "easier/harder than your recent items" in explanations."""
-    progress_credit: float = 0.0
-    """Elo points per unit of ln(1 + successes) on a skill by which the weak-skill score
-    counts the student further along than the rating says (0: the proficiency as it is)."""
-    weak_skill_mastered: float = 1.0
-    """Progress (0-1) from which a skill counts as having nothing left to learn for the
-    weak-skill score ..."""
-    uncertainty_margin: float = 0.0
-    """Elo points the selector aims below the rating per unit of its uncertainty (0-1)."""
-    mastered_gate: float = 1.0
-    """Items whose scope skills all have progress (0-1) at least this are dropped while
-    other candidates remain (1: never)."""
-    prerequisite_gate_successes: float = 0.0
-    """A prerequisite the scope teaches is also unmet (its skills' items gated) until the
-    student has this many successes on it (0: never)."""
-    prerequisite_successes: float = 0.0
-    """Successes on a prerequisite the scope teaches after which a skill built on it counts
-    fully in the weak-skill score (0: no such ordering)."""
-    weak_skill_ramp: float = 1.0
-    """... and the progress (0-1) below it over which the score falls from 1 to 0 (with
-    `weak_skill_mastered` 1: the score is ``1 - progress``)."""
 
 
 @dataclass(frozen=True, slots=True)

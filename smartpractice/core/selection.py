@@ -29,10 +29,7 @@ __all__ = [
     "ScoredCandidate",
     "Selection",
     "SkillView",
-    "aim_rating",
-    "prerequisite_readiness",
     "select_next_item",
-    "skill_progress",
     "target_gap",
 ]
 
@@ -51,8 +48,6 @@ class SkillView:
         prerequisites: Skills this one builds on.
         recent_difficulty: Mean current difficulty (Elo points) on this skill of the items
             the student answered most recently, if any.
-        successes: The student's successes on the skill so far (>= 0).
-        in_scope: Whether the skill is one the practice scope teaches.
     """
 
     rating: float
@@ -61,8 +56,6 @@ class SkillView:
     typical_difficulty: float
     prerequisites: tuple[str, ...] = ()
     recent_difficulty: float | None = None
-    successes: int = 0
-    in_scope: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,22 +97,6 @@ def target_gap(*, target_success: float, scale: float = 400.0) -> float:
     return scale * math.log10((1.0 - target_success) / target_success)
 
 
-def _not_yet_taught(view: SkillView, pre: SkillView, config: SelectionConfig) -> bool:
-    """A prerequisite the scope teaches alongside the skill, not yet practised with
-    `prerequisite_gate_successes` successes."""
-    return view.in_scope and pre.in_scope and pre.successes < config.prerequisite_gate_successes
-
-
-def _finished(
-    candidate: Candidate, skills: Mapping[str, SkillView], config: SelectionConfig, scale: float
-) -> bool:
-    """Every scope skill the item tests has progress of at least `mastered_gate`."""
-    scoped = [skills[s] for s in candidate.difficulties if skills[s].in_scope]
-    return bool(scoped) and all(
-        skill_progress(v, config=config, scale=scale) >= config.mastered_gate for v in scoped
-    )
-
-
 def _unmet_prerequisites(
     candidate: Candidate, skills: Mapping[str, SkillView], config: SelectionConfig
 ) -> list[str]:
@@ -128,95 +105,60 @@ def _unmet_prerequisites(
         view = skills.get(skill)
         for prerequisite in view.prerequisites if view else ():
             pre = skills.get(prerequisite)
-            if pre is not None and (
-                (
-                    pre.proficiency < config.prerequisite_gate
-                    and pre.uncertainty < config.prerequisite_gate_max_uncertainty
-                )
-                or (view is not None and _not_yet_taught(view, pre, config))
+            if (
+                pre is not None
+                and pre.proficiency < config.prerequisite_gate
+                and pre.uncertainty < config.prerequisite_gate_max_uncertainty
             ):
                 unmet.append(prerequisite)
     return unmet
 
 
-def aim_rating(view: SkillView, *, config: SelectionConfig) -> float:
-    """The rating (Elo points) the selector aims from: the student's rating lowered by
-    `uncertainty_margin` times its uncertainty (0-1), so the first items on a skill the
-    student has barely practised are easier than the rating alone suggests."""
-    return view.rating - config.uncertainty_margin * view.uncertainty
-
-
-def _gaps(
-    candidates: Sequence[Candidate], skills: Mapping[str, SkillView], config: SelectionConfig
-) -> np.ndarray:
+def _gaps(candidates: Sequence[Candidate], skills: Mapping[str, SkillView]) -> np.ndarray:
     return np.array(
         [
-            sum(d - aim_rating(skills[s], config=config) for s, d in c.difficulties.items())
-            / len(c.difficulties)
+            sum(d - skills[s].rating for s, d in c.difficulties.items()) / len(c.difficulties)
             for c in candidates
         ],
         dtype=float,
     )
 
 
-def skill_progress(view: SkillView, *, config: SelectionConfig, scale: float = 400.0) -> float:
-    """How far (0-1) the student has come on a skill, as the weak-skill score reads it.
-
-    The proficiency, raised by `progress_credit` Elo points per unit of ln(1 + successes):
-    ``1 / (1 + 10 ** (-(rating + credit * ln(1 + W) - typical) / scale))``, the
-    performance-factors form (Pavlik et al. 2009) the rating model already uses with its own
-    gain. An Elo rating lags a student who is learning, most on the skill being practised;
-    crediting successes ranks a well-practised skill as further along (docs/simulation.md).
-    """
-    if config.progress_credit == 0.0 or view.successes <= 0:
-        return view.proficiency
-    p = min(max(view.proficiency, 1e-12), 1.0 - 1e-12)
-    shift = config.progress_credit * math.log1p(view.successes) / scale * math.log(10.0)
-    return 1.0 / (1.0 + math.exp(-(math.log(p / (1.0 - p)) + shift)))
-
-
-def prerequisite_readiness(
-    view: SkillView, skills: Mapping[str, SkillView], *, config: SelectionConfig
-) -> float:
-    """How ready (0-1) the student is to learn a scope skill, as far as the scope teaches its
-    prerequisites: ``min(1, W_p / n)`` over its prerequisites p in the scope, W_p the
-    successes on p and n `prerequisite_successes` (1 when n is 0, for skills outside the
-    scope, and for skills without a prerequisite in the scope).
-
-    Learning builds on prerequisites (MISSION part 6): within a topic the skill that looks
-    weakest is often the one built on a skill not practised yet, so it is taught after it.
-    """
-    needed = config.prerequisite_successes
-    if needed <= 0.0 or not view.in_scope:
-        return 1.0
-    ready = 1.0
-    for prerequisite in view.prerequisites:
-        pre = skills.get(prerequisite)
-        if pre is not None and pre.in_scope:
-            ready = min(ready, pre.successes / needed)
-    return ready
-
-
-def _weakness(
-    candidate: Candidate, skills: Mapping[str, SkillView], *, config: SelectionConfig, scale: float
-) -> float:
-    """Mean over the item's skills of how much is left to learn (0-1), times the skill's
-    `prerequisite_readiness`: ``clip((m - progress) / r, 0, 1)`` with m
-    `weak_skill_mastered` and r `weak_skill_ramp` (m = r = 1: ``1 - progress``; a small r: 1
-    for every skill short of m, 0 from m up)."""
-    mastered, ramp = config.weak_skill_mastered, config.weak_skill_ramp
-    total = 0.0
-    for skill in candidate.difficulties:
-        view = skills[skill]
-        left = (mastered - skill_progress(view, config=config, scale=scale)) / ramp
-        left = 0.0 if left < 0.0 else 1.0 if left > 1.0 else left
-        total += left * prerequisite_readiness(view, skills, config=config)
-    return total / len(candidate.difficulties)
-
-
 def _mean_over_skills(candidate: Candidate, skills: Mapping[str, SkillView], field: str) -> float:
     values = [getattr(skills[s], field) for s in candidate.difficulties]
     return float(sum(values) / len(values))
+
+
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """Every kept candidate's components, draw, gap and weighted score, as arrays."""
+
+    candidates: Sequence[Candidate]
+    total: np.ndarray
+    match: np.ndarray
+    thompson: np.ndarray
+    weak: np.ndarray
+    recency: np.ndarray
+    predicted: np.ndarray
+    draws: np.ndarray
+    gaps: np.ndarray
+
+    def candidate(self, i: int) -> ScoredCandidate:
+        """The i-th candidate with its scores (built only for those the selection reports)."""
+        return ScoredCandidate(
+            item_id=self.candidates[i].item_id,
+            score=float(self.total[i]),
+            components={
+                "elo_match": float(self.match[i]),
+                "thompson": float(self.thompson[i]),
+                "weak_skill": float(self.weak[i]),
+                "recency": float(self.recency[i]),
+            },
+            predicted_success=float(self.predicted[i]),
+            thompson_sample=float(self.draws[i]),
+            difficulty_gap=float(self.gaps[i]),
+            remediation_for=self.candidates[i].remediation_for,
+        )
 
 
 def _score(
@@ -227,7 +169,7 @@ def _score(
     config: SelectionConfig,
     rng: np.random.Generator,
     scale: float,
-) -> list[ScoredCandidate]:
+) -> _Scores:
     goal = target_gap(target_success=config.target_success, scale=scale)
     match = np.exp(-0.5 * ((gaps - goal) / config.match_width) ** 2)
     predicted = 1.0 / (1.0 + 10.0 ** np.clip(gaps / scale, -300, 300))
@@ -242,7 +184,7 @@ def _score(
     draws = rng.beta(alpha, beta)
     spread = max(config.target_success, 1.0 - config.target_success)
     thompson = 1.0 - np.abs(draws - config.target_success) / spread
-    weak = np.array([_weakness(c, skills, config=config, scale=scale) for c in candidates])
+    weak = 1.0 - np.array([_mean_over_skills(c, skills, "proficiency") for c in candidates])
     hours = np.array(
         [math.inf if c.hours_since_seen is None else c.hours_since_seen for c in candidates]
     )
@@ -253,23 +195,7 @@ def _score(
         + config.weight_weak_skill * weak
         + config.weight_recency * recency
     )
-    return [
-        ScoredCandidate(
-            item_id=c.item_id,
-            score=float(total[i]),
-            components={
-                "elo_match": float(match[i]),
-                "thompson": float(thompson[i]),
-                "weak_skill": float(weak[i]),
-                "recency": float(recency[i]),
-            },
-            predicted_success=float(predicted[i]),
-            thompson_sample=float(draws[i]),
-            difficulty_gap=float(gaps[i]),
-            remediation_for=c.remediation_for,
-        )
-        for i, c in enumerate(candidates)
-    ]
+    return _Scores(candidates, total, match, thompson, weak, recency, predicted, draws, gaps)
 
 
 def _reasons(
@@ -347,12 +273,9 @@ def select_next_item(
     if not candidates:
         return None
     open_candidates = [c for c in candidates if not _unmet_prerequisites(c, skills, config)]
-    if config.mastered_gate < 1.0:
-        unfinished = [c for c in open_candidates if not _finished(c, skills, config, scale)]
-        open_candidates = unfinished or open_candidates
     gated = len(candidates) - len(open_candidates)
     pool = open_candidates or list(candidates)
-    gaps = _gaps(pool, skills, config)
+    gaps = _gaps(pool, skills)
     distance = np.abs(gaps - target_gap(target_success=config.target_success, scale=scale))
     keep = np.flatnonzero(distance <= config.difficulty_window)
     if keep.size == 0:
@@ -360,10 +283,12 @@ def select_next_item(
     # Stable sort keeps the caller's order among equally distant items: deterministic.
     keep = keep[np.argsort(distance[keep], kind="stable")][: config.max_candidates]
     kept = [pool[i] for i in keep]
-    scored = _score(kept, gaps[keep], skills, config=config, rng=rng, scale=scale)
-    order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
-    chosen = scored[order[0]]
-    runner_up = scored[order[1]] if len(order) > 1 else None
+    scores = _score(kept, gaps[keep], skills, config=config, rng=rng, scale=scale)
+    totals = scores.total.tolist()
+    # The best two, ties in candidate order (a stable sort on the score, descending).
+    order = sorted(range(len(totals)), key=lambda i: -totals[i])[:2]
+    chosen = scores.candidate(order[0])
+    runner_up = scores.candidate(order[1]) if len(order) > 1 else None
     return Selection(
         chosen=chosen,
         runner_up=runner_up,

@@ -20,13 +20,11 @@ from sqlalchemy import JSON, Select, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import skill_rating, skill_uncertainty
-from smartpractice.core.profile import skill_proficiency
+from smartpractice.core.elo import expected_success, skill_rating, skill_uncertainty
 from smartpractice.core.selection import (
     ScoredCandidate,
     Selection,
     SkillView,
-    aim_rating,
     select_next_item,
     target_gap,
 )
@@ -59,31 +57,25 @@ def _skill_views(
     config: ModelConfig,
     now: datetime,
     recent: dict[str, float],
-    scope_skills: Sequence[str] = (),
 ) -> dict[str, SkillView]:
     typical = view.typical_difficulties(needed)
     elo = config.elo
     views = {}
     for skill_id in needed:
         typical_difficulty = typical.get(skill_id, elo.unlabelled_difficulty)
+        rating = skill_rating(student, skill_id, config=elo)
         views[skill_id] = SkillView(
-            rating=skill_rating(student, skill_id, config=elo),
+            rating=rating,
             uncertainty=skill_uncertainty(student, skill_id, now=now, config=elo),
-            proficiency=skill_proficiency(
-                student, skill_id, typical_difficulty=typical_difficulty, config=elo
+            # `skill_proficiency`, on the rating just read.
+            proficiency=expected_success(
+                rating=rating, difficulty=typical_difficulty, scale=elo.scale
             ),
             typical_difficulty=typical_difficulty,
             prerequisites=tuple(sorted(prerequisites.get(skill_id, ()))),
             recent_difficulty=recent.get(skill_id),
-            successes=_successes(student, skill_id),
-            in_scope=skill_id in scope_skills,
         )
     return views
-
-
-def _successes(student: StudentRatings, skill_id: str) -> int:
-    offset = student.offsets.get(skill_id)
-    return offset.correct if offset is not None else 0
 
 
 def _with_prerequisites(
@@ -118,7 +110,7 @@ def _candidate_ids(
         NearestRequest(
             scope,
             skill_id,
-            aim_rating(views_for_scope[skill_id], config=selection) + gap,
+            views_for_scope[skill_id].rating + gap,
             selection.difficulty_window,
             per_skill,
         )
@@ -138,7 +130,7 @@ def _candidate_ids(
                 request = NearestRequest(
                     Scope(),
                     prerequisite,
-                    aim_rating(pre_view, config=selection) + gap,
+                    pre_view.rating + gap,
                     None,
                     selection.remediation_candidates,
                 )
@@ -243,7 +235,6 @@ def pick_next_item(
         config=config,
         now=now,
         recent=recent,
-        scope_skills=scope_skills,
     )
     found = _candidate_ids(view, scope, scope_skills, views, config=config)
     difficulties = view.item_skills(list(found))

@@ -87,21 +87,6 @@ def _check_selection(config: SelectionConfig) -> None:
             raise SimulationError(f"{name}: must be above 0, got {getattr(config, name)}")
     if config.prior_strength_max < config.prior_strength_min:
         raise SimulationError("prior_strength_max: must be >= prior_strength_min")
-    for name in ("weak_skill_mastered", "mastered_gate"):
-        if not 0.0 < getattr(config, name) <= 1.0:
-            raise SimulationError(f"{name}: must be in (0, 1], got {getattr(config, name)}")
-    if not config.weak_skill_ramp > 0:
-        raise SimulationError(f"weak_skill_ramp: must be above 0, got {config.weak_skill_ramp}")
-    at_least_zero = (
-        "progress_credit",
-        "prerequisite_successes",
-        "prerequisite_gate_successes",
-        "uncertainty_margin",
-    )
-    for name in at_least_zero:
-        value = getattr(config, name)
-        if not (math.isfinite(value) and value >= 0):
-            raise SimulationError(f"{name}: must be finite and >= 0, got {value}")
     if config.max_candidates < 1 or config.remediation_candidates < 0:
         raise SimulationError("max_candidates >= 1 and remediation_candidates >= 0 required")
 

@@ -56,20 +56,11 @@ AXES: dict[str, tuple[float, ...]] = {
     "recency_half_life_hours": (6.0, 24.0, 72.0, 168.0),
     "prior_strength_max": (10.0, 30.0, 100.0),
     "match_width": (60.0, 120.0, 200.0, 300.0),
-    "prerequisite_mastered": (0.3, 0.5, 0.6, 0.7),
-    "progress_credit": (0.0, 50.0, 100.0, 200.0, 300.0),
-    "weak_skill_mastered": (0.8, 0.9, 1.0),
-    "weak_skill_ramp": (0.1, 0.3, 0.6, 1.0),
-    "mastered_gate": (0.85, 0.9, 0.95, 1.0),
-    "prerequisite_successes": (0.0, 3.0, 6.0),
-    "uncertainty_margin": (0.0, 50.0, 100.0),
+    "prerequisite_mastered": (0.5, 0.6, 0.7),
 }
 """The constants searched and the values tried (issue 5: weights, target zone, prior
-strength, recency; plus the match width, when a weak prerequisite is remediated, and the
-mastery-aware terms: the progress credit for successes, the weak-skill score's mastery
-level and ramp, the mastered-skill gate, the in-scope prerequisite ordering and the margin
-for uncertain ratings). The Thompson weight stays above 0: the sampling is the product's
-(MISSION part 6)."""
+strength, recency; plus the match width and when a weak prerequisite is remediated). The
+Thompson weight stays above 0: the sampling is the product's (MISSION part 6)."""
 
 
 @dataclass(frozen=True, slots=True)
