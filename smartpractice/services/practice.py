@@ -20,7 +20,8 @@ from sqlalchemy import JSON, Select, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import expected_success, skill_rating, skill_uncertainty
+from smartpractice.core.elo import skill_rating, skill_uncertainty
+from smartpractice.core.profile import skill_proficiency
 from smartpractice.core.selection import (
     ScoredCandidate,
     Selection,
@@ -63,13 +64,11 @@ def _skill_views(
     views = {}
     for skill_id in needed:
         typical_difficulty = typical.get(skill_id, elo.unlabelled_difficulty)
-        rating = skill_rating(student, skill_id, config=elo)
         views[skill_id] = SkillView(
-            rating=rating,
+            rating=skill_rating(student, skill_id, config=elo),
             uncertainty=skill_uncertainty(student, skill_id, now=now, config=elo),
-            # `skill_proficiency`, on the rating just read.
-            proficiency=expected_success(
-                rating=rating, difficulty=typical_difficulty, scale=elo.scale
+            proficiency=skill_proficiency(
+                student, skill_id, typical_difficulty=typical_difficulty, config=elo
             ),
             typical_difficulty=typical_difficulty,
             prerequisites=tuple(sorted(prerequisites.get(skill_id, ()))),
