@@ -129,6 +129,38 @@ def _mean_over_skills(candidate: Candidate, skills: Mapping[str, SkillView], fie
     return float(sum(values) / len(values))
 
 
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """Every kept candidate's components, draw, gap and weighted score, as arrays."""
+
+    candidates: Sequence[Candidate]
+    total: np.ndarray
+    match: np.ndarray
+    thompson: np.ndarray
+    weak: np.ndarray
+    recency: np.ndarray
+    predicted: np.ndarray
+    draws: np.ndarray
+    gaps: np.ndarray
+
+    def candidate(self, i: int) -> ScoredCandidate:
+        """The i-th candidate with its scores (built only for those the selection reports)."""
+        return ScoredCandidate(
+            item_id=self.candidates[i].item_id,
+            score=float(self.total[i]),
+            components={
+                "elo_match": float(self.match[i]),
+                "thompson": float(self.thompson[i]),
+                "weak_skill": float(self.weak[i]),
+                "recency": float(self.recency[i]),
+            },
+            predicted_success=float(self.predicted[i]),
+            thompson_sample=float(self.draws[i]),
+            difficulty_gap=float(self.gaps[i]),
+            remediation_for=self.candidates[i].remediation_for,
+        )
+
+
 def _score(
     candidates: Sequence[Candidate],
     gaps: np.ndarray,
@@ -137,7 +169,7 @@ def _score(
     config: SelectionConfig,
     rng: np.random.Generator,
     scale: float,
-) -> list[ScoredCandidate]:
+) -> _Scores:
     goal = target_gap(target_success=config.target_success, scale=scale)
     match = np.exp(-0.5 * ((gaps - goal) / config.match_width) ** 2)
     predicted = 1.0 / (1.0 + 10.0 ** np.clip(gaps / scale, -300, 300))
@@ -163,23 +195,7 @@ def _score(
         + config.weight_weak_skill * weak
         + config.weight_recency * recency
     )
-    return [
-        ScoredCandidate(
-            item_id=c.item_id,
-            score=float(total[i]),
-            components={
-                "elo_match": float(match[i]),
-                "thompson": float(thompson[i]),
-                "weak_skill": float(weak[i]),
-                "recency": float(recency[i]),
-            },
-            predicted_success=float(predicted[i]),
-            thompson_sample=float(draws[i]),
-            difficulty_gap=float(gaps[i]),
-            remediation_for=c.remediation_for,
-        )
-        for i, c in enumerate(candidates)
-    ]
+    return _Scores(candidates, total, match, thompson, weak, recency, predicted, draws, gaps)
 
 
 def _reasons(
@@ -267,10 +283,12 @@ def select_next_item(
     # Stable sort keeps the caller's order among equally distant items: deterministic.
     keep = keep[np.argsort(distance[keep], kind="stable")][: config.max_candidates]
     kept = [pool[i] for i in keep]
-    scored = _score(kept, gaps[keep], skills, config=config, rng=rng, scale=scale)
-    order = sorted(range(len(scored)), key=lambda i: -scored[i].score)
-    chosen = scored[order[0]]
-    runner_up = scored[order[1]] if len(order) > 1 else None
+    scores = _score(kept, gaps[keep], skills, config=config, rng=rng, scale=scale)
+    totals = scores.total.tolist()
+    # The best two, ties in candidate order (a stable sort on the score, descending).
+    order = sorted(range(len(totals)), key=lambda i: -totals[i])[:2]
+    chosen = scores.candidate(order[0])
+    runner_up = scores.candidate(order[1]) if len(order) > 1 else None
     return Selection(
         chosen=chosen,
         runner_up=runner_up,

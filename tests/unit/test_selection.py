@@ -403,3 +403,28 @@ def test_without_thompson_the_gap_closest_to_target_wins(
     )
     best = min(range(len(offsets)), key=lambda i: abs(offsets[i] - GOAL))
     assert selection.chosen.item_id == f"q{best}"
+
+
+@pytest.mark.parametrize(
+    ("hours", "chosen", "runner_up"),
+    [
+        # same item twice, never seen: equal scores keep the candidates' order
+        ((None, None, None), "q0", "q1"),
+        # only recency differs: never seen > seen 12 hours ago > seen just now
+        ((0.0, 12.0, None), "q2", "q1"),
+        ((12.0, None, 0.0), "q1", "q0"),
+    ],
+)
+def test_runner_up_is_the_best_of_the_rest_and_ties_keep_candidate_order(
+    hours: tuple[float | None, ...], chosen: str, runner_up: str
+) -> None:
+    candidates = [
+        Candidate(f"q{i}", {"algebra": 1200.0 + GOAL}, hours_since_seen=h)
+        for i, h in enumerate(hours)
+    ]
+    config = replace(CONFIG, weight_thompson=0.0)
+    selection = pick(candidates, {"algebra": view(1200.0)}, config=config)
+    assert selection.chosen.item_id == chosen
+    assert selection.runner_up is not None
+    assert selection.runner_up.item_id == runner_up
+    assert selection.considered == 3
