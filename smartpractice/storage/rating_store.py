@@ -130,15 +130,21 @@ class SqlBatchRatingStore(MemoryRatingStore):
             .distinct()
             .join(ItemSkill, ItemSkill.skill_id == StudentSkill.skill_id)
         )
-        offsets: dict[str, dict[str, RatingState]] = {}
-        for sid, skill_id, offset, attempts, correct, last_at in session.execute(
-            restrict_to_keys(
-                offset_query,
-                [StudentSkill.student_id, ItemSkill.item_id],
-                set(answers),
-                dialect=dialect,
+        offset_query = restrict_to_keys(
+            offset_query,
+            [StudentSkill.student_id, ItemSkill.item_id],
+            set(answers),
+            dialect=dialect,
+        )
+        if dialect != "postgresql":
+            # Implied by the pairs, but it makes SQLite start from these students' rows
+            # instead of scanning every student's offsets per batch (PostgreSQL, which
+            # joins the pairs as a recordset, plans worse with it: measured 5.1k -> 3.4k/s).
+            offset_query = offset_query.where(
+                StudentSkill.student_id.in_({student for student, _ in answers})
             )
-        ):
+        offsets: dict[str, dict[str, RatingState]] = {}
+        for sid, skill_id, offset, attempts, correct, last_at in session.execute(offset_query):
             self._known_offsets.add((sid, skill_id))
             offsets.setdefault(sid, {})[skill_id] = RatingState(offset, attempts, correct, last_at)
         for sid, by_skill in offsets.items():
