@@ -51,7 +51,9 @@ def _free_port() -> int:
 
 @contextmanager
 def _processes(url: str, settings: Settings, *, workers: int) -> Iterator[str]:
-    """An API process (and Celery workers) on `url`; yields the API's base URL."""
+    """An API process (and Celery workers) on `url`; yields the API's base URL. The
+    bench's broker queue is deleted afterwards, with whatever messages are left in it."""
+    queue = f"{settings.celery_queue}-bench-{os.getpid()}"
     env = {
         **os.environ,
         "SMARTPRACTICE_DATABASE_URL": url,
@@ -60,7 +62,7 @@ def _processes(url: str, settings: Settings, *, workers: int) -> Iterator[str]:
         "SMARTPRACTICE_WORKER_BATCH_SIZE": str(settings.worker_batch_size),
         # A queue of its own: on a broker shared with a deployment, the bench's messages
         # must not reach the deployment's workers, nor theirs the bench's.
-        "SMARTPRACTICE_CELERY_QUEUE": f"{settings.celery_queue}-bench-{os.getpid()}",
+        "SMARTPRACTICE_CELERY_QUEUE": queue,
         # The bench measures the pipeline, not the per-key limit.
         "SMARTPRACTICE_RATE_LIMIT": "1000000/minute",
     }
@@ -104,6 +106,28 @@ def _processes(url: str, settings: Settings, *, workers: int) -> Iterator[str]:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if settings.queue == "celery":
+            _delete_queue(settings, queue)
+
+
+def _delete_queue(settings: Settings, queue: str) -> None:
+    from kombu.entity import Exchange, Queue
+
+    from smartpractice.worker.celery_app import make_celery
+
+    app = make_celery(settings, with_tasks=False)
+    try:
+        with app.connection_for_write() as connection:
+            # Declared first so that the transport knows its bindings (Redis keeps them
+            # apart from the queue); Celery names the queue's exchange after it.
+            exchange = Exchange(queue)  # type: ignore[no-untyped-call]
+            declared = Queue(queue, exchange, routing_key=queue)  # type: ignore[no-untyped-call]
+            bound = declared(connection.default_channel)
+            bound.declare()  # type: ignore[no-untyped-call]
+            bound.delete()  # type: ignore[no-untyped-call]
+            bound.exchange.delete()  # type: ignore[no-untyped-call]
+    except Exception as error:  # the figures stand; only the broker keeps some litter
+        print(f"warning: could not delete the bench's queue {queue!r}: {error}", file=sys.stderr)
 
 
 def _wait_applied(db: Database, *, timeout: float) -> None:
