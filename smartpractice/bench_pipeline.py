@@ -37,6 +37,7 @@ from smartpractice.config import Settings
 from smartpractice.services.access import Scope, create_key, ensure_tenant
 from smartpractice.storage.db import DEFAULT_TENANT, Database
 from smartpractice.storage.models import Event
+from smartpractice.worker.celery_app import delete_queue
 
 __all__ = ["bench_pipeline", "pgbench_tps"]
 
@@ -107,27 +108,10 @@ def _processes(url: str, settings: Settings, *, workers: int) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
         if settings.queue == "celery":
-            _delete_queue(settings, queue)
-
-
-def _delete_queue(settings: Settings, queue: str) -> None:
-    from kombu.entity import Exchange, Queue
-
-    from smartpractice.worker.celery_app import make_celery
-
-    app = make_celery(settings, with_tasks=False)
-    try:
-        with app.connection_for_write() as connection:
-            # Declared first so that the transport knows its bindings (Redis keeps them
-            # apart from the queue); Celery names the queue's exchange after it.
-            exchange = Exchange(queue)  # type: ignore[no-untyped-call]
-            declared = Queue(queue, exchange, routing_key=queue)  # type: ignore[no-untyped-call]
-            bound = declared(connection.default_channel)
-            bound.declare()  # type: ignore[no-untyped-call]
-            bound.delete()  # type: ignore[no-untyped-call]
-            bound.exchange.delete()  # type: ignore[no-untyped-call]
-    except Exception as error:  # the figures stand; only the broker keeps some litter
-        print(f"warning: could not delete the bench's queue {queue!r}: {error}", file=sys.stderr)
+            try:
+                delete_queue(settings.model_copy(update={"celery_queue": queue}))
+            except Exception as error:  # the figures stand; only the broker keeps litter
+                print(f"warning: could not delete the queue {queue!r}: {error}", file=sys.stderr)
 
 
 def _wait_applied(db: Database, *, timeout: float) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_init
+from kombu.entity import Exchange, Queue
 
 from smartpractice.config import Settings
 from smartpractice.services.events import (
@@ -36,7 +37,7 @@ from smartpractice.services.tutor_analysis import transcript_handling
 from smartpractice.storage.db import DEFAULT_TENANT, Database
 from smartpractice.worker.embedded import enforce_retention_everywhere, tenant_databases
 
-__all__ = ["APPLY_TASK", "SWEEP_TASK", "make_celery", "send_partitions"]
+__all__ = ["APPLY_TASK", "SWEEP_TASK", "delete_queue", "make_celery", "send_partitions"]
 
 log = logging.getLogger(__name__)
 
@@ -172,3 +173,19 @@ def send_partitions(
             "broker unavailable; the sweep will send these", extra={"action": "send_failed"}
         )
         return False
+
+
+def delete_queue(settings: Settings) -> None:
+    """Remove `settings.celery_queue` from the broker, with any messages left in it, and
+    its exchange (for throwaway queues: benchmarks, tests)."""
+    app = make_celery(settings, with_tasks=False)
+    with app.connection_for_write() as connection:
+        # Declared first so that the transport knows its bindings (Redis keeps them apart
+        # from the queue); Celery names the queue's exchange after it.
+        name = settings.celery_queue
+        exchange = Exchange(name)  # type: ignore[no-untyped-call]
+        queue = Queue(name, exchange, routing_key=name)  # type: ignore[no-untyped-call]
+        bound = queue(connection.default_channel)
+        bound.declare()  # type: ignore[no-untyped-call]
+        bound.delete()  # type: ignore[no-untyped-call]
+        bound.exchange.delete()  # type: ignore[no-untyped-call]

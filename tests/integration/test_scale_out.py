@@ -24,6 +24,7 @@ from smartpractice.config import Settings
 from smartpractice.services.replay import compare_with_live, replay_event_log
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Student
+from smartpractice.worker.celery_app import delete_queue
 from tests.integration.scale_helpers import (
     ThrowawayPostgres,
     ThrowawayRedis,
@@ -39,9 +40,11 @@ TEST_REDIS_DB = 11
 
 
 @pytest.fixture
-def broker_url() -> str:
+def broker_url(postgres_url: str) -> Iterator[str]:
     require("Redis", REDIS_URL)
-    return REDIS_URL.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}"
+    url = REDIS_URL.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}"
+    yield url
+    delete_queue(Settings(broker_url=url, celery_queue=_queue(postgres_url)))
 
 
 def _queue(database_url: str) -> str:
@@ -147,11 +150,22 @@ def workers() -> Iterator[list[Worker]]:
 
 @pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
 def test_celery_workers_apply_attempts(
-    postgres_url: str, broker_url: str, workers: list[Worker], broker: str
+    postgres_url: str,
+    broker_url: str,
+    workers: list[Worker],
+    broker: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     if broker == "rabbitmq":
         require("RabbitMQ", RABBITMQ_URL)
         broker_url = RABBITMQ_URL
+
+        def _delete_queue() -> None:
+            for worker in workers:  # stopped first: a consuming worker declares it again
+                worker.stop()
+            delete_queue(Settings(broker_url=RABBITMQ_URL, celery_queue=_queue(postgres_url)))
+
+        request.addfinalizer(_delete_queue)
     workers.append(Worker(_env(postgres_url, broker_url)))
     db = Database(postgres_url)
     with _client(postgres_url, broker_url) as client:
