@@ -113,10 +113,23 @@ def upsert_items(session: Session, items: Sequence[ItemIn], *, elo: EloConfig) -
                 errors.append({"loc": [index, "skills", skill_id], "msg": "unknown skill"})
     if errors:
         raise InvalidInput(errors)
+    ids = sorted(i.item_id for i in items)
+    # The workers' locks, in the workers' order (items' rows by id, then their skills by
+    # (item, skill)): an import waits for a batch applying these items, or the batch for
+    # the import, instead of deadlocking with it or overwriting a difficulty it just moved.
+    session.execute(
+        select(Item.item_id)
+        .where(Item.item_id.in_(ids))
+        .order_by(Item.item_id)
+        .with_for_update(key_share=True)
+    ).all()
     existing = {
         (row.item_id, row.skill_id): row
         for row in session.scalars(
-            select(ItemSkill).where(ItemSkill.item_id.in_([i.item_id for i in items]))
+            select(ItemSkill)
+            .where(ItemSkill.item_id.in_(ids))
+            .order_by(ItemSkill.item_id, ItemSkill.skill_id)
+            .with_for_update()
         )
     }
     for item in items:

@@ -83,7 +83,9 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
         root.engine.dispose(close=False)
 
     @app.task(name=APPLY_TASK, shared=False)  # type: ignore[untyped-decorator]
-    def apply_partitions(partitions: list[int], tenant_id: str = DEFAULT_TENANT) -> int:
+    def apply_partitions(
+        partitions: list[int], tenant_id: str = DEFAULT_TENANT, retry_busy: bool = True
+    ) -> int:
         db = root.for_tenant(tenant_id)
         total = 0
         share = settings.worker_partitions_per_task
@@ -92,7 +94,7 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
             # A long list (the sweep's): the rest goes to the other workers at once.
             send_partitions(app, left, tenant_id=tenant_id, per_message=share)
         held = candidates
-        for round_number in range(settings.worker_batches_per_task):
+        for _ in range(settings.worker_batches_per_task):
             with db.transaction() as session:
                 held = lock_partitions(session, held)
                 applied = apply_pending_events(
@@ -104,18 +106,21 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
                     transcripts=transcripts,
                 )
             total += applied
-            busy = sorted(set(candidates) - set(held))
-            if round_number == 0 and busy:
-                # Another worker holds these; it may have looked for work just before our
-                # events were committed, so look again shortly rather than trust it.
-                app.send_task(APPLY_TASK, args=[busy, tenant_id], countdown=_BUSY_RETRY_SECONDS)
             if applied == 0:
                 # Not `applied < batch size`: a batch may leave events of items another
                 # worker held for the next one.
                 break
         else:
-            # Still busy after its turns: back in the queue, behind the partitions waiting.
+            # Its last batch applied something: back in the queue, behind the others.
             app.send_task(APPLY_TASK, args=[sorted(held), tenant_id])
+        busy = sorted(set(candidates) - set(held))
+        if busy and retry_busy:
+            # Another transaction held these; its holder may have looked for work just
+            # before our events were committed, so they are looked at once more, shortly.
+            # Once only: whoever holds them at that retry took them after our commit (or
+            # is still applying, and reads again), so it sees our events; a retry that
+            # re-sent itself would spin for as long as a partition stays held.
+            app.send_task(APPLY_TASK, args=[busy, tenant_id, False], countdown=_BUSY_RETRY_SECONDS)
         if total:
             log.info("applied events", extra={"action": "apply", "count": total})
         return total

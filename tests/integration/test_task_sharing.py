@@ -20,6 +20,8 @@ from smartpractice.worker.celery_app import APPLY_TASK, make_celery, send_partit
 pytestmark = pytest.mark.integration
 
 _ITEM = "vq-math-linear-equations-01"
+# Whether each recorded message may itself retry busy partitions (its third argument).
+retries: list[bool] = []
 
 
 def _task_and_sent(
@@ -27,10 +29,12 @@ def _task_and_sent(
 ) -> tuple[Any, list[tuple[list[int], float | None]]]:
     app = make_celery(settings, database=db)
     sent: list[tuple[list[int], float | None]] = []
+    retries.clear()
 
     def record(name: str, args: list[Any], countdown: float | None = None, **_: Any) -> None:
         assert name == APPLY_TASK
         sent.append((list(args[0]), countdown))
+        retries.append(args[2] if len(args) > 2 else True)
 
     app.send_task = record  # type: ignore[method-assign]
     return app.tasks[APPLY_TASK], sent
@@ -111,3 +115,30 @@ def test_the_api_sends_one_message_per_share() -> None:
 
     assert send_partitions(_App(), range(10), per_message=4)  # type: ignore[arg-type]
     assert sent == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_busy_partitions_are_retried_once_not_forever(postgres_url: str) -> None:
+    settings = Settings(database_url=postgres_url, queue="celery")
+    db = Database(postgres_url)
+    with db.transaction() as session:
+        accept_attempts(
+            session,
+            [AttemptIn(event_id="ev-busy", student_id="busy-student", item_id=_ITEM, score=1.0)],
+            now=datetime(2026, 5, 1, tzinfo=UTC),
+        )
+    partition = partition_of("busy-student", settings.partitions)
+    holder = db.engine.connect()
+    transaction = holder.begin()
+    try:
+        holder.execute(select(func.pg_advisory_xact_lock(0x5350, partition)))
+        task, sent = _task_and_sent(settings, db)
+        assert task.run([partition]) == 0
+        assert sent == [([partition], 0.05)] and retries == [False]  # one retry, shortly
+        sent.clear()
+        assert task.run([partition], "default", False) == 0  # that retry finds it held too
+        assert sent == []  # and lets it go: the holder, or the sweep, sees the event
+    finally:
+        transaction.rollback()
+        holder.close()
+    assert _pending_by_partition(db) == {partition: 1}
+    db.dispose()
