@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute
 
 __all__ = ["BatchWriter", "is_one_of", "restrict_to_keys"]
@@ -187,14 +189,26 @@ class BatchWriter:
         self._executemany(table, numbered, keys=keys, names=[column], increments=())
 
     def send(self) -> None:
-        """Run the queued statements (PostgreSQL: in one pipeline, one round trip)."""
+        """Run the queued statements (PostgreSQL: in one pipeline, one round trip).
+
+        Raises:
+            sqlalchemy.exc.DBAPIError: the SQLAlchemy class of the driver's error (say
+                `OperationalError` for a lost server), as a statement SQLAlchemy ran would
+                raise it, so callers handle both alike (the API answers 503, not 500).
+        """
         queued, self._queued = self._queued, []
         if not queued:
             return
         driver = self._connection.connection.driver_connection
-        with driver.pipeline(), driver.cursor() as cursor:  # type: ignore[union-attr]
-            for sql, params in queued:
-                cursor.execute(sql, params)
+        sql = ""
+        try:
+            with driver.pipeline(), driver.cursor() as cursor:  # type: ignore[union-attr]
+                for sql, params in queued:
+                    cursor.execute(sql, params)
+        except psycopg.Error as error:
+            raise DBAPIError.instance(
+                sql, None, error, psycopg.Error, hide_parameters=True
+            ) from error
 
 
 def restrict_to_keys(

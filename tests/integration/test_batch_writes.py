@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import Table, select
+from sqlalchemy.exc import IntegrityError
 
 from smartpractice.config import Settings
 from smartpractice.storage.bulk import BatchWriter, restrict_to_keys
@@ -142,4 +143,15 @@ def test_restrict_to_keys_matches_exactly_the_given_pairs(settings: Settings) ->
         )
         found = set(session.execute(query).tuples())
     assert found == wanted - {("bulk-9", skills[0])}
+    db.dispose()
+
+
+def test_a_failing_statement_raises_the_sqlalchemy_error(settings: Settings) -> None:
+    # The API maps SQLAlchemy's OperationalError to 503; a driver error escaping as
+    # itself would be a 500.
+    db = Database(settings.database_url)
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        writer = BatchWriter(session.connection())
+        writer.insert(_table(Student), _students(2) + _students(1))  # a repeated key
+        writer.send()
     db.dispose()
