@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from pydantic import ValidationError
 from sqlalchemy import Table, Text, func, select
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
@@ -342,7 +343,7 @@ def _apply_in_order(
 
 
 def _read_pending(
-    session: Session, *, limit: int, partitions: Sequence[int] | None
+    session: Session, *, limit: int, partitions: Sequence[int] | None, now: datetime
 ) -> list[PendingEvent]:
     query = select(
         Event.seq,
@@ -356,14 +357,30 @@ def _read_pending(
     ).where(Event.status == "pending")
     if partitions is not None:
         query = query.where(Event.partition.in_(list(partitions)))
-    return [
-        PendingEvent(
-            seq, event_id, student_id, item_id, AttemptIn.model_validate_json(payload), *at
-        )
-        for seq, event_id, student_id, item_id, payload, *at in session.execute(
-            query.order_by(Event.seq).limit(limit)
-        )
-    ]
+    events: list[PendingEvent] = []
+    unreadable: list[dict[str, Any]] = []
+    for seq, event_id, student_id, item_id, payload, *at in session.execute(
+        query.order_by(Event.seq).limit(limit)
+    ):
+        try:
+            attempt = AttemptIn.model_validate_json(payload)
+        except ValidationError as error:
+            # Stored under rules that no longer accept it (a schema change): rejected with
+            # the reason, rather than failing every batch of its partition forever.
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "payload"
+            reason = f"stored payload no longer valid: {where}: {problem['msg']}"
+            unreadable.append(
+                {"seq": seq, "status": "rejected", "reason": reason, "applied_at": now}
+            )
+            log.warning("event rejected", extra={"action": "reject", "event_id": event_id})
+            continue
+        events.append(PendingEvent(seq, event_id, student_id, item_id, attempt, *at))
+    if unreadable:
+        writer = BatchWriter(session.connection())
+        writer.update(cast(Table, Event.__table__), unreadable, keys=["seq"])
+        writer.send()
+    return events
 
 
 def apply_pending_events(
@@ -393,7 +410,7 @@ def apply_pending_events(
             keep_raw_text=transcripts.keep_raw_text,
             partitions=partitions,
         )
-    events = _read_pending(session, limit=limit, partitions=partitions)
+    events = _read_pending(session, limit=limit, partitions=partitions, now=now)
     held: set[int] = set()
     if transcripts is not None:
         held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
@@ -401,7 +418,7 @@ def apply_pending_events(
             # Read past events held back for a chat so that they cannot starve everyone
             # else. Whether an event is held depends only on its student's earlier events,
             # so the first `limit` ready events are the same however far one reads.
-            events = _read_pending(session, limit=limit * 4, partitions=partitions)
+            events = _read_pending(session, limit=limit * 4, partitions=partitions, now=now)
             held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
     ready = [e for e in events if e.seq not in held][:limit]
     if not ready:
