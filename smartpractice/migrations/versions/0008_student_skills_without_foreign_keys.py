@@ -37,14 +37,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The names upgrade() looks for on each database, so that upgrading again works.
+    postgres = op.get_bind().dialect.name == "postgresql"
+    student_fk = (
+        "student_skills_student_id_fkey" if postgres else "fk_student_skills_student_id_students"
+    )
+    skill_fk = "student_skills_skill_id_fkey" if postgres else "fk_student_skills_skill_id_skills"
     with op.batch_alter_table("student_skills", schema=None) as batch_op:
         batch_op.create_foreign_key(
-            "student_skills_student_id_fkey",
-            "students",
-            ["student_id"],
-            ["student_id"],
-            ondelete="CASCADE",
+            student_fk, "students", ["student_id"], ["student_id"], ondelete="CASCADE"
         )
-        batch_op.create_foreign_key(
-            "student_skills_skill_id_fkey", "skills", ["skill_id"], ["skill_id"]
-        )
+        batch_op.create_foreign_key(skill_fk, "skills", ["skill_id"], ["skill_id"])
