@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
+from sqlalchemy.exc import IntegrityError
 
 from smartpractice.api.deps import (
     SettingsDep,
@@ -58,10 +59,19 @@ def post_attempts(
     is a 409."""
     attempts = _parse(body)
     is_batch = not (isinstance(body, dict) and "event_id" in body)
-    with located_in_body("attempts" if is_batch else None), db.transaction() as session:
-        result = accept_attempts(
-            session, attempts, now=datetime.now(UTC), partitions=settings.partitions
-        )
+    for tries_left in (1, 0):
+        try:
+            with located_in_body("attempts" if is_batch else None), db.transaction() as session:
+                result = accept_attempts(
+                    session, attempts, now=datetime.now(UTC), partitions=settings.partitions
+                )
+            break
+        except IntegrityError:
+            # Another request stored one of these event ids between this one's look-up
+            # and its insert (both sent the same event at once). Looked at again, each
+            # such id is a duplicate or a conflict like any other.
+            if not tries_left:
+                raise
     notify_worker(request, db, result.partitions)
     return AttemptsAccepted(
         accepted=len(result.accepted),

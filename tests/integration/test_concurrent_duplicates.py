@@ -1,0 +1,55 @@
+"""Two requests sending the same new event at the same moment: the second is answered as a
+duplicate (or a conflict), never with a 500 from the unique index (PostgreSQL, where two
+writers really run at once)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from smartpractice.api.app import create_app
+from smartpractice.config import Settings
+from smartpractice.schemas import AttemptIn
+from smartpractice.services.events import accept_attempts
+from smartpractice.storage.db import Database
+from smartpractice.storage.models import Event
+
+pytestmark = pytest.mark.integration
+
+_ATTEMPT = {"event_id": "ev-race", "student_id": "s", "item_id": "ncert-eg-8-2-1", "score": 1.0}
+
+
+@pytest.mark.parametrize(("score", "expected"), [(1.0, 202), (0.0, 409)])
+def test_same_event_id_stored_meanwhile_is_a_duplicate_or_a_conflict(
+    postgres_url: str, score: float, expected: int
+) -> None:
+    settings = Settings(database_url=postgres_url, queue="embedded")
+    app = create_app(settings, demo=True, notify_worker=lambda *_: None)
+    db = Database(postgres_url)
+    # The other request: its row is inserted but not yet committed, so this request's
+    # look-up does not see it and its insert waits on the unique index.
+    other = db.sessions()
+    accept_attempts(other, [AttemptIn(**{**_ATTEMPT, "score": score})], now=datetime.now(UTC))
+    answers: list[Any] = []
+    with TestClient(app) as client:
+        thread = threading.Thread(
+            target=lambda: answers.append(client.post("/v1/attempts", json=_ATTEMPT))
+        )
+        thread.start()
+        time.sleep(1.0)  # the request is now waiting on the other's row
+        other.commit()
+        other.close()
+        thread.join(30)
+    response = answers[0]
+    assert response.status_code == expected, response.text
+    if expected == 202:
+        assert response.json()["duplicates"] == 1 and response.json()["accepted"] == 0
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 1
+    db.dispose()
