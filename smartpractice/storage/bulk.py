@@ -222,7 +222,12 @@ def restrict_to_keys(
 
     On PostgreSQL the keys travel as one JSON document, joined as a recordset: the
     statement text is the same for any number of keys (an ``IN`` list of hundreds of
-    bound values, or of row values, is a new statement to plan for every batch size).
+    bound values, or of row values, is a new statement to plan for every batch size), and
+    the worker's reads plan better joined than with `is_one_of` (measured with
+    `bench/apply_cpu.py`: 100 against 125 us of PostgreSQL time per event). On SQLite an
+    ``IN``; for several columns a row-value ``IN`` plus an ``IN`` on the first column,
+    which lets SQLite start from an index on it instead of scanning the table (it scanned
+    every student's offsets for each batch of the worker).
     """
     if dialect == "postgresql":
         names = [f"k{n}" for n in range(len(columns))]
@@ -235,9 +240,10 @@ def restrict_to_keys(
         return query.join(
             wanted, and_(*(c == wanted.c[name] for c, name in zip(columns, names, strict=True)))
         )
+    firsts = query.where(columns[0].in_({key[0] for key in keys}))
     if len(columns) == 1:
-        return query.where(columns[0].in_([key[0] for key in keys]))
-    return query.where(tuple_(*columns).in_(list(keys)))
+        return firsts
+    return firsts.where(tuple_(*columns).in_(list(keys)))
 
 
 def is_one_of(
