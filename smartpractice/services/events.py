@@ -42,6 +42,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_EVENTS = cast(Table, Event.__table__)
+
+
+def _rejection(seq: int, reason: str, *, now: datetime) -> dict[str, Any]:
+    """The `events` row update that marks an event rejected, with why."""
+    return {"seq": seq, "status": "rejected", "reason": reason, "applied_at": now}
+
 
 @dataclass(frozen=True, slots=True)
 class AcceptedAttempts:
@@ -146,7 +153,7 @@ def accept_attempts(
         # One set-based INSERT in acceptance order: seq follows the batch order (the rows
         # are inserted as numbered, ORDER BY row_number).
         writer = BatchWriter(session.connection())
-        writer.insert(cast(Table, Event.__table__), rows)
+        writer.insert(_EVENTS, rows)
         writer.send()
     touched = {row["partition"] for row in rows}
     return AcceptedAttempts(accepted=accepted, duplicates=duplicates, partitions=touched)
@@ -312,14 +319,7 @@ def _apply_in_order(
                 struggles=struggles.get(event.event_id),
             )
         except AttemptRejected as rejection:
-            rejected.append(
-                {
-                    "seq": event.seq,
-                    "status": "rejected",
-                    "reason": str(rejection),
-                    "applied_at": now,
-                }
-            )
+            rejected.append(_rejection(event.seq, str(rejection), now=now))
             log.info("event rejected", extra={"action": "reject", "event_id": event.event_id})
             continue
         applied.append(
@@ -334,11 +334,10 @@ def _apply_in_order(
         )
     writer = BatchWriter(session.connection())
     store.flush(writer)
-    events_table = cast(Table, Event.__table__)
     # Positions in the global apply order are taken now, after the rows are locked, so an
     # event that had to wait for another worker's rows always comes after that worker's.
-    writer.update(events_table, applied, keys=["seq"], numbered="applied_seq")
-    writer.update(events_table, rejected, keys=["seq"])
+    writer.update(_EVENTS, applied, keys=["seq"], numbered="applied_seq")
+    writer.update(_EVENTS, rejected, keys=["seq"])
     writer.send()
 
 
@@ -370,15 +369,13 @@ def _read_pending(
             problem = error.errors()[0]
             where = ".".join(str(part) for part in problem["loc"]) or "payload"
             reason = f"stored payload no longer valid: {where}: {problem['msg']}"
-            unreadable.append(
-                {"seq": seq, "status": "rejected", "reason": reason, "applied_at": now}
-            )
+            unreadable.append(_rejection(seq, reason, now=now))
             log.warning("event rejected", extra={"action": "reject", "event_id": event_id})
             continue
         events.append(PendingEvent(seq, event_id, student_id, item_id, attempt, *at))
     if unreadable:
         writer = BatchWriter(session.connection())
-        writer.update(cast(Table, Event.__table__), unreadable, keys=["seq"])
+        writer.update(_EVENTS, unreadable, keys=["seq"])
         writer.send()
     return events
 

@@ -89,7 +89,8 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
         db = root.for_tenant(tenant_id)
         total = 0
         share = settings.worker_partitions_per_task
-        candidates, left = sorted(set(partitions))[:share], sorted(set(partitions))[share:]
+        ordered = sorted(set(partitions))
+        candidates, left = ordered[:share], ordered[share:]
         if left:
             # A long list (the sweep's): the rest goes to the other workers at once.
             send_partitions(app, left, tenant_id=tenant_id, per_message=share)
@@ -156,19 +157,18 @@ def send_partitions(
     partitions: Iterable[int],
     *,
     tenant_id: str = DEFAULT_TENANT,
-    per_message: int | None = None,
+    per_message: int,
 ) -> bool:
-    """Tell the workers which partitions have new events: one message, or, with
-    `per_message`, one per that many partitions (in id order), so that several workers
-    start on them at once. Never raises: when the broker is down the events are safe in
-    the database and the sweep sends them later."""
+    """Tell the workers which partitions have new events: one message per `per_message`
+    partitions (in id order), so that several workers start on them at once. Never
+    raises: when the broker is down the events are safe in the database and the sweep
+    sends them later."""
     ordered = sorted(set(partitions))
-    size = per_message or max(len(ordered), 1)
     try:
-        for start in range(0, len(ordered), size):
+        for start in range(0, len(ordered), per_message):
             app.send_task(
                 APPLY_TASK,
-                args=[ordered[start : start + size], tenant_id],
+                args=[ordered[start : start + per_message], tenant_id],
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
             )
