@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from smartpractice.api.app import create_app
 from smartpractice.config import Settings
@@ -23,6 +23,22 @@ from smartpractice.storage.models import Event
 pytestmark = pytest.mark.integration
 
 _ATTEMPT = {"event_id": "ev-race", "student_id": "s", "item_id": "ncert-eg-8-2-1", "score": 1.0}
+
+
+def _wait_until_a_request_waits_on_a_lock(db: Database) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with db.transaction() as session:
+            waiting = session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the request never waited on the other request's row")
 
 
 @pytest.mark.parametrize(("score", "expected"), [(1.0, 202), (0.0, 409)])
@@ -42,7 +58,7 @@ def test_same_event_id_stored_meanwhile_is_a_duplicate_or_a_conflict(
             target=lambda: answers.append(client.post("/v1/attempts", json=_ATTEMPT))
         )
         thread.start()
-        time.sleep(1.0)  # the request is now waiting on the other's row
+        _wait_until_a_request_waits_on_a_lock(db)  # its insert, on the other's row
         other.commit()
         other.close()
         thread.join(30)
