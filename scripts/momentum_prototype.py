@@ -4,7 +4,8 @@ A prototype outside the store, measured on the `evaluate --validation` splits (t
 users only). Each student carries a momentum ``m``, an exponentially decayed mean of
 their recent residuals over every skill: after each answer ``m <- (1 - alpha) m +
 alpha (y - p)``, with ``y`` the answer (0/1) and ``p`` the prediction made for it; it
-decays with attempts, not with time. The next prediction adds ``beta * m`` to its logit.
+decays with attempts, not with time. The next prediction adds ``beta * m`` to its logit,
+plus ``last_beta`` times the student's last answer (+1 right, -1 wrong, any skill).
 
 Two ways in:
 
@@ -57,10 +58,13 @@ class Momentum(ProductionModel):
         alpha: float,
         beta: float,
         mode: str,
+        last_beta: float = 0.0,
     ) -> None:
         super().__init__(items, config)
         self._alpha, self._beta, self._mode = alpha, beta, mode
+        self._last_beta = last_beta
         self._momentum: dict[str, float] = {}
+        self._last: dict[str, float] = {}
         self._points = config.elo.scale / _LN10  # Elo points per unit of logit
 
     def _shifted(self, student_id: str, shift: float) -> None:
@@ -73,7 +77,7 @@ class Momentum(ProductionModel):
 
     def predict_then_learn(self, response: Response) -> float:
         m = self._momentum.get(response.student_id, 0.0)
-        shift = self._beta * m
+        shift = self._beta * m + self._last_beta * self._last.get(response.student_id, 0.0)
         if self._mode == "expected" and shift:
             self._shifted(response.student_id, shift * self._points)
             predicted = self.apply(response).predicted
@@ -85,6 +89,7 @@ class Momentum(ProductionModel):
                 predicted = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + shift)))
         y = 1.0 if response.correct else 0.0
         self._momentum[response.student_id] = (1 - self._alpha) * m + self._alpha * (y - predicted)
+        self._last[response.student_id] = 2.0 * y - 1.0
         return predicted
 
     def fit(self, train: Iterable[Response]) -> None:
@@ -104,15 +109,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alpha", type=float, default=0.2)
     parser.add_argument("--beta", type=float, default=1.0)
+    parser.add_argument("--last-beta", type=float, default=0.0)
     parser.add_argument("--mode", choices=("predicted", "expected"), default="predicted")
     parser.add_argument("--datasets", default="assistments09,assistments17")
     args = parser.parse_args()
     config = ModelConfig()
     for name in args.datasets.split(","):
         data = load(name)
-        model = Momentum(data.items, config, alpha=args.alpha, beta=args.beta, mode=args.mode)
+        model = Momentum(
+            data.items,
+            config,
+            alpha=args.alpha,
+            beta=args.beta,
+            mode=args.mode,
+            last_beta=args.last_beta,
+        )
         print(
-            f"{name} validation, momentum alpha {args.alpha} beta {args.beta} ({args.mode}):"
+            f"{name} validation, momentum alpha {args.alpha} beta {args.beta}"
+            f" last answer {args.last_beta} ({args.mode}):"
             f" {_scores(data, model)}",
             flush=True,
         )
