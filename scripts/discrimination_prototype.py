@@ -1,0 +1,108 @@
+"""Would a per-item discrimination learned online (2PL-Elo) predict better?
+
+A prototype outside the store, on the `evaluate --validation` splits (train users only).
+Each item carries a slope ``a`` (1 at first); the prediction becomes
+``sigmoid(a * z)``, ``z`` the production model's logit, and after each answer ``a``
+takes one stochastic-gradient step on the log-likelihood, ``a += rate * (y - p) * z``,
+clipped to [`--low`, `--high`]. With `--per-skill` the slope belongs to the item's skill
+set instead (one per combination of skills; a per-skill row would be updated by every
+attempt on the skill, the hot row issue 3 avoids). Prediction only: the ratings are the
+production model's. Keeping it would need a column on `items` (a migration and the
+worker's write path) (docs/evaluation.md, "Fourth round").
+
+    .venv/bin/python scripts/discrimination_prototype.py --rate 0.05
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from smartpractice.core.config import ModelConfig
+from smartpractice.evaluation.dataset import ItemInfo, ReplayData, Response
+from smartpractice.evaluation.metrics import compute_metrics
+from smartpractice.evaluation.production import ProductionModel
+from smartpractice.evaluation.protocol import run_model
+
+# The validation splits are those of the sibling diagnostic (scripts/ is not a package).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from feature_diagnostic import load
+
+
+class Discrimination(ProductionModel):
+    """The production model with an online slope per item (or per skill set) on its logit."""
+
+    def __init__(
+        self,
+        items: Mapping[str, ItemInfo],
+        config: ModelConfig,
+        *,
+        rate: float,
+        low: float,
+        high: float,
+        per_skill: bool,
+    ) -> None:
+        super().__init__(items, config)
+        self._rate, self._low, self._high = rate, low, high
+        self._key = (
+            {i: "+".join(sorted(info.skills)) for i, info in items.items()} if per_skill else None
+        )
+        self._slope: dict[str, float] = {}
+
+    def predict_then_learn(self, response: Response) -> float:
+        key = response.item_id if self._key is None else self._key[response.item_id]
+        a = self._slope.get(key, 1.0)
+        p = min(max(self.apply(response).predicted, 1e-9), 1 - 1e-9)
+        z = math.log(p / (1 - p))
+        predicted = 1.0 / (1.0 + math.exp(-a * z))
+        y = 1.0 if response.correct else 0.0
+        a += self._rate * (y - predicted) * z
+        self._slope[key] = min(max(a, self._low), self._high)
+        return predicted
+
+    def fit(self, train: Iterable[Response]) -> None:
+        """Replay the train users, learning the slopes as on the test users."""
+        for response in train:
+            self.predict_then_learn(response)
+
+
+def _scores(data: ReplayData, model: ProductionModel) -> str:
+    run = run_model(model, data)
+    observed = np.fromiter((r.score for r in data.test), dtype=np.float64)
+    metrics = compute_metrics(observed, run.predictions)
+    return f"{metrics.auc:.5f} / {metrics.log_loss:.5f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=0.05)
+    parser.add_argument("--low", type=float, default=0.2)
+    parser.add_argument("--high", type=float, default=3.0)
+    parser.add_argument("--per-skill", action="store_true")
+    parser.add_argument("--datasets", default="assistments09,assistments17")
+    args = parser.parse_args()
+    config = ModelConfig()
+    for name in args.datasets.split(","):
+        data = load(name)
+        model = Discrimination(
+            data.items,
+            config,
+            rate=args.rate,
+            low=args.low,
+            high=args.high,
+            per_skill=args.per_skill,
+        )
+        kind = "skill set" if args.per_skill else "item"
+        print(
+            f"{name} validation, slope per {kind}, rate {args.rate}: {_scores(data, model)}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
