@@ -104,6 +104,8 @@ def test_the_analyzer_moves_the_onset_to_the_contradicted_step() -> None:
     assert moved.onset is not None and "3 + 4 = 7" in moved.onset.text
     evidence = [e for e in moved.onset.evidence if e.signal == "contradicted"]
     assert [(e.message_index, e.weight) for e in evidence] == [(5, CONFIG.weight_onset)]
-    assert not [e for e in moved.signals if e.signal == "focused"]
-    # the step after the new onset keeps its own doubt (the credit rule spares only earlier ones)
-    assert moved.steps[1].doubt > 0
+    # the step the tutor focused on keeps its focused doubt: it was discussed as much
+    focused = [e for e in moved.steps[1].evidence if e.signal == "focused"]
+    assert focused and moved.steps[1].doubt == pytest.approx(kept.onset.doubt, abs=1e-3)
+    # the new onset is the first step, so no step before it loses credit
+    assert moved.onset.doubt > kept.steps[0].doubt
