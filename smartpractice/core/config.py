@@ -235,6 +235,9 @@ class TranscriptConfig:
     focus_decay: float = 0.7
     """Each later tutor message's vote counts this much (0-1) of the one before: a tutor
     who has read a wrong solution starts with the step that went wrong."""
+    focus_skip_praise: bool = True
+    """Leave the tutor's sentences that only praise ("Good job.", "That's right.") out of the
+    focus vote: a step the tutor confirms is not where the struggle began."""
     weight_first_correction: float = 1.0
     """Extra vote (a multiple of one message's) of the tutor's first corrective sentence ("not
     quite", "careful", "check") and the sentence after it, within the same focus messages:

@@ -7,8 +7,9 @@ A tutor who has read a wrong solution spends their next messages on the step tha
 wrong: they ask about its quantities ("how many cups per chicken per day?"), quote its
 numbers, or name it. Each of the first `TranscriptConfig.focus_messages` tutor messages after
 the student's first worked statement is compared with every statement made before it (text
-similarity plus the share of the statement's numbers the tutor mentions); a step scores its
-best-matching statement, and later messages count `focus_decay` times the one before. The
+similarity plus the share of the statement's numbers the tutor mentions; sentences that only
+praise, "Good job.", do not vote); a step scores its best-matching statement, and later
+messages count `focus_decay` times the one before. The
 first of those messages that corrects something ("not quite", "careful") votes once more
 with its corrective sentences alone (`weight_first_correction`): where the tutor first says
 something is wrong, they usually name what. The onset is the step with the largest focus,
@@ -33,6 +34,7 @@ from smartpractice.core.config import TranscriptConfig
 from smartpractice.core.transcript_claims import Claim
 from smartpractice.core.transcript_text import (
     CORRECTION,
+    ENDORSEMENT,
     Sentence,
     numbers_in,
     result_number,
@@ -49,6 +51,7 @@ __all__ = [
     "revise_onset",
     "statement_votes",
     "tutor_focus",
+    "without_praise",
 ]
 
 
@@ -86,6 +89,18 @@ def correction_window(text: str) -> list[str]:
     return [parts[j] for j in sorted(picked)]
 
 
+def without_praise(text: str) -> str:
+    """The tutor message without its sentences that only praise ("Good job.", "That's right,
+    3 x 20 = 60."): a step the tutor confirms is not where the struggle began, so those
+    sentences do not vote for it. A sentence that also corrects ("Good, but check ...")
+    stays. Empty when every sentence praises."""
+    return " ".join(
+        s.text
+        for s in sentences(text)
+        if CORRECTION.search(s.text) or not ENDORSEMENT.search(s.text)
+    )
+
+
 def statement_votes(
     queries: Sequence[str], statements: Sequence[Claim], *, similarity: SimilarityBackend
 ) -> list[float]:
@@ -112,7 +127,8 @@ def tutor_focus(
     student's first worked statement are about it.
 
     Each of the first `config.focus_messages` tutor messages votes on every statement made
-    before it (`statement_votes` of the whole message); the first of them that corrects
+    before it (`statement_votes` of the whole message, without its sentences that only
+    praise when `config.focus_skip_praise`); the first of them that corrects
     something adds `config.weight_first_correction` times the vote of its corrective
     sentences (`correction_window`). A step scores its best statement per message, and each
     later message counts `config.focus_decay` times the one before.
@@ -122,7 +138,8 @@ def tutor_focus(
         claims: The student's statements with numbers, in chat order.
         groups: Each step's claims (indices into `claims`).
         similarity: Text similarity backend (values in [-1, 1]).
-        config: `focus_messages`, `focus_decay` and `weight_first_correction`.
+        config: `focus_messages`, `focus_decay`, `focus_skip_praise` and
+            `weight_first_correction`.
     """
     scores = [0.0] * len(groups)
     best: list[tuple[float, int | None]] = [(0.0, None)] * len(groups)
@@ -136,7 +153,8 @@ def tutor_focus(
         members = [c for c in range(len(claims)) if claims[c].message_index < index]
         statements = [claims[c] for c in members]
         text = transcript.messages[index].content
-        votes = statement_votes([text], statements, similarity=similarity)
+        voting = without_praise(text) if config.focus_skip_praise else text
+        votes = statement_votes([voting] if voting else [], statements, similarity=similarity)
         window = [] if corrected else correction_window(text)
         corrected = corrected or bool(window)
         if window and config.weight_first_correction > 0:
