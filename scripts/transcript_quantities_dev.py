@@ -1,8 +1,8 @@
 """Round 5 (docs/transcripts.md): quantity bookkeeping and the student's revisions as onset
 and credit rules, on the development part of the tutoring split only.
 
-The analyzer runs once per development dialogue without the contradiction rule
-(`TranscriptConfig.contradiction_onset=False`, i.e. round 4); every rule below is then
+The analyzer runs once per development dialogue as in round 4 (the round-5 changes off:
+`contradiction_onset=False`, `focus_skip_praise=False`); every rule below is then
 applied to its steps, focus and doubts, and scored like the evaluation (fixed lexical
 alignment to StepVerify's steps, majority label, exact / within one / precision at recall
 0.5). Only the problem and the chat go into the features; labels are targets only.
@@ -140,7 +140,8 @@ def step_flags(d: TutoringDialogue, found: StepAnalysis, window: int) -> list[di
 
 
 def load(data: Path, backend: str, window: int) -> list[Case]:
-    config = replace(TranscriptConfig(), contradiction_onset=False)
+    # Round 4's analyzer: both round-5 changes off, so every rule starts from the same steps.
+    config = replace(TranscriptConfig(), contradiction_onset=False, focus_skip_praise=False)
     similarity = make_backend(backend)  # type: ignore[arg-type]
     dev, _ = split_by_problem(load_tutoring(data))
     cases: list[Case] = []
