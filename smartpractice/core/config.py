@@ -235,10 +235,20 @@ class TranscriptConfig:
     focus_decay: float = 0.7
     """Each later tutor message's vote counts this much (0-1) of the one before: a tutor
     who has read a wrong solution starts with the step that went wrong."""
+    focus_skip_praise: bool = True
+    """Leave the tutor's sentences that only praise ("Good job.", "That's right.") out of the
+    focus vote: a step the tutor confirms is not where the struggle began."""
     weight_first_correction: float = 1.0
     """Extra vote (a multiple of one message's) of the tutor's first corrective sentence ("not
     quite", "careful", "check") and the sentence after it, within the same focus messages:
     where the tutor first says something is wrong, they usually name what."""
+    contradiction_onset: bool = True
+    """Move the onset back to the earliest earlier step whose inputs the tutor restates with
+    a value the student never wrote, within the same `focus_messages`
+    (core/transcript_onset.py, `contradicted_steps`)."""
+    trivial_numbers: tuple[float, ...] = (0.0, 1.0, 2.0, 100.0)
+    """Numbers too common in talk ("one more", "twice", "100%") to count as a new value the
+    tutor states."""
     weight_onset: float = 0.3
     """Doubt (0-1) the onset step gains (signal ``focused``): the tutor kept coming back to
     it."""

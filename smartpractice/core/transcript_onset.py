@@ -7,12 +7,20 @@ A tutor who has read a wrong solution spends their next messages on the step tha
 wrong: they ask about its quantities ("how many cups per chicken per day?"), quote its
 numbers, or name it. Each of the first `TranscriptConfig.focus_messages` tutor messages after
 the student's first worked statement is compared with every statement made before it (text
-similarity plus the share of the statement's numbers the tutor mentions); a step scores its
-best-matching statement, and later messages count `focus_decay` times the one before. The
+similarity plus the share of the statement's numbers the tutor mentions; sentences that only
+praise, "Good job.", do not vote); a step scores its best-matching statement, and later
+messages count `focus_decay` times the one before. The
 first of those messages that corrects something ("not quite", "careful") votes once more
 with its corrective sentences alone (`weight_first_correction`): where the tutor first says
 something is wrong, they usually name what. The onset is the step with the largest focus,
 provided the chat shows some struggle at all.
+
+Quantity bookkeeping then checks that choice against the numbers: a tutor who, within the
+same messages, restates one of a step's inputs together with a value the student never
+wrote ("If she spent $4.50 on taffy ...") is giving the right quantity where the student's
+went wrong. When such a *contradicted* step comes before the focus onset, the onset moves
+back to it (`contradicted_steps`, `revise_onset`): a tutor often keeps talking about the
+last visible symptom (the final total) while the first number they correct is earlier.
 """
 
 from __future__ import annotations
@@ -24,10 +32,27 @@ import numpy as np
 
 from smartpractice.core.config import TranscriptConfig
 from smartpractice.core.transcript_claims import Claim
-from smartpractice.core.transcript_text import CORRECTION, numbers_in, sentences
+from smartpractice.core.transcript_text import (
+    CORRECTION,
+    ENDORSEMENT,
+    Sentence,
+    numbers_in,
+    result_number,
+    sentences,
+)
 from smartpractice.core.transcript_types import SimilarityBackend, Transcript
 
-__all__ = ["Focus", "choose_onset", "correction_window", "statement_votes", "tutor_focus"]
+__all__ = [
+    "Contradiction",
+    "Focus",
+    "choose_onset",
+    "contradicted_steps",
+    "correction_window",
+    "revise_onset",
+    "statement_votes",
+    "tutor_focus",
+    "without_praise",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +89,18 @@ def correction_window(text: str) -> list[str]:
     return [parts[j] for j in sorted(picked)]
 
 
+def without_praise(text: str) -> str:
+    """The tutor message without its sentences that only praise ("Good job.", "That's right,
+    3 x 20 = 60."): a step the tutor confirms is not where the struggle began, so those
+    sentences do not vote for it. A sentence that also corrects ("Good, but check ...")
+    stays. Empty when every sentence praises."""
+    return " ".join(
+        s.text
+        for s in sentences(text)
+        if CORRECTION.search(s.text) or not ENDORSEMENT.search(s.text)
+    )
+
+
 def statement_votes(
     queries: Sequence[str], statements: Sequence[Claim], *, similarity: SimilarityBackend
 ) -> list[float]:
@@ -90,7 +127,8 @@ def tutor_focus(
     student's first worked statement are about it.
 
     Each of the first `config.focus_messages` tutor messages votes on every statement made
-    before it (`statement_votes` of the whole message); the first of them that corrects
+    before it (`statement_votes` of the whole message, without its sentences that only
+    praise when `config.focus_skip_praise`); the first of them that corrects
     something adds `config.weight_first_correction` times the vote of its corrective
     sentences (`correction_window`). A step scores its best statement per message, and each
     later message counts `config.focus_decay` times the one before.
@@ -100,7 +138,8 @@ def tutor_focus(
         claims: The student's statements with numbers, in chat order.
         groups: Each step's claims (indices into `claims`).
         similarity: Text similarity backend (values in [-1, 1]).
-        config: `focus_messages`, `focus_decay` and `weight_first_correction`.
+        config: `focus_messages`, `focus_decay`, `focus_skip_praise` and
+            `weight_first_correction`.
     """
     scores = [0.0] * len(groups)
     best: list[tuple[float, int | None]] = [(0.0, None)] * len(groups)
@@ -114,7 +153,8 @@ def tutor_focus(
         members = [c for c in range(len(claims)) if claims[c].message_index < index]
         statements = [claims[c] for c in members]
         text = transcript.messages[index].content
-        votes = statement_votes([text], statements, similarity=similarity)
+        voting = without_praise(text) if config.focus_skip_praise else text
+        votes = statement_votes([voting] if voting else [], statements, similarity=similarity)
         window = [] if corrected else correction_window(text)
         corrected = corrected or bool(window)
         if window and config.weight_first_correction > 0:
@@ -148,3 +188,84 @@ def choose_onset(
     if any(f.score > 0 for f in focus):
         return max(range(len(focus)), key=lambda s: (focus[s].score, -s))
     return next(s for s, d in enumerate(doubts) if d >= config.onset_threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """A tutor sentence that restates a step's inputs with a value the student never wrote.
+
+    Attributes:
+        message_index: The tutor's message.
+        sentence: The sentence (offsets in that message).
+    """
+
+    message_index: int
+    sentence: Sentence
+
+
+def _inputs(claim: Claim) -> frozenset[float]:
+    """The numbers a statement works from: all it states except the result it arrives at
+    (given or not)."""
+    result = result_number(claim.sentence.text)
+    return claim.numbers - {result} if result is not None else claim.numbers
+
+
+def contradicted_steps(
+    transcript: Transcript,
+    claims: Sequence[Claim],
+    groups: Sequence[Sequence[int]],
+    *,
+    config: TranscriptConfig,
+) -> dict[int, Contradiction]:
+    """Steps (indices into `groups`) whose quantities the tutor restates differently.
+
+    A step's first statement is contradicted by the first sentence of a later tutor message
+    (within the first `config.focus_messages` tutor messages after the student's first
+    worked statement) that mentions one of the statement's inputs, does not repeat its
+    result, and states a new number: one the problem does not give, no step of the student
+    states, and not among `config.trivial_numbers`. Numbers are read in digits and words.
+    """
+    if not claims or not groups:
+        return {}
+    given = frozenset(numbers_in(transcript.problem, words=True))
+    firsts = [claims[group[0]] for group in groups]
+    stated = frozenset(n for claim in firsts for n in claim.numbers)
+    known = given | stated | frozenset(config.trivial_numbers)
+    start = claims[0].message_index
+    later = [i for i, m in enumerate(transcript.messages) if m.role == "tutor" and i > start]
+    window = later[: max(config.focus_messages, 0)]
+    found: dict[int, Contradiction] = {}
+    for step, claim in enumerate(firsts):
+        inputs = _inputs(claim)
+        result = result_number(claim.sentence.text)
+        for index in (i for i in window if i > claim.message_index):
+            hit = next(
+                (
+                    s
+                    for s in sentences(transcript.messages[index].content)
+                    if _contradicts(
+                        frozenset(numbers_in(s.text, words=True)), inputs, result, known
+                    )
+                ),
+                None,
+            )
+            if hit is not None:
+                found[step] = Contradiction(index, hit)
+                break
+    return found
+
+
+def _contradicts(
+    said: frozenset[float], inputs: frozenset[float], result: float | None, known: frozenset[float]
+) -> bool:
+    """A tutor sentence's numbers share an input of the statement, leave its result out and
+    add a value nobody in the chat (nor the problem) has written."""
+    return bool(said & inputs) and (result is None or result not in said) and bool(said - known)
+
+
+def revise_onset(onset: int | None, contradicted: dict[int, Contradiction]) -> int | None:
+    """The onset moved back to the earliest contradicted step before it (unchanged when there
+    is none, or when there is no onset: contradiction alone does not show a struggle)."""
+    if onset is None:
+        return None
+    return min((step for step in contradicted if step < onset), default=onset)

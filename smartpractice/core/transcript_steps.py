@@ -39,7 +39,13 @@ from smartpractice.core.transcript_claims import (
     noisy_or,
     softmax,
 )
-from smartpractice.core.transcript_onset import choose_onset, tutor_focus
+from smartpractice.core.transcript_onset import (
+    Contradiction,
+    choose_onset,
+    contradicted_steps,
+    revise_onset,
+    tutor_focus,
+)
 from smartpractice.core.transcript_text import (
     CONFUSION,
     CORRECTION,
@@ -367,13 +373,26 @@ class _Reader:
         )
         self.focus = [f.score for f in focus]
         onset = choose_onset(self._doubts(), focus, config=self.config)
+        contradicted: dict[int, Contradiction] = {}
+        if onset is not None and self.config.contradiction_onset:
+            contradicted = contradicted_steps(
+                self.transcript, self.claims, self.groups, config=self.config
+            )
+            moved = revise_onset(onset, contradicted)
+        else:
+            moved = onset
         index = focus[onset].message_index if onset is not None else None
         if onset is not None and index is not None and self.config.weight_onset > 0:
             content = self.transcript.messages[index].content
             span = Sentence(0, len(content), content)
             # No skill context: the whole message may discuss other steps too.
             self._add(onset, evidence_at(index, span, "focused", self.config.weight_onset))
-        return onset
+        if moved != onset and moved is not None and self.config.weight_onset > 0:
+            found = contradicted[moved]
+            weight = self.config.weight_onset
+            evidence = evidence_at(found.message_index, found.sentence, "contradicted", weight)
+            self._add(moved, evidence, found.sentence.text)
+        return moved
 
     def finish(self) -> StepAnalysis:
         self.result_signals()

@@ -44,6 +44,7 @@ SignalKind = Literal[
     "revealed",
     "misconception",
     "focused",
+    "contradicted",
     "off_solution",
 ]
 FloatMatrix = NDArray[np.float64]

@@ -15,6 +15,7 @@ from smartpractice.core.transcript_onset import (
     correction_window,
     statement_votes,
     tutor_focus,
+    without_praise,
 )
 from smartpractice.core.transcript_types import Role, Transcript
 from smartpractice.core.transcripts import analyze_transcript
@@ -198,3 +199,33 @@ def test_the_worked_solution_is_optional_and_flags_steps_off_it() -> None:
     by_text = {s.text: s.doubt for s in plain.steps}
     for step in given.steps:
         assert step.doubt >= by_text[step.text] - 1e-9  # a solution only adds doubt
+
+
+@pytest.mark.parametrize(
+    ("message", "voting"),
+    [
+        ("That's right, 3 x 2 = 6. Why 4 x 2?", "Why 4 x 2?"),
+        ("Good, but check the 4 x 2.", "Good, but check the 4 x 2."),  # praise and correction
+        ("Well done.", ""),
+        ("How many windows?", "How many windows?"),
+    ],
+)
+def test_without_praise_drops_sentences_that_only_praise(message: str, voting: str) -> None:
+    assert without_praise(message) == voting
+
+
+def test_praise_does_not_vote_for_the_step_it_confirms() -> None:
+    transcript = chat(
+        ("student", "First 3 x 2 = 6 windows. Then 4 x 2 = 8 extra windows."),
+        ("tutor", "That's right, 3 x 2 = 6 bedroom windows. How many extra windows per house?"),
+    )
+    skipping = focus_of(transcript)
+    counting = focus_of(transcript, replace(CONFIG, focus_skip_praise=False))
+    assert skipping[0].score < counting[0].score
+    assert skipping[1].score > skipping[0].score
+    # a message that only praises votes for nothing
+    praise_only = chat(
+        ("student", "First 3 x 2 = 6 windows. Then 4 x 2 = 8 extra windows."),
+        ("tutor", "Well done, that's right."),
+    )
+    assert all(f.score == 0.0 and f.message_index is None for f in focus_of(praise_only))
