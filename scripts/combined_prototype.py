@@ -19,20 +19,16 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import numpy as np
-
 from smartpractice.core.calibration import CalibrationPriors
 from smartpractice.core.config import ModelConfig
 from smartpractice.evaluation.calibrated import CalibratedProductionModel
-from smartpractice.evaluation.dataset import ItemInfo, ReplayData, Response
-from smartpractice.evaluation.metrics import compute_metrics
-from smartpractice.evaluation.protocol import run_model
+from smartpractice.evaluation.dataset import ItemInfo, Response
 from smartpractice.services.rating import AppliedAttempt
 
 # The sibling prototypes (scripts/ is not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from feature_diagnostic import load
 from skill_mean_start_prototype import SkillMeanStart
+from validation_splits import load, scores
 
 
 class Combined(CalibratedProductionModel, SkillMeanStart):
@@ -97,13 +93,6 @@ class Combined(CalibratedProductionModel, SkillMeanStart):
         return self._predicted
 
 
-def _scores(data: ReplayData, model: Combined) -> str:
-    run = run_model(model, data)
-    observed = np.fromiter((r.score for r in data.test), dtype=np.float64)
-    metrics = compute_metrics(observed, run.predictions)
-    return f"{metrics.auc:.5f} / {metrics.log_loss:.5f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-calibration", action="store_true")
@@ -120,7 +109,7 @@ def main() -> None:
         )
         print(
             f"{name} validation, calibration {not args.no_calibration}, skill-mean start"
-            f" {not args.no_skill_mean}, item slope and momentum: {_scores(data, model)}",
+            f" {not args.no_skill_mean}, item slope and momentum: {scores(data, model)}",
             flush=True,
         )
 

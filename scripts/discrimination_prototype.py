@@ -25,17 +25,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from smartpractice.core.config import ModelConfig
-from smartpractice.evaluation.dataset import ItemInfo, ReplayData, Response
-from smartpractice.evaluation.metrics import compute_metrics
+from smartpractice.evaluation.dataset import ItemInfo, Response
 from smartpractice.evaluation.production import ProductionModel
-from smartpractice.evaluation.protocol import run_model
 
 # The validation splits are those of the sibling diagnostic (scripts/ is not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from feature_diagnostic import load
+from validation_splits import load, scores
 
 
 class Discrimination(ProductionModel):
@@ -86,13 +82,6 @@ class Discrimination(ProductionModel):
             self.predict_then_learn(response)
 
 
-def _scores(data: ReplayData, model: ProductionModel) -> str:
-    run = run_model(model, data)
-    observed = np.fromiter((r.score for r in data.test), dtype=np.float64)
-    metrics = compute_metrics(observed, run.predictions)
-    return f"{metrics.auc:.5f} / {metrics.log_loss:.5f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=0.05)
@@ -117,7 +106,7 @@ def main() -> None:
         kind = "skill set" if args.per_skill else "item"
         print(
             f"{name} validation, slope per {kind}, rate {args.rate} ({args.mode}):"
-            f" {_scores(data, model)}",
+            f" {scores(data, model)}",
             flush=True,
         )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import zlib
 from collections import defaultdict
 from pathlib import Path
@@ -32,25 +33,12 @@ from smartpractice.core.config import ModelConfig
 from smartpractice.core.elo import practice_gain
 from smartpractice.evaluation.dataset import ReplayData
 from smartpractice.evaluation.production import ProductionModel
-from smartpractice.evaluation.sources import from_one_file, from_train_and_test, validation_split
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validation_splits import load
+
 LN10 = math.log(10.0)
 ALPHAS = (0.1, 0.2, 0.4)
-
-
-def load(name: str) -> ReplayData:
-    """The validation split `evaluate --validation` uses for `name`."""
-    if name == "assistments09":
-        a09 = DATA / "assistments09"
-        full = from_train_and_test(
-            a09 / "preprocessed_data_train.csv", a09 / "preprocessed_data_test.csv"
-        )
-    else:
-        full = from_one_file(
-            DATA / "assistments17" / "preprocessed_data_test.csv", test_fraction=0.2, seed=0
-        )
-    return validation_split(full, test_fraction=0.2, seed=0)
 
 
 def collect(data: ReplayData, config: ModelConfig) -> dict[str, npt.NDArray[np.float64]]:

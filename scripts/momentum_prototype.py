@@ -31,18 +31,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import RatingState, StudentRatings
-from smartpractice.evaluation.dataset import ItemInfo, ReplayData, Response
-from smartpractice.evaluation.metrics import compute_metrics
+from smartpractice.evaluation.dataset import ItemInfo, Response
 from smartpractice.evaluation.production import ProductionModel
-from smartpractice.evaluation.protocol import run_model
 
 # The validation splits are those of the sibling diagnostic (scripts/ is not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from feature_diagnostic import load
+from validation_splits import load, scores
 
 _LN10 = math.log(10.0)
 
@@ -98,13 +94,6 @@ class Momentum(ProductionModel):
             self.predict_then_learn(response)
 
 
-def _scores(data: ReplayData, model: ProductionModel) -> str:
-    run = run_model(model, data)
-    observed = np.fromiter((r.score for r in data.test), dtype=np.float64)
-    metrics = compute_metrics(observed, run.predictions)
-    return f"{metrics.auc:.5f} / {metrics.log_loss:.5f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alpha", type=float, default=0.2)
@@ -127,7 +116,7 @@ def main() -> None:
         print(
             f"{name} validation, momentum alpha {args.alpha} beta {args.beta}"
             f" last answer {args.last_beta} ({args.mode}):"
-            f" {_scores(data, model)}",
+            f" {scores(data, model)}",
             flush=True,
         )
 

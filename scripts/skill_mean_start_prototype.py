@@ -16,22 +16,19 @@ migration), so this only measures what it would be worth (docs/evaluation.md).
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import ItemRatings, RatingState
-from smartpractice.evaluation.dataset import ItemInfo, ReplayData, Response
-from smartpractice.evaluation.metrics import compute_metrics
+from smartpractice.evaluation.dataset import ItemInfo, Response
 from smartpractice.evaluation.production import ProductionModel
-from smartpractice.evaluation.protocol import run_model
-from smartpractice.evaluation.sources import from_one_file, from_train_and_test, validation_split
 from smartpractice.services.rating import AppliedAttempt
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validation_splits import load, scores
 
 
 class SkillMeanStart(ProductionModel):
@@ -74,39 +71,16 @@ class SkillMeanStart(ProductionModel):
         return applied
 
 
-def _scores(data: ReplayData, model: ProductionModel) -> str:
-    run = run_model(model, data)
-    observed = np.fromiter((r.score for r in data.test), dtype=np.float64)
-    metrics = compute_metrics(observed, run.predictions)
-    return f"{metrics.auc:.5f} / {metrics.log_loss:.5f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-items", type=int, default=5)
     parser.add_argument("--shrink", type=float, default=1.0)
     args = parser.parse_args()
-    a09 = DATA / "assistments09"
-    splits = {
-        "assistments09": validation_split(
-            from_train_and_test(
-                a09 / "preprocessed_data_train.csv", a09 / "preprocessed_data_test.csv"
-            ),
-            test_fraction=0.2,
-            seed=0,
-        ),
-        "assistments17": validation_split(
-            from_one_file(
-                DATA / "assistments17" / "preprocessed_data_test.csv", test_fraction=0.2, seed=0
-            ),
-            test_fraction=0.2,
-            seed=0,
-        ),
-    }
     config = ModelConfig()
-    for name, data in splits.items():
-        base = _scores(data, ProductionModel(data.items, config))
-        seeded = _scores(
+    for name in ("assistments09", "assistments17"):
+        data = load(name)
+        base = scores(data, ProductionModel(data.items, config))
+        seeded = scores(
             data,
             SkillMeanStart(data.items, config, min_items=args.min_items, shrink=args.shrink),
         )
