@@ -35,7 +35,10 @@ def test_planning_model_is_the_learners_expected_learning(bank: SimBank, seed: i
     for k, item_id in enumerate(TOPIC_ITEMS):
         expected = student.expected_gains(bank.items[item_id], day=1.0)
         on_item = planner.entry.item == k
-        found = {planner.skills[s]: g for s, g in zip(planner.entry.skill[on_item], gains[on_item])}
+        found = {
+            planner.skills[s]: g
+            for s, g in zip(planner.entry.skill[on_item], gains[on_item], strict=True)
+        }
         assert found == pytest.approx(expected, rel=1e-9)
 
 
