@@ -168,14 +168,6 @@ class SelectionConfig:
     clearly unmet."""
     recent_window: int = 20
     """Answered items used for "easier/harder than your recent items" in explanations."""
-    weight_rotation: float = 0.0
-    rotation_half_life_hours: float = 0.25
-    rotation_mastered: float = 1.0
-    remediation_penalty: float = 0.0
-    weight_information: float = 0.0
-    information_sigma_min: float = 60.0
-    information_sigma_max: float = 250.0
-    information_mastery: float = 0.8
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,6 @@ class SkillView:
     typical_difficulty: float
     prerequisites: tuple[str, ...] = ()
     recent_difficulty: float | None = None
-    hours_since_practised: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,64 +161,6 @@ class _Scores:
         )
 
 
-def _rotation(
-    candidate: Candidate, skills: Mapping[str, SkillView], config: SelectionConfig
-) -> float:
-    values = []
-    for s in candidate.difficulties:
-        view = skills[s]
-        if view.proficiency >= config.rotation_mastered:
-            values.append(0.0)
-        elif view.hours_since_practised is None:
-            values.append(1.0)
-        else:
-            values.append(
-                1.0 - 0.5 ** (view.hours_since_practised / config.rotation_half_life_hours)
-            )
-    return sum(values) / len(values)
-
-
-_NODES, _NODE_WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
-_NODE_WEIGHTS = _NODE_WEIGHTS / _NODE_WEIGHTS.sum()
-
-
-def _entropy(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return np.asarray(-(p * np.log2(p) + (1 - p) * np.log2(1 - p)))
-
-
-def _information(
-    candidate: Candidate, skills: Mapping[str, SkillView], config: SelectionConfig, scale: float
-) -> float:
-    values = []
-    for s, d in candidate.difficulties.items():
-        view = skills[s]
-        sigma = (
-            config.information_sigma_min
-            + (config.information_sigma_max - config.information_sigma_min) * view.uncertainty
-        )
-        theta = view.rating + sigma * _NODES
-        level = view.typical_difficulty + scale * math.log10(
-            config.information_mastery / (1 - config.information_mastery)
-        )
-        mastered = theta >= level
-        q = float(_NODE_WEIGHTS[mastered].sum())
-        if q <= 1e-6 or q >= 1 - 1e-6:
-            values.append(0.0)
-            continue
-        p = 1.0 / (1.0 + 10.0 ** ((d - theta) / scale))
-        p_all = float((_NODE_WEIGHTS * p).sum())
-        p_yes = float((_NODE_WEIGHTS * p)[mastered].sum()) / q
-        p_no = float((_NODE_WEIGHTS * p)[~mastered].sum()) / (1 - q)
-        gain = (
-            _entropy(np.array(p_all))
-            - q * _entropy(np.array(p_yes))
-            - (1 - q) * _entropy(np.array(p_no))
-        )
-        values.append(float(gain))
-    return sum(values) / len(values)
-
-
 def _score(
     candidates: Sequence[Candidate],
     gaps: np.ndarray,
@@ -254,16 +195,6 @@ def _score(
         + config.weight_weak_skill * weak
         + config.weight_recency * recency
     )
-    if config.weight_rotation:
-        rotation = np.array([_rotation(c, skills, config) for c in candidates])
-        total = total + config.weight_rotation * rotation
-    if config.weight_information:
-        information = np.array([_information(c, skills, config, scale) for c in candidates])
-        information = information / max(float(information.max()), 1e-9)
-        total = total + config.weight_information * information
-    if config.remediation_penalty:
-        remediating = np.array([c.remediation_for is not None for c in candidates])
-        total = total - config.remediation_penalty * remediating
     return _Scores(candidates, total, match, thompson, weak, recency, predicted, draws, gaps)
 
 

@@ -64,8 +64,6 @@ def _skill_views(
     views = {}
     for skill_id in needed:
         typical_difficulty = typical.get(skill_id, elo.unlabelled_difficulty)
-        offset = student.offsets.get(skill_id)
-        last_at = offset.last_at if offset is not None else None
         views[skill_id] = SkillView(
             rating=skill_rating(student, skill_id, config=elo),
             uncertainty=skill_uncertainty(student, skill_id, now=now, config=elo),
@@ -75,9 +73,6 @@ def _skill_views(
             typical_difficulty=typical_difficulty,
             prerequisites=tuple(sorted(prerequisites.get(skill_id, ()))),
             recent_difficulty=recent.get(skill_id),
-            hours_since_practised=(
-                None if last_at is None else (now - last_at).total_seconds() / 3600.0
-            ),
         )
     return views
 
