@@ -18,7 +18,7 @@ skill still short of mastery (so that "work on the root skill first" is always e
 Roll-outs ignore forgetting between sessions and the frustration streak after the first
 question; they are a planning model, the learner itself is unchanged.
 
-Vectorised over the topic's items (numpy). Slow: about 2-7 s of CPU per student (60-step
+Vectorised over the topic's items (numpy). Slow: several seconds per student (60-step
 roll-outs for about six first items at each of ~50 questions before mastery), so it is
 measured on a few hundred students.
 """
