@@ -36,7 +36,7 @@ def simulate(
         str,
         typer.Option(
             help=f"Comma-separated policies: {','.join(POLICY_NAMES)} (and the "
-            "diagnostics oracle and mastery_informed, which read the hidden truth)."
+            "diagnostics oracle, planner and mastery_informed, which read the hidden truth)."
         ),
     ] = ",".join(POLICY_NAMES),
     learners: Annotated[

@@ -23,8 +23,9 @@ __all__ = [
 
 POLICY_NAMES = ("random", "textbook", "elo_match", "mastery_threshold", "smart_practice")
 """The policies, in report order."""
-DIAGNOSTIC_POLICIES = ("oracle", "mastery_informed")
-"""Not real policies: they read the learner's hidden state (`oracle`: the best next item;
+DIAGNOSTIC_POLICIES = ("oracle", "planner", "mastery_informed")
+"""Not real policies: they read the learner's hidden state (`oracle`: the best next item,
+one step ahead; `planner`: the best next item after a roll-out of the following questions;
 `mastery_informed`: Smart Practice told which taught skills are already mastered)."""
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """When every simulated student starts (the learner's day 0)."""

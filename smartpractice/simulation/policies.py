@@ -13,6 +13,9 @@ Diagnostic only, both read the learner's hidden state (no service can):
 
 * ``oracle`` picks the scope item with the largest expected progress towards mastery (one
   step ahead): how much any policy could gain under the learner model;
+* ``planner`` looks further ahead: each candidate first item is followed by a roll-out of
+  the next questions under the expected learner dynamics
+  (`smartpractice.simulation.planner`), a stronger bound than the one-step ``oracle``;
 * ``mastery_informed`` is ``smart_practice`` told which taught skills are already mastered:
   the service's pipeline on the scope narrowed to the skills still short of mastery (all of
   them once every one is mastered): how much Smart Practice loses by not knowing it.
@@ -41,6 +44,7 @@ from smartpractice.simulation.config import (
     SimulationError,
 )
 from smartpractice.simulation.learner import Learner
+from smartpractice.simulation.planner import TopicPlanner
 
 __all__ = [
     "CHALLENGE_ZONE",
@@ -239,6 +243,17 @@ class OraclePolicy:
         pass
 
 
+class PlannerPolicy:
+    def __init__(self, context: PolicyContext, learner: Learner) -> None:
+        self.planner = TopicPlanner(learner, context.scope_items, context.skills)
+
+    def choose(self, now: datetime) -> str:
+        return self.planner.choose((now - START).total_seconds() / 86400.0)
+
+    def observe(self, item_id: str, correct: bool) -> None:
+        pass
+
+
 def make_policy(name: str, context: PolicyContext, *, learner: Learner | None = None) -> Policy:
     """A fresh policy for one student (`learner` only for the diagnostic policies).
 
@@ -257,6 +272,8 @@ def make_policy(name: str, context: PolicyContext, *, learner: Learner | None = 
         return SmartPracticePolicy(context)
     if name == "oracle" and learner is not None:
         return OraclePolicy(context, learner)
+    if name == "planner" and learner is not None:
+        return PlannerPolicy(context, learner)
     if name == "mastery_informed" and learner is not None:
         return MasteryInformedPolicy(context, learner)
     raise SimulationError(f"--policies: unknown policy {name!r}; choose from {POLICY_NAMES}")
