@@ -203,13 +203,6 @@ class Contradiction:
     sentence: Sentence
 
 
-def _inputs(claim: Claim) -> frozenset[float]:
-    """The numbers a statement works from: all it states except the result it arrives at
-    (given or not)."""
-    result = result_number(claim.sentence.text)
-    return claim.numbers - {result} if result is not None else claim.numbers
-
-
 def contradicted_steps(
     transcript: Transcript,
     claims: Sequence[Claim],
@@ -233,25 +226,27 @@ def contradicted_steps(
     known = given | stated | frozenset(config.trivial_numbers)
     start = claims[0].message_index
     later = [i for i, m in enumerate(transcript.messages) if m.role == "tutor" and i > start]
-    window = later[: max(config.focus_messages, 0)]
+    # Every sentence of the window with its numbers, read once for all the steps.
+    said = [
+        (index, sentence, frozenset(numbers_in(sentence.text, words=True)))
+        for index in later[: max(config.focus_messages, 0)]
+        for sentence in sentences(transcript.messages[index].content)
+    ]
     found: dict[int, Contradiction] = {}
     for step, claim in enumerate(firsts):
-        inputs = _inputs(claim)
+        # A statement works from all it states except the result it arrives at.
         result = result_number(claim.sentence.text)
-        for index in (i for i in window if i > claim.message_index):
-            hit = next(
-                (
-                    s
-                    for s in sentences(transcript.messages[index].content)
-                    if _contradicts(
-                        frozenset(numbers_in(s.text, words=True)), inputs, result, known
-                    )
-                ),
-                None,
-            )
-            if hit is not None:
-                found[step] = Contradiction(index, hit)
-                break
+        inputs = claim.numbers - {result} if result is not None else claim.numbers
+        hit = next(
+            (
+                Contradiction(index, sentence)
+                for index, sentence, numbers in said
+                if index > claim.message_index and _contradicts(numbers, inputs, result, known)
+            ),
+            None,
+        )
+        if hit is not None:
+            found[step] = hit
     return found
 
 
