@@ -249,15 +249,18 @@ def fit_pointwise(dialogues: Sequence[Dialogue], *, up_to_label: bool, boosting:
     return lambda features: np.asarray(model.predict_proba(features)[:, 1])
 
 
-def fit_listwise(dialogues: Sequence[Dialogue], *, l2: float = 10.0) -> Scorer:
-    """Conditional logit: P(step i of a dialogue) = softmax(w . x_i) over its steps."""
-    pairs = [p for p in (_targets(d, up_to_label=False) for d in dialogues) if p[1].any()]
-    stacked = np.vstack([p[0] for p in pairs])
+def fit_conditional_logit(
+    xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], *, l2: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Conditional logit over each dialogue's steps: P(step i) = softmax(w . z_i), with
+    `z` the features standardised over all steps. `xs[d]` is dialogue d's step features,
+    `ys[d]` its (non-zero) target weights per step. Returns the mean, scale and weights."""
+    stacked = np.vstack(xs)
     mean, scale = stacked.mean(axis=0), stacked.std(axis=0) + 1e-9
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total, grad = l2 * float(w @ w), 2 * l2 * w
-        for x, y in pairs:
+        for x, y in zip(xs, ys, strict=True):
             z = (x - mean) / scale
             s = z @ w
             p = np.exp(s - s.max())
@@ -268,6 +271,13 @@ def fit_listwise(dialogues: Sequence[Dialogue], *, l2: float = 10.0) -> Scorer:
         return total, grad
 
     w = minimize(loss, np.zeros(stacked.shape[1]), jac=True, method="L-BFGS-B").x
+    return mean, scale, w
+
+
+def fit_listwise(dialogues: Sequence[Dialogue], *, l2: float = 10.0) -> Scorer:
+    """The conditional logit fitted on `dialogues`, as a scorer of step features."""
+    pairs = [p for p in (_targets(d, up_to_label=False) for d in dialogues) if p[1].any()]
+    mean, scale, w = fit_conditional_logit([p[0] for p in pairs], [p[1] for p in pairs], l2=l2)
     return lambda features: np.asarray(((features - mean) / scale) @ w)
 
 

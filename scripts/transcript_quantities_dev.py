@@ -38,11 +38,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.model_selection import GroupKFold  # type: ignore[import-untyped]
 from sklearn.pipeline import make_pipeline  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
+from transcript_logistic_cv import fit_conditional_logit
 
 from smartpractice.core.config import TranscriptConfig
 from smartpractice.core.transcript_steps import StepAnalysis, analyze_steps
@@ -254,26 +254,6 @@ def features(c: Case, *, with_flags: bool) -> np.ndarray:
     return np.array(columns).T
 
 
-def fit_listwise(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], l2: float) -> np.ndarray:
-    stacked = np.vstack(xs)
-    mean, scale = stacked.mean(axis=0), stacked.std(axis=0) + 1e-9
-
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total, grad = l2 * float(w @ w), 2 * l2 * w
-        for x, y in zip(xs, ys, strict=True):
-            z = (x - mean) / scale
-            s = z @ w
-            p = np.exp(s - s.max())
-            p /= p.sum()
-            t = y / y.sum()
-            total -= float(t @ np.log(p + 1e-12))
-            grad = grad - z.T @ (t - p)
-        return total, grad
-
-    w = minimize(loss, np.zeros(stacked.shape[1]), jac=True, method="L-BFGS-B").x
-    return np.concatenate([mean, scale, w])
-
-
 def cross_validated(cases: Sequence[Case], *, with_flags: bool, l2: float) -> list[float]:
     usable = [c for c in cases if c.found.steps]
     xs = [features(c, with_flags=with_flags) for c in usable]
@@ -285,9 +265,9 @@ def cross_validated(cases: Sequence[Case], *, with_flags: bool, l2: float) -> li
         folds = GroupKFold(n_splits=5, shuffle=True, random_state=repeat)
         for train, test in folds.split(np.zeros(len(usable)), groups=groups):
             keep = [i for i in train if ys[i].any()]
-            packed = fit_listwise([xs[i] for i in keep], [ys[i] for i in keep], l2)
-            width = xs[0].shape[1]
-            mean, scale, w = packed[:width], packed[width : 2 * width], packed[2 * width :]
+            mean, scale, w = fit_conditional_logit(
+                [xs[i] for i in keep], [ys[i] for i in keep], l2=l2
+            )
             for i in test:
                 chosen[id(usable[i])] = int(np.argmax(((xs[i] - mean) / scale) @ w))
         runs.append(score(cases, lambda c, chosen=chosen: chosen.get(id(c))))
