@@ -118,6 +118,11 @@ class Learner:
         solve = elo_chance(self.ability[skill], self.bank.typical_true[skill])
         return config.guess + (1.0 - config.guess - config.slip) * solve
 
+    def mastery_level(self, skill: str) -> float:
+        """Ability (Elo points) at which `skill` counts as mastered: the latent chance on its
+        typical item reaches `mastery_probability`."""
+        return self._mastery_level[skill]
+
     def mastered(self, skills: Iterable[str]) -> bool:
         """Whether every skill's latent chance on its typical item is at least
         `mastery_probability`."""

@@ -95,11 +95,9 @@ class TopicPlanner:
         )
         self.is_target = np.array([s in targets for s in self.skills])
         self.targets = targets
-        # Mastery: the latent chance on the skill's typical item reaches the threshold.
-        chance = learner.config.mastery_probability
-        margin = SCALE * math.log10(chance / (1.0 - chance))
+        # Only the taught skills have a mastery level to reach.
         self.level = np.array(
-            [bank.typical_true[s] + margin if s in targets else math.inf for s in self.skills]
+            [learner.mastery_level(s) if s in targets else math.inf for s in self.skills]
         )
         # Prerequisite pairs (skill index, prerequisite index) and each prerequisite's
         # typical true difficulty.
@@ -165,7 +163,7 @@ class TopicPlanner:
         np.add.at(value, e.item, useful)
         return value
 
-    def _state(self, day: float) -> tuple[np.ndarray, np.ndarray]:
+    def _state(self) -> tuple[np.ndarray, np.ndarray]:
         learner = self.learner
         ability = np.array([learner.ability[s] for s in self.skills])
         seen = np.array([learner.seen.get(i, math.inf) for i in self.item_ids])
@@ -196,7 +194,7 @@ class TopicPlanner:
 
     def choose(self, day: float) -> str:
         """The item (id) whose roll-out closes the most shortfall (day: simulated days)."""
-        ability, seen = self._state(day)
+        ability, seen = self._state()
         frustrated = self.learner.failures_in_a_row >= self.learner.config.frustration_streak
         gains = self._gains(ability, seen, day, frustrated)
         progress = self._progress(gains, ability)

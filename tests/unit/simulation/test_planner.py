@@ -30,7 +30,7 @@ def test_planning_model_is_the_learners_expected_learning(bank: SimBank, seed: i
     student.seen["l-2"] = 0.9  # a repeat within the day teaches less
     student.failures_in_a_row = seed  # frustrated from 3 on
     planner = TopicPlanner(student, TOPIC_ITEMS, (LINEAR, WORDS))
-    ability, seen = planner._state(1.0)
+    ability, seen = planner._state()
     gains = planner._gains(ability, seen, 1.0, seed >= 3)
     for k, item_id in enumerate(TOPIC_ITEMS):
         expected = student.expected_gains(bank.items[item_id], day=1.0)
