@@ -21,8 +21,10 @@ from pathlib import Path
 
 from smartpractice.core.calibration import CalibrationPriors
 from smartpractice.core.config import ModelConfig
+from smartpractice.core.elo import logit
 from smartpractice.evaluation.calibrated import CalibratedProductionModel
 from smartpractice.evaluation.dataset import ItemInfo, Response
+from smartpractice.evaluation.production import ProductionModel
 from smartpractice.services.rating import AppliedAttempt
 
 # The sibling prototypes (scripts/ is not a package).
@@ -31,7 +33,7 @@ from skill_mean_start_prototype import SkillMeanStart
 from validation_splits import load, scores
 
 
-class Combined(CalibratedProductionModel, SkillMeanStart):
+class Combined(SkillMeanStart, CalibratedProductionModel):
     """Calibration after the train users (optional), skill-mean start of fresh items
     (optional), then a per-item slope and a student momentum on the logit."""
 
@@ -46,21 +48,15 @@ class Combined(CalibratedProductionModel, SkillMeanStart):
         alpha: float = 0.2,
         beta: float = 1.0,
     ) -> None:
-        SkillMeanStart.__init__(
-            self, items, config, min_items=5 if skill_mean else 10**12, shrink=1.0
+        # The calibration measured: `calibrate --all` with difficulty sd 200.
+        super().__init__(
+            items,
+            config,
+            min_items=5 if skill_mean else 10**12,
+            shrink=1.0,
+            refit_all=True,
+            priors=CalibrationPriors(difficulty_sd=200.0),
         )
-        # CalibratedProductionModel's state (its __init__ would call SkillMeanStart's
-        # without that one's arguments): `calibrate --all` with difficulty sd 200.
-        self._min_attempts = 20
-        self._refit_all = True
-        self._priors = CalibrationPriors(difficulty_sd=200.0)
-        self._skill_shifts = True
-        self.seeded = 0
-        self._labels = {
-            (item_id, skill): state.value
-            for item_id, context in self.store.items.items()
-            for skill, state in context.ratings.difficulties.items()
-        }
         self._calibrate = calibrate
         self._slope_rate, self._alpha, self._beta = slope_rate, alpha, beta
         self._slope: dict[str, float] = {}
@@ -71,13 +67,11 @@ class Combined(CalibratedProductionModel, SkillMeanStart):
         if self._calibrate:
             super().fit(train)
         else:
-            for response in train:
-                self.apply(response)
+            ProductionModel.fit(self, train)
 
     def apply(self, response: Response) -> AppliedAttempt:
-        applied = SkillMeanStart.apply(self, response)
-        p = min(max(applied.predicted, 1e-9), 1 - 1e-9)
-        z = math.log(p / (1 - p))
+        applied = super().apply(response)
+        z = logit(applied.predicted)
         a = self._slope.get(response.item_id, 1.0)
         m = self._momentum.get(response.student_id, 0.0)
         predicted = 1.0 / (1.0 + math.exp(-(a * z + self._beta * m)))

@@ -21,20 +21,20 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from smartpractice.core.config import ModelConfig
+from smartpractice.core.elo import logit
 from smartpractice.evaluation.dataset import ItemInfo, Response
-from smartpractice.evaluation.production import ProductionModel
 
-# The validation splits are those of the sibling diagnostic (scripts/ is not a package).
+# The shared validation splits and base class (scripts/ is not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validation_splits import load, scores
+from validation_splits import LearnsWhilePredicting, load, scores
 
 
-class Discrimination(ProductionModel):
+class Discrimination(LearnsWhilePredicting):
     """The production model with an online slope per item (or per skill set) on its logit."""
 
     def __init__(
@@ -65,21 +65,14 @@ class Discrimination(ProductionModel):
             self._config = replace(self._base, elo=replace(elo, scale=elo.scale / a))
             predicted = self.apply(response).predicted
             self._config = self._base
-            p = min(max(predicted, 1e-9), 1 - 1e-9)
-            z = math.log(p / (1 - p)) / a
+            z = logit(predicted) / a
         else:
-            p = min(max(self.apply(response).predicted, 1e-9), 1 - 1e-9)
-            z = math.log(p / (1 - p))
+            z = logit(self.apply(response).predicted)
             predicted = 1.0 / (1.0 + math.exp(-a * z))
         y = 1.0 if response.correct else 0.0
         a += self._rate * (y - predicted) * z
         self._slope[key] = min(max(a, self._low), self._high)
         return predicted
-
-    def fit(self, train: Iterable[Response]) -> None:
-        """Replay the train users, learning the slopes as on the test users."""
-        for response in train:
-            self.predict_then_learn(response)
 
 
 def main() -> None:

@@ -27,23 +27,23 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from smartpractice.core.config import ModelConfig
+from smartpractice.core.elo import logit
 from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.evaluation.dataset import ItemInfo, Response
-from smartpractice.evaluation.production import ProductionModel
 
-# The validation splits are those of the sibling diagnostic (scripts/ is not a package).
+# The shared validation splits and base class (scripts/ is not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validation_splits import load, scores
+from validation_splits import LearnsWhilePredicting, load, scores
 
 _LN10 = math.log(10.0)
 
 
-class Momentum(ProductionModel):
+class Momentum(LearnsWhilePredicting):
     """The production model plus a per-student decayed residual added to the prediction."""
 
     def __init__(
@@ -81,17 +81,11 @@ class Momentum(ProductionModel):
         else:
             predicted = self.apply(response).predicted
             if shift:
-                p = min(max(predicted, 1e-9), 1 - 1e-9)
-                predicted = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + shift)))
+                predicted = 1.0 / (1.0 + math.exp(-(logit(predicted) + shift)))
         y = 1.0 if response.correct else 0.0
         self._momentum[response.student_id] = (1 - self._alpha) * m + self._alpha * (y - predicted)
         self._last[response.student_id] = 2.0 * y - 1.0
         return predicted
-
-    def fit(self, train: Iterable[Response]) -> None:
-        """Replay the train users, carrying the momentum as on the test users."""
-        for response in train:
-            self.predict_then_learn(response)
 
 
 def main() -> None:

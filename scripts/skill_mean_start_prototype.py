@@ -20,6 +20,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import ItemRatings, RatingState
@@ -35,9 +36,17 @@ class SkillMeanStart(ProductionModel):
     """The production model; a fresh item starts at its skills' mean item difficulty."""
 
     def __init__(
-        self, items: Mapping[str, ItemInfo], config: ModelConfig, *, min_items: int, shrink: float
+        self,
+        items: Mapping[str, ItemInfo],
+        config: ModelConfig,
+        *,
+        min_items: int,
+        shrink: float,
+        **model_options: Any,
     ) -> None:
-        super().__init__(items, config)
+        # Options of the next model in a subclass's order (the combined prototype puts
+        # the calibrated model there) pass through.
+        super().__init__(items, config, **model_options)
         self._sum: dict[str, float] = {}
         self._count: dict[str, int] = {}
         self._min_items = min_items

@@ -8,12 +8,14 @@ prototype's figures in docs/evaluation.md are measured on the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from smartpractice.evaluation.dataset import ReplayData
+from smartpractice.evaluation.dataset import ReplayData, Response
 from smartpractice.evaluation.metrics import compute_metrics
+from smartpractice.evaluation.production import ProductionModel
 from smartpractice.evaluation.protocol import LearnerModel, run_model
 from smartpractice.evaluation.sources import from_one_file, from_train_and_test, validation_split
 
@@ -41,3 +43,16 @@ def scores(data: ReplayData, model: LearnerModel) -> str:
     observed = np.fromiter((r.score for r in data.test), dtype=np.float64)
     metrics = compute_metrics(observed, run.predictions)
     return f"{metrics.auc:.5f} / {metrics.log_loss:.5f}"
+
+
+class LearnsWhilePredicting(ProductionModel):
+    """A prototype whose own state (beside the ratings) learns in `predict_then_learn`.
+
+    `ProductionModel.fit` only applies the train responses, so such state would start
+    empty on the scored users; here the train users go through the same step as the
+    scored ones, their predictions discarded.
+    """
+
+    def fit(self, train: Iterable[Response]) -> None:
+        for response in train:
+            self.predict_then_learn(response)
