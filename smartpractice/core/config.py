@@ -13,6 +13,7 @@ __all__ = [
     "EloConfig",
     "EvidenceConfig",
     "ModelConfig",
+    "PathConfig",
     "ProfileConfig",
     "SelectionConfig",
     "TranscriptConfig",
@@ -168,6 +169,53 @@ class SelectionConfig:
     clearly unmet."""
     recent_window: int = 20
     """Answered items used for "easier/harder than your recent items" in explanations."""
+    repeat_window: int = 5
+    """An item answered within the student's last this many answers is not served again
+    while the chosen skill has any other item (the answer is still remembered)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathConfig:
+    """The learning path: mastery decision, frontier, diagnostic and review
+    (core/path.py). Defaults chosen with the simulator over every learner family
+    (docs/simulation.md)."""
+
+    mastery_level: float = 0.8
+    """A skill is mastered when proficiency (predicted success 0-1 on its typical item)
+    is at least this ..."""
+    mastery_enter: float = 0.9
+    """... with at least this chance (0-1) ..."""
+    mastery_exit: float = 0.5
+    """... and stays mastered until that chance falls below this (0-1; hysteresis)."""
+    rating_sd_max: float = 200.0
+    """Spread (Elo points, standard deviation) of a rating with no evidence at all; it
+    shrinks with the rating's uncertainty ..."""
+    rating_sd_floor: float = 50.0
+    """... down to this (Elo points): an Elo rating keeps moving with every answer."""
+    min_evidence: int = 3
+    """Answers of its own after which a skill is `assessed`; below, it is `estimated` from
+    the student's evidence on related skills."""
+    relation_weights: tuple[float, float, float, float] = (0.5, 1.0, 0.5, 0.25)
+    """Weight of one answer on a related skill in the hierarchical estimate: prerequisite
+    or dependent, same topic, same chapter, same subject (the skill id's segments)."""
+    evidence_cap: int = 10
+    """Answers per related skill counted at most in the hierarchical estimate."""
+    estimate_prior: float = 3.0
+    """Pseudo-answers pulling the hierarchical estimate to the student's global ability."""
+    prerequisite_gate: float = 0.4
+    """A prerequisite with real evidence (`min_evidence` answers) and proficiency (0-1)
+    below this is clearly weak: the skills built on it are locked, and outside the scope
+    it is taught first (remediation)."""
+    diagnostic_low: float = 0.2
+    """An unpractised skill whose mastery chance (0-1) is between this and `mastery_enter`
+    is undecided: probed once by the diagnostic."""
+    review_half_life_days: float = 30.0
+    """Days after which half of a mastered skill's hold is gone without practice (longer
+    with every success); once the mastery chance decays below `mastery_enter` the skill
+    is due for review."""
+    rating_gain_per_question: float = 25.0
+    """Elo points a practice question adds on average, for the expected number of
+    questions to mastery shown with the path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,5 +344,6 @@ class ModelConfig:
     elo: EloConfig = field(default_factory=EloConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
+    path: PathConfig = field(default_factory=PathConfig)
     profile: ProfileConfig = field(default_factory=ProfileConfig)
     transcripts: TranscriptConfig = field(default_factory=TranscriptConfig)

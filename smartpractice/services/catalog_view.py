@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Dialect, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Dialect, exists, select, text
+from sqlalchemy.orm import Session, aliased
 
 from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.services.catalog import item_place_conditions, prerequisite_map
@@ -83,6 +83,12 @@ class CatalogView(Protocol):
         """
         ...
 
+    def taught_skills(self, scope: Scope) -> list[str]:
+        """The skills the scope teaches (sorted): its named skills, else every skill some
+        item of the scope tests alone. A skill only ever tested beside another there is one
+        the scope builds on, as a prerequisite is."""
+        ...
+
     def nearest_items(self, requests: Sequence[NearestRequest]) -> list[list[str]]:
         """Per request, the item ids nearest its target, nearest first (ties by item id)."""
         ...
@@ -105,6 +111,11 @@ class CatalogView(Protocol):
 
     def recent_difficulties(self, student_id: str, *, window: int) -> dict[str, float]:
         """Mean current difficulty per skill of the last `window` items the student answered."""
+        ...
+
+    def recent_items(self, student_id: str, *, window: int) -> list[str]:
+        """The items of the student's last `window` answers, most recent first (an item
+        answered twice appears twice)."""
         ...
 
     def history(self, student_id: str, item_ids: Sequence[str], *, now: datetime) -> ItemHistory:
@@ -130,6 +141,7 @@ class ScopeSkillsCache:
         self._entries: dict[tuple[str | None, ...], tuple[float, list[str]]] = {}
         self._places: tuple[float, dict[tuple[str, str, str], frozenset[str]]] | None = None
         self._typical: tuple[float, dict[str, float]] | None = None
+        self._taught: dict[tuple[str | None, ...], tuple[float, list[str]]] = {}
 
     def typical_difficulties(self, session: Session, skill_ids: set[str]) -> dict[str, float]:
         now = time.monotonic()
@@ -173,10 +185,32 @@ class ScopeSkillsCache:
         key = (scope.subject, scope.chapter, scope.topic)
         self._entries[key] = (time.monotonic() + self.ttl_seconds, skills)
 
+    def taught_skills(self, session: Session, scope: Scope) -> list[str]:
+        """`SqlCatalogView.taught_skills`, kept `ttl_seconds`."""
+        key = (scope.subject, scope.chapter, scope.topic)
+        now = time.monotonic()
+        entry = self._taught.get(key)
+        if entry is None or entry[0] < now:
+            entry = (now + self.ttl_seconds, _taught_skills(session, scope))
+            self._taught[key] = entry
+        return entry[1]
+
     def clear(self) -> None:
+        self._taught.clear()
         self._entries.clear()
         self._places = None
         self._typical = None
+
+
+def _taught_skills(session: Session, scope: Scope) -> list[str]:
+    """The skills some item of the (subject/chapter/topic) scope tests alone, sorted."""
+    other = aliased(ItemSkill)
+    alone = ~exists().where(
+        other.item_id == ItemSkill.item_id, other.skill_id != ItemSkill.skill_id
+    )
+    return sorted(
+        session.scalars(_in_scope(select(ItemSkill.skill_id).distinct(), scope).where(alone))
+    )
 
 
 def _places(session: Session) -> dict[tuple[str, str, str], frozenset[str]]:
@@ -232,9 +266,9 @@ FROM student_skills k WHERE k.student_id = :student
 UNION ALL
 SELECT 2, p.skill_id, p.prerequisite_id, NULL, NULL, NULL, NULL FROM skill_prerequisites p
 UNION ALL
-SELECT 3, d.skill_id, NULL, d.difficulty, NULL, NULL, NULL
+SELECT 3, d.skill_id, r.item_id, d.difficulty, r.applied_seq, NULL, NULL
 FROM item_skills d JOIN (
-    SELECT e.item_id FROM events e
+    SELECT e.item_id, e.applied_seq FROM events e
     WHERE e.student_id = :student AND e.status = 'applied'
     ORDER BY e.applied_seq DESC LIMIT :window
 ) r ON r.item_id = d.item_id
@@ -377,6 +411,7 @@ class _StudentState:
     ratings: StudentRatings | None
     prerequisites: dict[str, list[str]]
     recent: dict[str, float]
+    recent_items: list[str]
 
 
 class SqlCatalogView:
@@ -420,6 +455,7 @@ class SqlCatalogView:
         offsets: dict[str, RatingState] = {}
         prerequisites: dict[str, list[str]] = {}
         recent: dict[str, list[float]] = {}
+        answered: dict[int, str] = {}
         rows = self.session.execute(
             _STUDENT_STATE_STATEMENT, {"student": student_id, "window": self.recent_window}
         ).all()
@@ -429,6 +465,7 @@ class SqlCatalogView:
                 prerequisites.setdefault(key, []).append(other)
             elif kind == _KIND_RECENT:
                 recent.setdefault(key, []).append(value)
+                answered[attempts] = other
             else:
                 state = RatingState(
                     value=value,
@@ -446,6 +483,7 @@ class SqlCatalogView:
             ratings=None if ability is None else StudentRatings(ability=ability, offsets=offsets),
             prerequisites=prerequisites,
             recent={skill_id: sum(v) / len(v) for skill_id, v in recent.items()},
+            recent_items=[answered[seq] for seq in sorted(answered, reverse=True)],
         )
         return self._state
 
@@ -481,6 +519,19 @@ class SqlCatalogView:
             totals.setdefault(skill_id, []).append(difficulty)
         return {skill_id: sum(v) / len(v) for skill_id, v in totals.items()}
 
+    def recent_items(self, student_id: str, *, window: int) -> list[str]:
+        state = self._student_state(student_id)
+        if state is not None and state.window >= window:
+            return state.recent_items[:window]
+        return list(
+            self.session.scalars(
+                select(Event.item_id)
+                .where(Event.student_id == student_id, Event.status == "applied")
+                .order_by(Event.applied_seq.desc())
+                .limit(window)
+            )
+        )
+
     # --- the catalogue ----------------------------------------------------------------------
 
     def scope_skills(self, scope: Scope) -> list[str]:
@@ -496,6 +547,13 @@ class SqlCatalogView:
         if self.cache is not None:
             return self.cache.scope_skills(session, scope)
         return sorted(session.scalars(_in_scope(select(ItemSkill.skill_id).distinct(), scope)))
+
+    def taught_skills(self, scope: Scope) -> list[str]:
+        if scope.skills:
+            return self.scope_skills(scope)
+        if self.cache is not None:
+            return self.cache.taught_skills(self.session, scope)
+        return _taught_skills(self.session, scope)
 
     def nearest_items(self, requests: Sequence[NearestRequest]) -> list[list[str]]:
         """All requests in one statement (up to `REQUESTS_PER_STATEMENT`), which also reads

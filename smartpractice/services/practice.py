@@ -10,6 +10,8 @@ student gets exactly the service's pruning, remediation, gating, scoring and exp
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +22,14 @@ from sqlalchemy import JSON, Select, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import skill_rating, skill_uncertainty
-from smartpractice.core.profile import skill_proficiency
+from smartpractice.core.elo import (
+    days_between,
+    expected_success,
+    practice_gain,
+    skill_rating,
+    skill_uncertainty,
+)
+from smartpractice.core.path import LearningPath, PathSkill, estimate_offsets, plan_path
 from smartpractice.core.selection import (
     ScoredCandidate,
     Selection,
@@ -59,16 +67,36 @@ def _skill_views(
     now: datetime,
     recent: dict[str, float],
 ) -> dict[str, SkillView]:
+    """What the selector and the path know per skill; a skill with too few answers of its
+    own is rated by the hierarchical estimate (`smartpractice.core.path.estimate_offsets`)."""
     typical = view.typical_difficulties(needed)
     elo = config.elo
+    estimates = estimate_offsets(
+        sorted(needed),
+        offsets={
+            s: (offset.value + practice_gain(offset, config=elo), offset.attempts)
+            for s, offset in student.offsets.items()
+        },
+        prerequisites=prerequisites,
+        config=config.path,
+    )
+    low, high = elo.rating_bounds
     views = {}
     for skill_id in needed:
         typical_difficulty = typical.get(skill_id, elo.unlabelled_difficulty)
+        rating = skill_rating(student, skill_id, config=elo)
+        uncertainty = skill_uncertainty(student, skill_id, now=now, config=elo)
+        estimate = estimates.get(skill_id)
+        if estimate is not None:
+            offset, related = estimate
+            rating = min(max(student.ability.value + offset, low), high)
+            prior = config.path.estimate_prior
+            uncertainty = min(uncertainty, math.sqrt(prior / (prior + related)))
         views[skill_id] = SkillView(
-            rating=skill_rating(student, skill_id, config=elo),
-            uncertainty=skill_uncertainty(student, skill_id, now=now, config=elo),
-            proficiency=skill_proficiency(
-                student, skill_id, typical_difficulty=typical_difficulty, config=elo
+            rating=rating,
+            uncertainty=uncertainty,
+            proficiency=expected_success(
+                rating=rating, difficulty=typical_difficulty, scale=elo.scale
             ),
             typical_difficulty=typical_difficulty,
             prerequisites=tuple(sorted(prerequisites.get(skill_id, ()))),
@@ -77,81 +105,121 @@ def _skill_views(
     return views
 
 
+def learning_path(
+    views: Mapping[str, SkillView],
+    student: StudentRatings,
+    scope_skills: Sequence[str],
+    *,
+    config: ModelConfig,
+    now: datetime,
+    previously_mastered: frozenset[str] = frozenset(),
+) -> LearningPath:
+    """The student's path through the scope's skills (and their prerequisites outside it),
+    from the skill views."""
+    in_scope = set(scope_skills)
+    order = {s: k for k, s in enumerate(scope_skills)}
+    skills = []
+    for skill_id, skill_view in views.items():
+        offset = student.offsets.get(skill_id)
+        skills.append(
+            PathSkill(
+                skill_id=skill_id,
+                rating=skill_view.rating,
+                uncertainty=skill_view.uncertainty,
+                typical_difficulty=skill_view.typical_difficulty,
+                attempts=offset.attempts if offset else 0,
+                correct=offset.correct if offset else 0,
+                days_since=days_between(offset.last_at, now) if offset and offset.last_at else None,
+                prerequisites=skill_view.prerequisites,
+                in_scope=skill_id in in_scope,
+                order=order.get(skill_id, len(order)),
+            )
+        )
+    skills.sort(key=lambda s: (s.order, s.skill_id))
+    return plan_path(
+        skills,
+        previously_mastered=previously_mastered,
+        config=config.path,
+        scale=config.elo.scale,
+    )
+
+
 def _with_prerequisites(
     skill_ids: set[str], prerequisites: Mapping[str, Sequence[str]]
 ) -> set[str]:
     return skill_ids | {p for s in skill_ids for p in prerequisites.get(s, ())}
 
 
-def _clearly_below(view: SkillView, config: ModelConfig) -> bool:
-    """Weak with real evidence: low proficiency and a rating that has settled somewhat."""
-    selection = config.selection
-    return (
-        view.proficiency < selection.prerequisite_gate
-        and view.uncertainty < selection.prerequisite_gate_max_uncertainty
-    )
-
-
 def _candidate_ids(
     view: CatalogView,
     scope: Scope,
-    scope_skills: list[str],
-    views_for_scope: dict[str, SkillView],
+    path: LearningPath,
+    views: Mapping[str, SkillView],
     *,
     config: ModelConfig,
 ) -> dict[str, str | None]:
-    """Candidate item ids, each with the scope skill it remediates (None: in scope)."""
+    """Candidate item ids for the skills the path has open now (`LearningPath.practise`),
+    each with the scope skills it remediates (None: in scope): per skill, the items nearest
+    the target difficulty inside the difficulty window, else the nearest outside it."""
     selection = config.selection
     gap = target_gap(target_success=selection.target_success, scale=config.elo.scale)
-    per_skill = max(20, selection.max_candidates // max(len(scope_skills), 1))
-    found: dict[str, str | None] = {}
-    in_window = [
-        NearestRequest(
-            scope,
-            skill_id,
-            views_for_scope[skill_id].rating + gap,
-            selection.difficulty_window,
-            per_skill,
+    skills = path.practise
+    per_skill = max(20, selection.max_candidates // max(len(skills), 1))
+    requests: list[tuple[str | None, NearestRequest]] = []
+    for skill_id in skills:
+        step = path.step(skill_id)
+        remediates = ", ".join(step.remediation_for) if step and step.remediation_for else None
+        requests.append(
+            (
+                remediates,
+                NearestRequest(
+                    Scope() if remediates else scope,
+                    skill_id,
+                    views[skill_id].rating + gap,
+                    selection.difficulty_window,
+                    per_skill,
+                ),
+            )
         )
-        for skill_id in scope_skills
-    ]
-    # Remediation depends only on the skill views, so its requests go with the scope's, in
-    # one search.
-    remediation: list[tuple[str, NearestRequest]] = []
-    for skill_id in scope_skills:
-        scope_view = views_for_scope[skill_id]
-        skill_is_weak = _clearly_below(scope_view, config)
-        for prerequisite in scope_view.prerequisites:
-            pre_view = views_for_scope[prerequisite]
-            if _clearly_below(pre_view, config) or (
-                skill_is_weak and pre_view.proficiency < selection.prerequisite_mastered
-            ):
-                request = NearestRequest(
-                    Scope(),
-                    prerequisite,
-                    pre_view.rating + gap,
-                    None,
-                    selection.remediation_candidates,
-                )
-                remediation.append((skill_id, request))
-    everything = view.nearest_items(in_window + [request for _, request in remediation])
-    answers = everything[: len(in_window)]
+    answers = view.nearest_items([r for _, r in requests])
     # A skill with nothing inside the window takes its nearest items outside it.
-    empty = [r for r, ids in zip(in_window, answers, strict=True) if not ids]
-    answers += (
-        view.nearest_items(
-            [NearestRequest(r.scope, r.skill_id, r.target, None, r.limit) for r in empty]
+    empty = [k for k, ids in enumerate(answers) if not ids]
+    if empty:
+        wider = view.nearest_items(
+            [dataclasses.replace(requests[k][1], window=None) for k in empty]
         )
-        if empty
-        else []
-    )
-    for ids in answers:
+        for k, ids in zip(empty, wider, strict=True):
+            answers[k] = ids
+    found: dict[str, str | None] = {}
+    for (remediates, _), ids in zip(requests, answers, strict=True):
         for item_id in ids:
-            found.setdefault(item_id, None)
-    for (skill_id, _), ids in zip(remediation, everything[len(in_window) :], strict=True):
-        for item_id in ids:
-            found.setdefault(item_id, skill_id)
+            found.setdefault(item_id, remediates)
     return found
+
+
+def _welcome(
+    difficulties: Mapping[str, float],
+    path: LearningPath,
+    views: Mapping[str, SkillView],
+    config: ModelConfig,
+) -> bool:
+    """Whether an item's skills are all mastered or on the path: none held back behind an
+    unmastered prerequisite, none off the path and clearly weak (low proficiency with real
+    evidence)."""
+    selection = config.selection
+    for skill_id in difficulties:
+        step = path.step(skill_id)
+        if step is not None:
+            if step.status == "locked":
+                return False
+            continue
+        skill_view = views[skill_id]
+        if (
+            skill_view.proficiency < selection.prerequisite_gate
+            and skill_view.uncertainty < selection.prerequisite_gate_max_uncertainty
+        ):
+            return False
+    return True
 
 
 def _scored(c: ScoredCandidate) -> dict[str, Any]:
@@ -166,7 +234,25 @@ def _scored(c: ScoredCandidate) -> dict[str, Any]:
     }
 
 
-def _explanation(selection: Selection, *, config: ModelConfig, seed: int | None) -> dict[str, Any]:
+def _path_json(path: LearningPath) -> dict[str, Any]:
+    step = path.step(path.focus) if path.focus else None
+    return {
+        "skill_id": path.focus,
+        "phase": path.phase,
+        "status": step.status if step else None,
+        "reason": step.reason if step else None,
+        "mastery_probability": step.mastery_probability if step else None,
+        "mastered": sorted(path.mastered),
+    }
+
+
+def _explanation(
+    selection: Selection, path: LearningPath, *, config: ModelConfig, seed: int | None
+) -> dict[str, Any]:
+    path_json = _path_json(path)
+    reasons = list(selection.reasons)
+    if path_json["reason"]:
+        reasons.insert(0, f"{path_json['reason']} ({path.focus})")
     return {
         **_scored(selection.chosen),
         "weights": {
@@ -176,7 +262,8 @@ def _explanation(selection: Selection, *, config: ModelConfig, seed: int | None)
             "recency": config.selection.weight_recency,
         },
         "target_success": config.selection.target_success,
-        "reasons": list(selection.reasons),
+        "path": path_json,
+        "reasons": reasons,
         "runner_up": _scored(selection.runner_up) if selection.runner_up else None,
         "candidates_considered": selection.considered,
         "candidates_gated": selection.gated,
@@ -187,32 +274,33 @@ def _explanation(selection: Selection, *, config: ModelConfig, seed: int | None)
 
 @dataclass(frozen=True, slots=True)
 class Pick:
-    """The selection and its explanation (the JSON the API returns and the log keeps)."""
+    """The selection, the path that chose its skill, and the explanation (the JSON the API
+    returns and the log keeps)."""
 
     selection: Selection
+    path: LearningPath
     explanation: dict[str, Any]
 
 
-def pick_next_item(
+@dataclass(frozen=True, slots=True)
+class StudentPath:
+    """A student's path through a scope, with the skill views it was planned from."""
+
+    path: LearningPath
+    views: dict[str, SkillView]
+    student: StudentRatings
+
+
+def plan_student_path(
     view: CatalogView,
     student_id: str,
     scope: Scope,
     *,
     config: ModelConfig,
     now: datetime,
-    seed: int | None = None,
-    rng: np.random.Generator | None = None,
-) -> Pick:
-    """Run the Smart Practice pipeline on any `CatalogView`; nothing is written.
-
-    Args:
-        view: Where the catalogue, the ratings and the student's history are read.
-        student_id: The student (a student never seen starts at the initial rating).
-        scope: Where to practise.
-        config: Model constants.
-        now: Current time (uncertainty growth, recency).
-        seed: Seed of the Thompson draws (recorded in the explanation).
-        rng: Source of the Thompson draws; default ``numpy.random.default_rng(seed)``.
+    previously_mastered: frozenset[str] = frozenset(),
+) -> StudentPath:
+    """The student's learning path through the scope; nothing is written.
 
     Raises:
         InvalidInput: the scope names unknown skills.
@@ -221,6 +309,9 @@ def pick_next_item(
     scope_skills = view.scope_skills(scope)
     if not scope_skills:
         raise NotFound("no items in this scope")
+    # The path masters what the scope teaches; a skill only ever tested there beside
+    # another is built on, as a prerequisite (taught by remediation when clearly weak).
+    taught = view.taught_skills(scope) or scope_skills
     student = view.student_ratings(student_id) or StudentRatings(
         ability=RatingState(value=config.elo.initial_student_rating)
     )
@@ -235,10 +326,75 @@ def pick_next_item(
         now=now,
         recent=recent,
     )
-    found = _candidate_ids(view, scope, scope_skills, views, config=config)
+    path = learning_path(
+        views,
+        student,
+        _textbook_order(taught, prerequisites),
+        config=config,
+        now=now,
+        previously_mastered=previously_mastered,
+    )
+    return StudentPath(path=path, views=views, student=student)
+
+
+def _textbook_order(
+    skill_ids: Sequence[str], prerequisites: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """The scope's skills, prerequisites before the skills that build on them (ties by id)."""
+    remaining = sorted(skill_ids)
+    inside = set(remaining)
+    ordered: list[str] = []
+    placed: set[str] = set()
+    while remaining:
+        ready = [
+            s
+            for s in remaining
+            if all(p in placed or p not in inside for p in prerequisites.get(s, ()))
+        ] or remaining[:1]  # a cycle: break it at the first id
+        ordered.extend(ready)
+        placed.update(ready)
+        remaining = [s for s in remaining if s not in placed]
+    return ordered
+
+
+def pick_next_item(
+    view: CatalogView,
+    student_id: str,
+    scope: Scope,
+    *,
+    config: ModelConfig,
+    now: datetime,
+    seed: int | None = None,
+    rng: np.random.Generator | None = None,
+    previously_mastered: frozenset[str] = frozenset(),
+) -> Pick:
+    """Run the Smart Practice pipeline on any `CatalogView`; nothing is written.
+
+    Two levels: the learning path chooses the skill to practise (`plan_student_path`),
+    then the weighted score (Elo match, Thompson draw, weak skill, recency) chooses among
+    the items that teach it.
+
+    Args:
+        view: Where the catalogue, the ratings and the student's history are read.
+        student_id: The student (a student never seen starts at the initial rating).
+        scope: Where to practise.
+        config: Model constants.
+        now: Current time (uncertainty growth, recency, review).
+        seed: Seed of the Thompson draws (recorded in the explanation).
+        rng: Source of the Thompson draws; default ``numpy.random.default_rng(seed)``.
+        previously_mastered: Skills mastered at the previous decision (hysteresis).
+
+    Raises:
+        InvalidInput: the scope names unknown skills.
+        NotFound: nothing in the scope to practise.
+    """
+    planned = plan_student_path(
+        view, student_id, scope, config=config, now=now, previously_mastered=previously_mastered
+    )
+    path, views, student = planned.path, planned.views, planned.student
+    found = _candidate_ids(view, scope, path, views, config=config)
     difficulties = view.item_skills(list(found))
-    # Views of the candidates' skills and their prerequisites not already known; a view
-    # depends only on the skill, so the scope's views are reused as they are.
+    prerequisites = view.prerequisites()
     missing = _with_prerequisites({s for d in difficulties.values() for s in d}, prerequisites)
     missing -= set(views)
     if missing:
@@ -250,10 +406,14 @@ def pick_next_item(
                 prerequisites,
                 config=config,
                 now=now,
-                recent=recent,
+                recent=view.recent_difficulties(student_id, window=config.selection.recent_window),
             )
         )
-    hours, outcomes = view.history(student_id, list(found), now=now)
+    usable = [i for i in sorted(found) if i in difficulties]
+    welcome = [i for i in usable if _welcome(difficulties[i], path, views, config)]
+    recent = set(view.recent_items(student_id, window=config.selection.repeat_window))
+    fresh = [i for i in welcome or usable if i not in recent]
+    hours, outcomes = view.history(student_id, usable, now=now)
     candidates = [
         Candidate(
             item_id=item_id,
@@ -263,8 +423,7 @@ def pick_next_item(
             failures=outcomes.get(item_id, (0, 0))[1],
             remediation_for=found[item_id],
         )
-        for item_id in sorted(found)
-        if item_id in difficulties
+        for item_id in (fresh or welcome or usable)
     ]
     selection = select_next_item(
         candidates,
@@ -275,7 +434,11 @@ def pick_next_item(
     )
     if selection is None:
         raise NotFound("no items in this scope")
-    return Pick(selection=selection, explanation=_explanation(selection, config=config, seed=seed))
+    return Pick(
+        selection=selection,
+        path=path,
+        explanation=_explanation(selection, path, config=config, seed=seed),
+    )
 
 
 def next_question(

@@ -95,6 +95,7 @@ class MemoryCatalogView:
                 self._skill_items.setdefault(skill, []).append(item.item_id)
         self._known = set(skills) | set(self._skill_items) | set(self._prerequisites)
         self._scope_skills: dict[tuple[str | None, ...], list[str]] = {}
+        self._taught: dict[tuple[str | None, ...], list[str]] = {}
         self._scope_items: dict[tuple[str | None, ...], frozenset[str]] = {}
         self._answers: dict[str, list[tuple[str, datetime, float]]] = {}
         self._last: dict[str, dict[str, tuple[datetime, int, int]]] = {}
@@ -149,6 +150,22 @@ class MemoryCatalogView:
         if found is None:
             found = sorted({s for i in self.items.values() if i.in_scope(scope) for s in i.skills})
             self._scope_skills[key] = found
+        return found
+
+    def taught_skills(self, scope: Scope) -> list[str]:
+        if scope.skills:
+            return self.scope_skills(scope)
+        key = (scope.subject, scope.chapter, scope.topic)
+        found = self._taught.get(key)
+        if found is None:
+            found = sorted(
+                {
+                    i.skills[0]
+                    for i in self.items.values()
+                    if len(i.skills) == 1 and i.in_scope(scope)
+                }
+            )
+            self._taught[key] = found
         return found
 
     def _in_scope(self, scope: Scope) -> frozenset[str] | None:
@@ -231,6 +248,10 @@ class MemoryCatalogView:
             for skill_id, rating in self.store.items[item_id].ratings.difficulties.items():
                 totals.setdefault(skill_id, []).append(rating.value)
         return {skill_id: sum(v) / len(v) for skill_id, v in totals.items()}
+
+    def recent_items(self, student_id: str, *, window: int) -> list[str]:
+        answers = self._answers.get(student_id, [])[-window:] if window > 0 else []
+        return [item_id for item_id, _, _ in reversed(answers)]
 
     def history(self, student_id: str, item_ids: Sequence[str], *, now: datetime) -> ItemHistory:
         last = self._last.get(student_id, {})
