@@ -6,8 +6,11 @@ cognitive tutors; Falmagne and Doignon's knowledge spaces for the "outer fringe"
 * **Mastery decision.** A skill is mastered when the chance that the student's proficiency
   on its typical item is at least `mastery_level` reaches `mastery_enter`; the rating is
   taken as ``Normal(rating, sd^2)``, ``sd`` growing with the rating's uncertainty, so the
-  chance is ``Phi((rating - mastery_rating) / sd)``. A skill once mastered stays so until the
-  chance falls below `mastery_exit` (hysteresis: one slip does not undo it).
+  chance is ``Phi((rating - mastery_rating) / sd)``. Or when the moving average of the
+  student's recent performance on it reaches `recent_success_mastery` (with at least
+  `min_evidence` answers): a rating lags behind a student who is learning fast, recent
+  answers do not. A skill once mastered stays so until both fall below their exit levels
+  (hysteresis: one slip does not undo it).
 * **Frontier.** Skills not mastered whose prerequisites are not clearly weak (real evidence,
   proficiency below `prerequisite_gate`); a skill behind a clearly weak prerequisite is
   locked until it recovers. Locking on anything less than clear evidence was measured to
@@ -32,16 +35,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from statistics import NormalDist
 
-from smartpractice.core.config import PathConfig
+from smartpractice.core.config import EloConfig, PathConfig
+from smartpractice.core.elo import practice_gain
+from smartpractice.core.types import StudentRatings
 
 __all__ = [
+    "STATUSES",
     "LearningPath",
     "PathSkill",
     "PathStep",
     "estimate_offsets",
+    "estimated_ratings",
     "mastery_probability",
     "mastery_rating",
     "plan_path",
+    "recent_success",
     "retention",
 ]
 
@@ -68,6 +76,8 @@ class PathSkill:
         in_scope: Whether the skill is one the scope teaches (False: a prerequisite
             outside it).
         order: Textbook position (lower first) for ties.
+        recent_success: Moving average (0-1, `recent_success`) of the performance on the
+            skill over the student's recent answers; None when none of them tested it.
     """
 
     skill_id: str
@@ -80,6 +90,7 @@ class PathSkill:
     prerequisites: tuple[str, ...] = ()
     in_scope: bool = True
     order: int = 0
+    recent_success: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +106,8 @@ class PathStep:
         reason: One sentence saying why the skill has this status.
         remediation_for: In-scope skills this out-of-scope prerequisite holds back.
         expected_questions: Estimated questions (>= 0) still needed to master it.
+        need: How much is still to learn (0-1): 0 once mastered, else 1 minus the larger of
+            the mastery chance and the recent success average.
     """
 
     skill_id: str
@@ -105,6 +118,7 @@ class PathStep:
     reason: str
     remediation_for: tuple[str, ...] = ()
     expected_questions: float = 0.0
+    need: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +171,21 @@ def retention(*, days_since: float | None, correct: int, half_life_days: float) 
     if days_since is None or days_since <= 0.0:
         return 1.0
     return float(0.5 ** (days_since / (half_life_days * (1.0 + math.log1p(max(correct, 0))))))
+
+
+def recent_success(performances: Sequence[float], *, weight: float) -> float | None:
+    """Exponential moving average (0-1) of performances (each 0-1, oldest first), starting
+    from 0: ``m <- weight * m + (1 - weight) * performance``; None for no performance.
+
+    The mastery criterion of Pelanek and Rihak (2017, "Experimental analysis of mastery
+    learning criteria"): it reads only recent answers, so it sees a student who has just
+    learnt a skill before a rating, which lags behind fast learning, does."""
+    if not performances:
+        return None
+    average = 0.0
+    for performance in performances:
+        average = weight * average + (1.0 - weight) * performance
+    return average
 
 
 def _relation(skill_id: str, other: str, prerequisites: Mapping[str, Sequence[str]]) -> int:
@@ -219,6 +248,38 @@ def estimate_offsets(
     return estimates
 
 
+def estimated_ratings(
+    student: StudentRatings,
+    skill_ids: Sequence[str],
+    *,
+    prerequisites: Mapping[str, Sequence[str]],
+    elo: EloConfig,
+    path: PathConfig,
+) -> dict[str, tuple[float, float]]:
+    """Per skill with fewer than `min_evidence` answers of its own, the student's
+    hierarchical rating (Elo points, within the rating bounds) and its uncertainty (0-1):
+    the global ability plus `estimate_offsets`; the uncertainty shrinks with the related
+    evidence as ``sqrt(prior / (prior + weight))``."""
+    estimates = estimate_offsets(
+        skill_ids,
+        offsets={
+            s: (offset.value + practice_gain(offset, config=elo), offset.attempts)
+            for s, offset in student.offsets.items()
+        },
+        prerequisites=prerequisites,
+        config=path,
+    )
+    low, high = elo.rating_bounds
+    prior = path.estimate_prior
+    return {
+        skill_id: (
+            min(max(student.ability.value + offset, low), high),
+            math.sqrt(prior / (prior + related)),
+        )
+        for skill_id, (offset, related) in estimates.items()
+    }
+
+
 def _sd(skill: PathSkill, config: PathConfig) -> float:
     return max(config.rating_sd_floor, config.rating_sd_max * skill.uncertainty)
 
@@ -266,7 +327,14 @@ def _judge(skill: PathSkill, was_mastered: bool, config: PathConfig, scale: floa
         )
     threshold = config.mastery_exit if was_mastered else config.mastery_enter
     proficiency = 1.0 / (1.0 + 10.0 ** ((skill.typical_difficulty - skill.rating) / scale))
-    return _Judged(skill, probability, held, proficiency, held >= threshold)
+    streak = skill.recent_success
+    shown = (
+        streak is not None
+        and skill.attempts >= config.min_evidence
+        and streak
+        >= (config.recent_success_exit if was_mastered else config.recent_success_mastery)
+    )
+    return _Judged(skill, probability, held, proficiency, held >= threshold or shown)
 
 
 def _questions(judged: _Judged, config: PathConfig, scale: float) -> float:
@@ -348,8 +416,13 @@ def plan_path(
     steps.sort(key=key)
     remedial = [s.skill_id for s in steps if s.remediation_for]
     open_steps = remedial or [
-        s.skill_id for s in steps if s.status in ("review_due", "estimated", "frontier")
+        s.skill_id
+        for s in sorted(steps, key=lambda s: -s.need)
+        if s.status in ("review_due", "estimated", "frontier")
     ]
+    if focus in open_steps:  # the focus first, then the most needed
+        open_steps = [focus] + [s for s in open_steps if s != focus]
+    open_steps = open_steps[: config.practice_skills]
     return LearningPath(
         steps=tuple(steps),
         focus=focus,
@@ -400,6 +473,7 @@ def _step(
         reason=reason,
         remediation_for=tuple(remediation.get(skill.skill_id, ())),
         expected_questions=_questions(j, config, scale) if status != "review_due" else 1.0,
+        need=0.0 if status == "mastered" else 1.0 - max(j.held, skill.recent_success or 0.0),
     )
 
 
@@ -421,7 +495,7 @@ def _focus(
     order = {s.skill_id: judged[s.skill_id].skill.order for s in steps}
     remedial = [s for s in steps if s.remediation_for]
     if remedial:
-        best = min(remedial, key=lambda s: (s.mastery_probability, order[s.skill_id]))
+        best = min(remedial, key=lambda s: (-s.need, order[s.skill_id]))
         return best.skill_id, "remediation"
     diagnostic = [s for s in steps if s.status == "estimated"]
     if diagnostic:
@@ -430,7 +504,7 @@ def _focus(
         return best.skill_id, "diagnostic"
     open_steps = [s for s in steps if s.status in ("frontier", "review_due")]
     if open_steps:
-        best = min(open_steps, key=lambda s: (s.mastery_probability, order[s.skill_id]))
+        best = min(open_steps, key=lambda s: (-s.need, order[s.skill_id]))
         return best.skill_id, "review" if best.status == "review_due" else "frontier"
     locked = [s for s in steps if s.status == "locked"]
     if locked:  # a prerequisite cycle inside the scope: start anywhere

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smartpractice.core.config import EloConfig, ProfileConfig
+from smartpractice.core.config import EloConfig, PathConfig, ProfileConfig
 from smartpractice.core.elo import expected_success, skill_rating, skill_uncertainty
+from smartpractice.core.path import estimated_ratings
 from smartpractice.core.types import StudentRatings
 
 __all__ = [
@@ -110,6 +111,8 @@ def build_knowledge_profile(
     elo: EloConfig,
     profile: ProfileConfig,
     misconceptions: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    prerequisites: Mapping[str, Sequence[str]] | None = None,
+    path: PathConfig | None = None,
 ) -> dict[str, Any]:
     """The nested profile ``{subject: {chapter: {topic: {...}}}}`` for topics attempted.
 
@@ -125,7 +128,15 @@ def build_knowledge_profile(
         misconceptions: Per skill, the misconceptions recognised in the student's tutor
             chats (each a mapping with at least ``misconception_id``); a topic lists those
             of its skills.
+        prerequisites: Every skill's prerequisites (for the hierarchical estimate).
+        path: Path constants; a skill with fewer than `min_evidence` answers of its own is
+            then `estimated` from the student's evidence on related skills, else `assessed`.
     """
+    path = path or PathConfig()
+    every_skill = sorted({s for skills in topic_skills.values() for s in skills})
+    estimates = estimated_ratings(
+        student, every_skill, prerequisites=prerequisites or {}, elo=elo, path=path
+    )
     by_topic: dict[TopicKey, list[AttemptRecord]] = {}
     for record in attempts:
         by_topic.setdefault(record.topic, []).append(record)
@@ -135,17 +146,22 @@ def build_knowledge_profile(
         skills: dict[str, Any] = {}
         for skill_id in topic_skills.get(topic, ()):
             offset = student.offsets.get(skill_id)
+            rating = skill_rating(student, skill_id, config=elo)
+            uncertainty = skill_uncertainty(student, skill_id, now=now, config=elo)
+            estimate = estimates.get(skill_id)
+            if estimate is not None:
+                rating, uncertainty = estimate[0], min(uncertainty, estimate[1])
             skills[skill_id] = {
                 "skill_id": skill_id,
                 "name": skill_names.get(skill_id, skill_id),
-                "proficiency": skill_proficiency(
-                    student,
-                    skill_id,
-                    typical_difficulty=typical_difficulty.get(skill_id, elo.unlabelled_difficulty),
-                    config=elo,
+                "status": "estimated" if estimate is not None else "assessed",
+                "proficiency": expected_success(
+                    rating=rating,
+                    difficulty=typical_difficulty.get(skill_id, elo.unlabelled_difficulty),
+                    scale=elo.scale,
                 ),
-                "rating": skill_rating(student, skill_id, config=elo),
-                "uncertainty": skill_uncertainty(student, skill_id, now=now, config=elo),
+                "rating": rating,
+                "uncertainty": uncertainty,
                 "questions_attempted": offset.attempts if offset else 0,
                 "correct": offset.correct if offset else 0,
             }

@@ -7,7 +7,11 @@ Each candidate gets four component scores in [0, 1] and a weighted sum:
 * ``thompson``: closeness to the target of one draw from Beta(p s + wins, (1-p) s + losses),
   where p is the Elo prediction and the prior strength s grows as the rating settles
   (Thompson 1933; an uncertain rating gives wide draws, so uncertain students explore);
-* ``weak_skill``: how weak the student is on the item's skills (1 - proficiency);
+* ``weak_skill``: how much of what the student still has to learn the item covers: the sum
+  over its skills of each skill's need (by default 1 - proficiency; the learning path sets
+  it to the chance the skill is not yet mastered, 0 for mastered skills), over the largest
+  such sum among the candidates, so an item that teaches two unmastered skills at once
+  scores above one that teaches one;
 * ``recency``: 1 for never seen, towards 0 for an item seen moments ago.
 
 Candidates are pruned to a difficulty window first; items whose prerequisite skills are
@@ -48,6 +52,8 @@ class SkillView:
         prerequisites: Skills this one builds on.
         recent_difficulty: Mean current difficulty (Elo points) on this skill of the items
             the student answered most recently, if any.
+        need: How much the student still has to learn the skill (0-1); None: 1 -
+            proficiency.
     """
 
     rating: float
@@ -56,6 +62,12 @@ class SkillView:
     typical_difficulty: float
     prerequisites: tuple[str, ...] = ()
     recent_difficulty: float | None = None
+    need: float | None = None
+
+    @property
+    def still_to_learn(self) -> float:
+        """`need`, or 1 - proficiency when the path has not set it (0-1)."""
+        return 1.0 - self.proficiency if self.need is None else self.need
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +196,8 @@ def _score(
     draws = rng.beta(alpha, beta)
     spread = max(config.target_success, 1.0 - config.target_success)
     thompson = 1.0 - np.abs(draws - config.target_success) / spread
-    weak = 1.0 - np.array([_mean_over_skills(c, skills, "proficiency") for c in candidates])
+    covered = np.array([sum(skills[s].still_to_learn for s in c.difficulties) for c in candidates])
+    weak = covered / max(float(covered.max()), 1.0)
     hours = np.array(
         [math.inf if c.hours_since_seen is None else c.hours_since_seen for c in candidates]
     )

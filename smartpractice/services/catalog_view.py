@@ -23,6 +23,7 @@ from smartpractice.services.students import load_student_ratings, typical_diffic
 from smartpractice.storage.models import Event, Item, ItemSkill, Skill, UTCDateTime
 
 __all__ = [
+    "RecentAnswer",
     "REQUESTS_PER_STATEMENT",
     "SCOPE_OVERFETCH",
     "CatalogView",
@@ -62,6 +63,21 @@ class NearestRequest:
     target: float
     window: float | None
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecentAnswer:
+    """One of the student's recent answers.
+
+    Attributes:
+        item_id: The item answered.
+        skills: The skills it tests (sorted).
+        performance: Credited performance (0-1, mean over the item's skills).
+    """
+
+    item_id: str
+    skills: tuple[str, ...]
+    performance: float
 
 
 ItemHistory = tuple[dict[str, float], dict[str, tuple[int, int]]]
@@ -113,9 +129,8 @@ class CatalogView(Protocol):
         """Mean current difficulty per skill of the last `window` items the student answered."""
         ...
 
-    def recent_items(self, student_id: str, *, window: int) -> list[str]:
-        """The items of the student's last `window` answers, most recent first (an item
-        answered twice appears twice)."""
+    def recent_answers(self, student_id: str, *, window: int) -> list[RecentAnswer]:
+        """The student's last `window` answers, most recent first."""
         ...
 
     def history(self, student_id: str, item_ids: Sequence[str], *, now: datetime) -> ItemHistory:
@@ -266,9 +281,9 @@ FROM student_skills k WHERE k.student_id = :student
 UNION ALL
 SELECT 2, p.skill_id, p.prerequisite_id, NULL, NULL, NULL, NULL FROM skill_prerequisites p
 UNION ALL
-SELECT 3, d.skill_id, r.item_id, d.difficulty, r.applied_seq, NULL, NULL
+SELECT 3, d.skill_id, r.item_id, d.difficulty, r.applied_seq, r.performance, NULL
 FROM item_skills d JOIN (
-    SELECT e.item_id, e.applied_seq FROM events e
+    SELECT e.item_id, e.applied_seq, e.performance FROM events e
     WHERE e.student_id = :student AND e.status = 'applied'
     ORDER BY e.applied_seq DESC LIMIT :window
 ) r ON r.item_id = d.item_id
@@ -411,7 +426,7 @@ class _StudentState:
     ratings: StudentRatings | None
     prerequisites: dict[str, list[str]]
     recent: dict[str, float]
-    recent_items: list[str]
+    recent_answers: list[RecentAnswer]
 
 
 class SqlCatalogView:
@@ -455,7 +470,7 @@ class SqlCatalogView:
         offsets: dict[str, RatingState] = {}
         prerequisites: dict[str, list[str]] = {}
         recent: dict[str, list[float]] = {}
-        answered: dict[int, str] = {}
+        answered: dict[int, tuple[str, float, list[str]]] = {}
         rows = self.session.execute(
             _STUDENT_STATE_STATEMENT, {"student": student_id, "window": self.recent_window}
         ).all()
@@ -465,7 +480,7 @@ class SqlCatalogView:
                 prerequisites.setdefault(key, []).append(other)
             elif kind == _KIND_RECENT:
                 recent.setdefault(key, []).append(value)
-                answered[attempts] = other
+                answered.setdefault(attempts, (other, float(correct or 0.0), []))[2].append(key)
             else:
                 state = RatingState(
                     value=value,
@@ -483,7 +498,12 @@ class SqlCatalogView:
             ratings=None if ability is None else StudentRatings(ability=ability, offsets=offsets),
             prerequisites=prerequisites,
             recent={skill_id: sum(v) / len(v) for skill_id, v in recent.items()},
-            recent_items=[answered[seq] for seq in sorted(answered, reverse=True)],
+            recent_answers=[
+                RecentAnswer(item_id, tuple(sorted(skills)), performance)
+                for item_id, performance, skills in (
+                    answered[seq] for seq in sorted(answered, reverse=True)
+                )
+            ],
         )
         return self._state
 
@@ -519,18 +539,21 @@ class SqlCatalogView:
             totals.setdefault(skill_id, []).append(difficulty)
         return {skill_id: sum(v) / len(v) for skill_id, v in totals.items()}
 
-    def recent_items(self, student_id: str, *, window: int) -> list[str]:
+    def recent_answers(self, student_id: str, *, window: int) -> list[RecentAnswer]:
         state = self._student_state(student_id)
         if state is not None and state.window >= window:
-            return state.recent_items[:window]
-        return list(
-            self.session.scalars(
-                select(Event.item_id)
-                .where(Event.student_id == student_id, Event.status == "applied")
-                .order_by(Event.applied_seq.desc())
-                .limit(window)
-            )
-        )
+            return state.recent_answers[:window]
+        rows = self.session.execute(
+            select(Event.item_id, Event.performance)
+            .where(Event.student_id == student_id, Event.status == "applied")
+            .order_by(Event.applied_seq.desc())
+            .limit(window)
+        ).all()
+        skills = self.item_skills([item_id for item_id, _ in rows])
+        return [
+            RecentAnswer(item_id, tuple(sorted(skills.get(item_id, {}))), float(performance or 0))
+            for item_id, performance in rows
+        ]
 
     # --- the catalogue ----------------------------------------------------------------------
 

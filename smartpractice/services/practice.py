@@ -11,7 +11,6 @@ student gets exactly the service's pruning, remediation, gating, scoring and exp
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,11 +24,16 @@ from smartpractice.core.config import ModelConfig
 from smartpractice.core.elo import (
     days_between,
     expected_success,
-    practice_gain,
     skill_rating,
     skill_uncertainty,
 )
-from smartpractice.core.path import LearningPath, PathSkill, estimate_offsets, plan_path
+from smartpractice.core.path import (
+    LearningPath,
+    PathSkill,
+    estimated_ratings,
+    plan_path,
+    recent_success,
+)
 from smartpractice.core.selection import (
     ScoredCandidate,
     Selection,
@@ -41,6 +45,7 @@ from smartpractice.core.types import Candidate, RatingState, StudentRatings
 from smartpractice.services.catalog_view import (
     CatalogView,
     NearestRequest,
+    RecentAnswer,
     Scope,
     ScopeSkillsCache,
     SqlCatalogView,
@@ -52,8 +57,13 @@ __all__ = [
     "Pick",
     "Scope",
     "ScopeSkillsCache",
+    "StudentPath",
+    "last_mastered",
+    "learning_path",
     "next_question",
     "pick_next_item",
+    "plan_student_path",
+    "student_learning_path",
 ]
 
 
@@ -68,19 +78,12 @@ def _skill_views(
     recent: dict[str, float],
 ) -> dict[str, SkillView]:
     """What the selector and the path know per skill; a skill with too few answers of its
-    own is rated by the hierarchical estimate (`smartpractice.core.path.estimate_offsets`)."""
+    own is rated by the hierarchical estimate (`smartpractice.core.path.estimated_ratings`)."""
     typical = view.typical_difficulties(needed)
     elo = config.elo
-    estimates = estimate_offsets(
-        sorted(needed),
-        offsets={
-            s: (offset.value + practice_gain(offset, config=elo), offset.attempts)
-            for s, offset in student.offsets.items()
-        },
-        prerequisites=prerequisites,
-        config=config.path,
+    estimates = estimated_ratings(
+        student, sorted(needed), prerequisites=prerequisites, elo=elo, path=config.path
     )
-    low, high = elo.rating_bounds
     views = {}
     for skill_id in needed:
         typical_difficulty = typical.get(skill_id, elo.unlabelled_difficulty)
@@ -88,10 +91,7 @@ def _skill_views(
         uncertainty = skill_uncertainty(student, skill_id, now=now, config=elo)
         estimate = estimates.get(skill_id)
         if estimate is not None:
-            offset, related = estimate
-            rating = min(max(student.ability.value + offset, low), high)
-            prior = config.path.estimate_prior
-            uncertainty = min(uncertainty, math.sqrt(prior / (prior + related)))
+            rating, uncertainty = estimate[0], min(uncertainty, estimate[1])
         views[skill_id] = SkillView(
             rating=rating,
             uncertainty=uncertainty,
@@ -112,10 +112,15 @@ def learning_path(
     *,
     config: ModelConfig,
     now: datetime,
+    recent: Sequence[RecentAnswer] = (),
     previously_mastered: frozenset[str] = frozenset(),
 ) -> LearningPath:
     """The student's path through the scope's skills (and their prerequisites outside it),
-    from the skill views."""
+    from the skill views and the student's recent answers (most recent first)."""
+    performances: dict[str, list[float]] = {}
+    for answer in reversed(recent):
+        for skill_id in answer.skills:
+            performances.setdefault(skill_id, []).append(answer.performance)
     in_scope = set(scope_skills)
     order = {s: k for k, s in enumerate(scope_skills)}
     skills = []
@@ -133,6 +138,9 @@ def learning_path(
                 prerequisites=skill_view.prerequisites,
                 in_scope=skill_id in in_scope,
                 order=order.get(skill_id, len(order)),
+                recent_success=recent_success(
+                    performances.get(skill_id, []), weight=config.path.recent_success_weight
+                ),
             )
         )
     skills.sort(key=lambda s: (s.order, s.skill_id))
@@ -308,7 +316,8 @@ def plan_student_path(
     """
     scope_skills = view.scope_skills(scope)
     if not scope_skills:
-        raise NotFound("no items in this scope")
+        named = [f"{k} {v!r}" for k, v in scope.as_dict().items() if v]
+        raise NotFound(f"no items in this scope ({', '.join(named) or 'the whole bank'})")
     # The path masters what the scope teaches; a skill only ever tested there beside
     # another is built on, as a prerequisite (taught by remediation when clearly weak).
     taught = view.taught_skills(scope) or scope_skills
@@ -332,6 +341,7 @@ def plan_student_path(
         _textbook_order(taught, prerequisites),
         config=config,
         now=now,
+        recent=view.recent_answers(student_id, window=config.selection.recent_window),
         previously_mastered=previously_mastered,
     )
     return StudentPath(path=path, views=views, student=student)
@@ -391,7 +401,16 @@ def pick_next_item(
     planned = plan_student_path(
         view, student_id, scope, config=config, now=now, previously_mastered=previously_mastered
     )
-    path, views, student = planned.path, planned.views, planned.student
+    path, student = planned.path, planned.student
+    # What each path skill still needs: the chance it is not mastered (0 once mastered).
+    views = {
+        skill_id: dataclasses.replace(
+            skill_view,
+            need=0.0 if step is None else step.need,
+        )
+        for skill_id, skill_view in planned.views.items()
+        for step in [path.step(skill_id)]
+    }
     found = _candidate_ids(view, scope, path, views, config=config)
     difficulties = view.item_skills(list(found))
     prerequisites = view.prerequisites()
@@ -411,7 +430,10 @@ def pick_next_item(
         )
     usable = [i for i in sorted(found) if i in difficulties]
     welcome = [i for i in usable if _welcome(difficulties[i], path, views, config)]
-    recent = set(view.recent_items(student_id, window=config.selection.repeat_window))
+    recent = {
+        answer.item_id
+        for answer in view.recent_answers(student_id, window=config.selection.repeat_window)
+    }
     fresh = [i for i in welcome or usable if i not in recent]
     hours, outcomes = view.history(student_id, usable, now=now)
     candidates = [
@@ -463,7 +485,15 @@ def next_question(
         student_id=student_id,
         recent_window=config.selection.recent_window,
     )
-    pick = pick_next_item(view, student_id, scope, config=config, now=now, seed=seed)
+    pick = pick_next_item(
+        view,
+        student_id,
+        scope,
+        config=config,
+        now=now,
+        seed=seed,
+        previously_mastered=last_mastered(session, student_id),
+    )
     chosen = pick.selection.chosen.item_id
     logged = {
         "student_id": student_id,
@@ -489,6 +519,78 @@ def next_question(
         "selection_id": selection_id,
         "item": item,
         "explanation": pick.explanation,
+    }
+
+
+def last_mastered(session: Session, student_id: str) -> frozenset[str]:
+    """The skills the student's last logged pick held mastered: where the mastery decision's
+    hysteresis starts from (empty for a student never served)."""
+    explanation = session.scalars(
+        select(SelectionLog.explanation)
+        .where(SelectionLog.student_id == student_id)
+        .order_by(SelectionLog.id.desc())
+        .limit(1)
+    ).first()
+    if not isinstance(explanation, dict):
+        return frozenset()
+    path = explanation.get("path")
+    mastered = path.get("mastered") if isinstance(path, dict) else None
+    return (
+        frozenset(s for s in mastered if isinstance(s, str))
+        if isinstance(mastered, list)
+        else frozenset()
+    )
+
+
+def student_learning_path(
+    session: Session,
+    student_id: str,
+    scope: Scope,
+    *,
+    config: ModelConfig,
+    now: datetime,
+    cache: ScopeSkillsCache | None = None,
+) -> dict[str, Any]:
+    """The student's learning path through the scope (a student never seen gets the path
+    of a new student: every skill estimated); nothing is written.
+
+    Raises:
+        InvalidInput: the scope names unknown skills.
+        NotFound: nothing in the scope to practise.
+    """
+    view = SqlCatalogView(
+        session, cache, student_id=student_id, recent_window=config.selection.recent_window
+    )
+    planned = plan_student_path(
+        view,
+        student_id,
+        scope,
+        config=config,
+        now=now,
+        previously_mastered=last_mastered(session, student_id),
+    )
+    path = planned.path
+    return {
+        "student_id": student_id,
+        "scope": scope.as_dict(),
+        "focus": path.focus,
+        "phase": path.phase,
+        "expected_questions": round(path.expected_questions, 1),
+        "skills": [
+            {
+                "skill_id": step.skill_id,
+                "status": step.status,
+                "evidence": step.evidence,
+                "mastery_probability": step.mastery_probability,
+                "proficiency": step.proficiency,
+                "rating": planned.views[step.skill_id].rating,
+                "uncertainty": planned.views[step.skill_id].uncertainty,
+                "reason": step.reason,
+                "remediation_for": list(step.remediation_for),
+                "expected_questions": round(step.expected_questions, 1),
+            }
+            for step in path.steps
+        ],
     }
 
 

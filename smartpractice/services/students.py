@@ -18,6 +18,7 @@ from smartpractice.core.profile import (
     skill_proficiency,
 )
 from smartpractice.core.types import RatingState, StudentRatings
+from smartpractice.services.catalog import prerequisite_map
 from smartpractice.services.errors import NotFound
 from smartpractice.services.tutor import student_misconceptions
 from smartpractice.storage.models import Event, Item, ItemSkill, Skill, Student, StudentSkill
@@ -175,5 +176,7 @@ def knowledge_profile(
             elo=config.elo,
             profile=config.profile,
             misconceptions=student_misconceptions(session, student_id),
+            prerequisites=prerequisite_map(session),
+            path=config.path,
         ),
     }

@@ -20,6 +20,7 @@ from smartpractice.services.catalog_view import (
     SCOPE_OVERFETCH,
     ItemHistory,
     NearestRequest,
+    RecentAnswer,
     Scope,
 )
 from smartpractice.services.errors import InvalidInput
@@ -112,15 +113,28 @@ class MemoryCatalogView:
         """Apply an answer exactly as the worker does (`apply_attempt`) and record it."""
         applied = apply_attempt(self.store, attempt, occurred_at=occurred_at, config=config)
         self.record_answer(
-            attempt.student_id, attempt.item_id, score=attempt.score, occurred_at=occurred_at
+            attempt.student_id,
+            attempt.item_id,
+            score=attempt.score,
+            occurred_at=occurred_at,
+            performance=applied.performance,
         )
         return applied
 
     def record_answer(
-        self, student_id: str, item_id: str, *, score: float, occurred_at: datetime
+        self,
+        student_id: str,
+        item_id: str,
+        *,
+        score: float,
+        occurred_at: datetime,
+        performance: float | None = None,
     ) -> None:
-        """Record an answer whose ratings `store` already holds (as the event log would)."""
-        self._answers.setdefault(student_id, []).append((item_id, occurred_at, score))
+        """Record an answer whose ratings `store` already holds (as the event log would),
+        with its credited performance (0-1; default: the score)."""
+        self._answers.setdefault(student_id, []).append(
+            (item_id, occurred_at, score if performance is None else performance)
+        )
         last = self._last.setdefault(student_id, {})
         seen, wins, losses = last.get(item_id, (occurred_at, 0, 0))
         won = score >= 0.5
@@ -249,9 +263,12 @@ class MemoryCatalogView:
                 totals.setdefault(skill_id, []).append(rating.value)
         return {skill_id: sum(v) / len(v) for skill_id, v in totals.items()}
 
-    def recent_items(self, student_id: str, *, window: int) -> list[str]:
+    def recent_answers(self, student_id: str, *, window: int) -> list[RecentAnswer]:
         answers = self._answers.get(student_id, [])[-window:] if window > 0 else []
-        return [item_id for item_id, _, _ in reversed(answers)]
+        return [
+            RecentAnswer(item_id, tuple(sorted(self.items[item_id].skills)), performance)
+            for item_id, _, performance in reversed(answers)
+        ]
 
     def history(self, student_id: str, item_ids: Sequence[str], *, now: datetime) -> ItemHistory:
         last = self._last.get(student_id, {})

@@ -11,7 +11,7 @@ from pydantic_core import to_jsonable_python
 from smartpractice.api.deps import SettingsDep, profile_cache, scope_cache
 from smartpractice.api.schemas import NOT_FOUND
 from smartpractice.api.security import ReadDatabase
-from smartpractice.services.practice import Scope, next_question
+from smartpractice.services.practice import Scope, next_question, student_learning_path
 from smartpractice.services.students import knowledge_profile, student_skills, student_version
 
 router = APIRouter(prefix="/v1/students", tags=["students"])
@@ -33,12 +33,7 @@ def get_next_question(
     skills: Annotated[str | None, Query(description="comma-separated skill ids")] = None,
     seed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:
-    scope = Scope(
-        subject=subject,
-        chapter=chapter,
-        topic=topic,
-        skills=tuple(s.strip() for s in skills.split(",") if s.strip()) if skills else (),
-    )
+    scope = _scope(subject, chapter, topic, skills)
     with db.transaction() as session:
         return next_question(
             session,
@@ -47,6 +42,47 @@ def get_next_question(
             config=settings.model,
             now=datetime.now(UTC),
             seed=seed,
+            cache=scope_cache(request, db),
+        )
+
+
+def _scope(
+    subject: str | None, chapter: str | None, topic: str | None, skills: str | None
+) -> Scope:
+    return Scope(
+        subject=subject,
+        chapter=chapter,
+        topic=topic,
+        skills=tuple(s.strip() for s in skills.split(",") if s.strip()) if skills else (),
+    )
+
+
+@router.get(
+    "/{student_id}/learning-path",
+    responses=NOT_FOUND,
+    summary="The student's path through a scope: each skill's status and the evidence",
+)
+def get_learning_path(
+    request: Request,
+    student_id: str,
+    db: ReadDatabase,
+    settings: SettingsDep,
+    subject: str | None = None,
+    chapter: str | None = None,
+    topic: str | None = None,
+    skills: Annotated[str | None, Query(description="comma-separated skill ids")] = None,
+) -> dict[str, Any]:
+    """Skills in path order with status `mastered`, `review_due`, `frontier`,
+    `estimated` or `locked`, the evidence behind each, and the expected number of
+    questions to master the scope. A student never seen gets a new student's path."""
+    scope = _scope(subject, chapter, topic, skills)
+    with db.transaction() as session:
+        return student_learning_path(
+            session,
+            student_id,
+            scope,
+            config=settings.model,
+            now=datetime.now(UTC),
             cache=scope_cache(request, db),
         )
 
