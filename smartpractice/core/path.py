@@ -15,8 +15,10 @@ cognitive tutors; Falmagne and Doignon's knowledge spaces for the "outer fringe"
   proficiency below `prerequisite_gate`); a skill behind a clearly weak prerequisite is
   locked until it recovers. Locking on anything less than clear evidence was measured to
   cost questions: a rating lags a learning student, so a prerequisite already learnt
-  would hold its successors back. A clearly weak prerequisite outside the scope becomes a
-  remediation step: it is taught, never a reason to hide the items that teach it.
+  would hold its successors back. A prerequisite outside the scope becomes a remediation
+  step when it is clearly weak, or when the skill built on it is clearly weak and the
+  prerequisite was never assessed (it may be the cause): it is taught, never a reason to
+  hide the items that teach it.
 * **Diagnostic.** A skill without answers of its own whose estimate is undecided is probed
   once, the highest in the graph first: a mastered skill counts as evidence that its
   prerequisites are mastered (the surmise relation of knowledge spaces).
@@ -390,7 +392,13 @@ def plan_path(
         if not j.skill.in_scope or j.mastered:
             continue
         for p in j.skill.prerequisites:
-            if p in weak and not judged[p].skill.in_scope:
+            pre = judged.get(p)
+            if pre is None or pre.skill.in_scope or pre.mastered:
+                continue
+            # A clearly weak prerequisite is taught; one never assessed is checked when the
+            # skill built on it is clearly weak (it may be why).
+            unassessed = pre.skill.attempts < config.min_evidence
+            if p in weak or (skill_id in weak and unassessed):
                 remediation.setdefault(p, []).append(skill_id)
     for j in judged.values():
         steps.append(_step(j, mastered, weak, remediation, by_id, config, scale))

@@ -23,12 +23,12 @@ from smartpractice.services.students import load_student_ratings, typical_diffic
 from smartpractice.storage.models import Event, Item, ItemSkill, Skill, UTCDateTime
 
 __all__ = [
-    "RecentAnswer",
     "REQUESTS_PER_STATEMENT",
     "SCOPE_OVERFETCH",
     "CatalogView",
     "ItemHistory",
     "NearestRequest",
+    "RecentAnswer",
     "Scope",
     "ScopeSkillsCache",
     "SqlCatalogView",

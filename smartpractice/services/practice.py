@@ -162,16 +162,16 @@ def _candidate_ids(
     view: CatalogView,
     scope: Scope,
     path: LearningPath,
+    skills: Sequence[str],
     views: Mapping[str, SkillView],
     *,
     config: ModelConfig,
 ) -> dict[str, str | None]:
-    """Candidate item ids for the skills the path has open now (`LearningPath.practise`),
-    each with the scope skills it remediates (None: in scope): per skill, the items nearest
-    the target difficulty inside the difficulty window, else the nearest outside it."""
+    """Candidate item ids for `skills`, each with the scope skills it remediates (None: in
+    scope): per skill, the items nearest the target difficulty inside the difficulty
+    window, else the nearest outside it."""
     selection = config.selection
     gap = target_gap(target_success=selection.target_success, scale=config.elo.scale)
-    skills = path.practise
     per_skill = max(20, selection.max_candidates // max(len(skills), 1))
     requests: list[tuple[str | None, NearestRequest]] = []
     for skill_id in skills:
@@ -411,7 +411,10 @@ def pick_next_item(
         for skill_id, skill_view in planned.views.items()
         for step in [path.step(skill_id)]
     }
-    found = _candidate_ids(view, scope, path, views, config=config)
+    found = _candidate_ids(view, scope, path, path.practise, views, config=config)
+    if not found:  # the open skills have no items (a bank without its prerequisites' items)
+        in_scope = [s.skill_id for s in path.steps if not s.remediation_for]
+        found = _candidate_ids(view, scope, path, in_scope, views, config=config)
     difficulties = view.item_skills(list(found))
     prerequisites = view.prerequisites()
     missing = _with_prerequisites({s for d in difficulties.values() for s in d}, prerequisites)
