@@ -386,6 +386,17 @@ def plan_path(
         for k, j in judged.items()
         if j.skill.attempts >= config.min_evidence and j.proficiency < config.prerequisite_gate
     )
+    # What holds a skill back: a clearly weak prerequisite, or one itself held back.
+    holding = set(weak)
+    changed = True
+    while changed:
+        changed = False
+        for skill_id, j in judged.items():
+            if skill_id in holding or skill_id in mastered or not j.skill.in_scope:
+                continue
+            if any(p in holding and p not in mastered for p in j.skill.prerequisites):
+                holding.add(skill_id)
+                changed = True
     steps: list[PathStep] = []
     remediation: dict[str, list[str]] = {}
     for skill_id, j in judged.items():
@@ -401,7 +412,7 @@ def plan_path(
             if p in weak or (skill_id in weak and unassessed):
                 remediation.setdefault(p, []).append(skill_id)
     for j in judged.values():
-        steps.append(_step(j, mastered, weak, remediation, by_id, config, scale))
+        steps.append(_step(j, mastered, frozenset(holding), remediation, by_id, config, scale))
     steps = [s for s in steps if by_id[s.skill_id].in_scope or s.remediation_for]
     focus, phase = _focus(steps, judged, depth)
     rank = {"remediation": 0, "review_due": 1, "estimated": 2, "frontier": 3, "locked": 4}
@@ -444,7 +455,7 @@ def plan_path(
 def _step(
     j: _Judged,
     mastered: set[str],
-    weak: frozenset[str],
+    holding: frozenset[str],
     remediation: Mapping[str, list[str]],
     by_id: Mapping[str, PathSkill],
     config: PathConfig,
@@ -452,7 +463,7 @@ def _step(
 ) -> PathStep:
     skill = j.skill
     evidence = "assessed" if skill.attempts >= config.min_evidence else "estimated"
-    unmet = [p for p in skill.prerequisites if p in weak and p not in mastered]
+    unmet = [p for p in skill.prerequisites if p in holding and p not in mastered]
     if skill.skill_id in mastered:
         status, reason = "mastered", _mastered_reason(j, config)
     elif j.probability >= config.mastery_enter:

@@ -92,9 +92,7 @@ def test_estimated_ratings_add_the_ability_and_stay_in_bounds() -> None:
         ability=RatingState(value=1200.0),
         offsets={A: RatingState(value=-5000.0, attempts=10, correct=0)},
     )
-    rating, uncertainty = estimated_ratings(
-        student, [B], prerequisites={}, elo=elo, path=CONFIG
-    )[B]
+    rating, uncertainty = estimated_ratings(student, [B], prerequisites={}, elo=elo, path=CONFIG)[B]
     assert rating == elo.rating_bounds[0]
     assert 0.0 < uncertainty < 1.0
 
@@ -259,3 +257,14 @@ def test_a_higher_rating_never_lowers_the_mastery_chance(
 def test_same_input_same_path() -> None:
     skills = [skill(A, 1300.0, attempts=4, correct=2), skill(B, 1250.0, prerequisites=(A,))]
     assert plan_path(skills, config=CONFIG) == plan_path(skills, config=CONFIG)
+
+
+def test_locks_pass_down_the_chain() -> None:
+    skills = [
+        skill(A, 900.0, attempts=10, correct=1, order=0),
+        skill(B, 1200.0, uncertainty=1.0, prerequisites=(A,), order=1),
+        skill(C, 1200.0, uncertainty=1.0, prerequisites=(B,), order=2),
+    ]
+    path = plan_path(skills, config=CONFIG)
+    assert [path.step(s).status for s in (B, C)] == ["locked", "locked"]  # type: ignore[union-attr]
+    assert path.focus == A
