@@ -28,6 +28,7 @@ from smartpractice.services.analytics import (
     student_overview,
 )
 from smartpractice.services.errors import NotFound
+from smartpractice.services.practice import Scope, student_learning_path
 from smartpractice.storage.models import Student
 
 __all__ = ["install_dashboard", "router"]
@@ -94,11 +95,22 @@ def student_page(
     request: Request, student_id: str, db: ReadDatabase, settings: SettingsDep
 ) -> HTMLResponse:
     """Knowledge map, mastery curves, recent evidence and explained picks."""
+    now = datetime.now(UTC)
     try:
         with db.transaction() as session:
-            data = student_overview(
-                session, student_id, config=settings.model, now=datetime.now(UTC)
-            )
+            data = student_overview(session, student_id, config=settings.model, now=now)
+            paths = [
+                student_learning_path(
+                    session,
+                    student_id,
+                    Scope(subject=subject, chapter=chapter, topic=topic),
+                    config=settings.model,
+                    now=now,
+                )
+                for subject, chapters in data["profile"]["knowledge_profile"].items()
+                for chapter, topics in chapters.items()
+                for topic in topics
+            ]
     except NotFound:
         return _not_found(request, f"No applied attempt yet for student {student_id!r}.")
     curves = line_chart(
@@ -116,6 +128,7 @@ def student_page(
         nav="home",
         s=data,
         sid=student_id,
+        paths=paths,
         curves_chart=curves,
     )
 

@@ -219,6 +219,10 @@ def test_heat_map_shows_the_failed_skill_as_weak(server: str, browser: Any) -> N
     assert tile.get_attribute("data-weak") == "true"
     assert "weak" in tile.inner_text().lower()
     assert page.locator(f'li.tile[data-skill="{passed}"]').get_attribute("data-weak") == "false"
+    # The path of the topic: the failed skill is not mastered, and one step is being practised.
+    step = page.locator(f'li.path-step[data-skill="{failed}"]').first
+    assert step.get_attribute("data-status") != "mastered"
+    assert page.locator("li.path-step", has_text="practising now").count() >= 1
 
     _open(page, f"{server}/dashboard/class?topic={FAIL_TOPIC}&prefix=e2e-")
     row = page.locator('tr[data-student="e2e-failer"]')

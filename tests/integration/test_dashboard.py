@@ -80,6 +80,9 @@ def test_every_view_answers_with_its_content(client: TestClient, drain: Any) -> 
     student = client.get("/dashboard/students/stu-dash").text
     assert "Knowledge map" in student and "Mastery curves" in student
     assert 'data-weak="true"' in student  # every answer failed
+    # Skills of the topic the student has not answered are estimated, not called weak.
+    assert 'data-status="estimated"' in student and "Learning path" in student
+    assert "practising now" in student
     assert student.count('<details class="pick"') == 4
     assert "Runner-up" in student and "Why this question?" in student
     assert 'id="curves-data"' in student
