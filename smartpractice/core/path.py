@@ -17,8 +17,8 @@ cognitive tutors; Falmagne and Doignon's knowledge spaces for the "outer fringe"
   cost questions: a rating lags a learning student, so a prerequisite already learnt
   would hold its successors back. A prerequisite outside the scope becomes a remediation
   step when it is clearly weak, or when the skill built on it is clearly weak and the
-  prerequisite was never assessed (it may be the cause): it is taught, never a reason to
-  hide the items that teach it.
+  prerequisite is untested (checked once, and on while its answers keep it below the gate:
+  it may be the cause): it is taught, never a reason to hide the items that teach it.
 * **Diagnostic.** A skill without answers of its own whose estimate is undecided is probed
   once, the highest in the graph first: a mastered skill counts as evidence that its
   prerequisites are mastered (the surmise relation of knowledge spaces).
@@ -80,6 +80,9 @@ class PathSkill:
         order: Textbook position (lower first) for ties.
         recent_success: Moving average (0-1, `recent_success`) of the performance on the
             skill over the student's recent answers; None when none of them tested it.
+        recent_surprise: Sum over those answers of performance minus the model's
+            prediction before it (each -1 to 1).
+        recent_information: Sum over them of ``p (1 - p)``, p the prediction (>= 0).
     """
 
     skill_id: str
@@ -93,6 +96,8 @@ class PathSkill:
     in_scope: bool = True
     order: int = 0
     recent_success: float | None = None
+    recent_surprise: float = 0.0
+    recent_information: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,9 +317,20 @@ class _Judged:
     mastered: bool
 
 
+def tracking_rating(skill: PathSkill, *, sd: float, scale: float = 400.0) -> float:
+    """The rating (Elo points) moved towards what the student's recent answers on the skill
+    say: a Laplace step of the log-likelihood of those answers, with the rating as a
+    ``Normal(rating, sd^2)`` prior, ``rating + c * surprise / (information + (c / sd)^2)``,
+    ``c = scale / ln 10``. An Elo rating trails a student who is learning (each step moves
+    it only part of the way), so the student's latest answers keep beating its predictions;
+    this reads that lag off them."""
+    c = scale / math.log(10.0)
+    return skill.rating + c * skill.recent_surprise / (skill.recent_information + (c / sd) ** 2)
+
+
 def _judge(skill: PathSkill, was_mastered: bool, config: PathConfig, scale: float) -> _Judged:
     probability = mastery_probability(
-        rating=skill.rating,
+        rating=tracking_rating(skill, sd=_sd(skill, config), scale=scale),
         sd=_sd(skill, config),
         typical_difficulty=skill.typical_difficulty,
         level=config.mastery_level,
@@ -406,10 +422,14 @@ def plan_path(
             pre = judged.get(p)
             if pre is None or pre.skill.in_scope or pre.mastered:
                 continue
-            # A clearly weak prerequisite is taught; one never assessed is checked when the
-            # skill built on it is clearly weak (it may be why).
-            unassessed = pre.skill.attempts < config.min_evidence
-            if p in weak or (skill_id in weak and unassessed):
+            # A clearly weak prerequisite is taught. One not yet assessed is checked when the
+            # skill built on it is clearly weak (it may be why): once, and on while its
+            # answers keep it below the gate.
+            doubtful = pre.skill.attempts == 0 or (
+                pre.skill.attempts < config.min_evidence
+                and pre.proficiency < config.prerequisite_gate
+            )
+            if p in weak or (skill_id in weak and doubtful):
                 remediation.setdefault(p, []).append(skill_id)
     for j in judged.values():
         steps.append(_step(j, mastered, frozenset(holding), remediation, by_id, config, scale))

@@ -73,11 +73,13 @@ class RecentAnswer:
         item_id: The item answered.
         skills: The skills it tests (sorted).
         performance: Credited performance (0-1, mean over the item's skills).
+        predicted: The model's predicted success (0-1) before the answer.
     """
 
     item_id: str
     skills: tuple[str, ...]
     performance: float
+    predicted: float
 
 
 ItemHistory = tuple[dict[str, float], dict[str, tuple[int, int]]]
@@ -267,7 +269,7 @@ def _in_scope(query: Any, scope: Scope, item_id: Any = ItemSkill.item_id) -> Any
 # the columns; the first column says which kind a row is.
 
 # `_STUDENT_STATE`: (kind, key, other, value, attempts, correct, at).
-_KIND_STUDENT, _KIND_OFFSET, _KIND_PREREQUISITE, _KIND_RECENT = 0, 1, 2, 3
+_KIND_STUDENT, _KIND_OFFSET, _KIND_PREREQUISITE, _KIND_RECENT, _KIND_PREDICTED = 0, 1, 2, 3, 4
 # `_candidates_statement`: (kind, request, item_id, skill_id, value, at).
 _KIND_CANDIDATE, _KIND_ANSWER = 0, 1
 
@@ -287,6 +289,13 @@ FROM item_skills d JOIN (
     WHERE e.student_id = :student AND e.status = 'applied'
     ORDER BY e.applied_seq DESC LIMIT :window
 ) r ON r.item_id = d.item_id
+UNION ALL
+SELECT 4, NULL, NULL, r.predicted, r.applied_seq, NULL, NULL
+FROM (
+    SELECT e.applied_seq, e.predicted FROM events e
+    WHERE e.student_id = :student AND e.status = 'applied'
+    ORDER BY e.applied_seq DESC LIMIT :window
+) r
 """
 
 _PLACE_COLUMNS = ("subject", "chapter", "topic")
@@ -471,6 +480,7 @@ class SqlCatalogView:
         prerequisites: dict[str, list[str]] = {}
         recent: dict[str, list[float]] = {}
         answered: dict[int, tuple[str, float, list[str]]] = {}
+        predicted: dict[int, float] = {}
         rows = self.session.execute(
             _STUDENT_STATE_STATEMENT, {"student": student_id, "window": self.recent_window}
         ).all()
@@ -481,6 +491,8 @@ class SqlCatalogView:
             elif kind == _KIND_RECENT:
                 recent.setdefault(key, []).append(value)
                 answered.setdefault(attempts, (other, float(correct or 0.0), []))[2].append(key)
+            elif kind == _KIND_PREDICTED:
+                predicted[attempts] = float(value if value is not None else 0.5)
             else:
                 state = RatingState(
                     value=value,
@@ -499,10 +511,13 @@ class SqlCatalogView:
             prerequisites=prerequisites,
             recent={skill_id: sum(v) / len(v) for skill_id, v in recent.items()},
             recent_answers=[
-                RecentAnswer(item_id, tuple(sorted(skills)), performance)
-                for item_id, performance, skills in (
-                    answered[seq] for seq in sorted(answered, reverse=True)
+                RecentAnswer(
+                    answered[seq][0],
+                    tuple(sorted(answered[seq][2])),
+                    answered[seq][1],
+                    predicted.get(seq, 0.5),
                 )
+                for seq in sorted(answered, reverse=True)
             ],
         )
         return self._state
@@ -544,15 +559,20 @@ class SqlCatalogView:
         if state is not None and state.window >= window:
             return state.recent_answers[:window]
         rows = self.session.execute(
-            select(Event.item_id, Event.performance)
+            select(Event.item_id, Event.performance, Event.predicted)
             .where(Event.student_id == student_id, Event.status == "applied")
             .order_by(Event.applied_seq.desc())
             .limit(window)
         ).all()
-        skills = self.item_skills([item_id for item_id, _ in rows])
+        skills = self.item_skills([item_id for item_id, _, _ in rows])
         return [
-            RecentAnswer(item_id, tuple(sorted(skills.get(item_id, {}))), float(performance or 0))
-            for item_id, performance in rows
+            RecentAnswer(
+                item_id,
+                tuple(sorted(skills.get(item_id, {}))),
+                float(performance or 0.0),
+                0.5 if predicted is None else float(predicted),
+            )
+            for item_id, performance, predicted in rows
         ]
 
     # --- the catalogue ----------------------------------------------------------------------

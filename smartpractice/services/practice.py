@@ -118,9 +118,15 @@ def learning_path(
     """The student's path through the scope's skills (and their prerequisites outside it),
     from the skill views and the student's recent answers (most recent first)."""
     performances: dict[str, list[float]] = {}
+    surprise: dict[str, float] = {}
+    information: dict[str, float] = {}
     for answer in reversed(recent):
         for skill_id in answer.skills:
             performances.setdefault(skill_id, []).append(answer.performance)
+            surprise[skill_id] = surprise.get(skill_id, 0.0) + answer.performance - answer.predicted
+            information[skill_id] = information.get(skill_id, 0.0) + answer.predicted * (
+                1.0 - answer.predicted
+            )
     in_scope = set(scope_skills)
     order = {s: k for k, s in enumerate(scope_skills)}
     skills = []
@@ -141,6 +147,8 @@ def learning_path(
                 recent_success=recent_success(
                     performances.get(skill_id, []), weight=config.path.recent_success_weight
                 ),
+                recent_surprise=surprise.get(skill_id, 0.0),
+                recent_information=information.get(skill_id, 0.0),
             )
         )
     skills.sort(key=lambda s: (s.order, s.skill_id))

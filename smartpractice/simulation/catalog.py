@@ -99,6 +99,7 @@ class MemoryCatalogView:
         self._taught: dict[tuple[str | None, ...], list[str]] = {}
         self._scope_items: dict[tuple[str | None, ...], frozenset[str]] = {}
         self._answers: dict[str, list[tuple[str, datetime, float]]] = {}
+        self._predicted: dict[str, list[float]] = {}
         self._last: dict[str, dict[str, tuple[datetime, int, int]]] = {}
         # Per skill, caches dropped whenever an answer changes one of its items.
         self._sorted: dict[str, list[tuple[float, str]]] = {}
@@ -118,6 +119,7 @@ class MemoryCatalogView:
             score=attempt.score,
             occurred_at=occurred_at,
             performance=applied.performance,
+            predicted=applied.predicted,
         )
         return applied
 
@@ -129,12 +131,15 @@ class MemoryCatalogView:
         score: float,
         occurred_at: datetime,
         performance: float | None = None,
+        predicted: float = 0.5,
     ) -> None:
         """Record an answer whose ratings `store` already holds (as the event log would),
-        with its credited performance (0-1; default: the score)."""
+        with its credited performance (0-1; default: the score) and the prediction before
+        it (0-1)."""
         self._answers.setdefault(student_id, []).append(
             (item_id, occurred_at, score if performance is None else performance)
         )
+        self._predicted.setdefault(student_id, []).append(predicted)
         last = self._last.setdefault(student_id, {})
         seen, wins, losses = last.get(item_id, (occurred_at, 0, 0))
         won = score >= 0.5
@@ -264,10 +269,15 @@ class MemoryCatalogView:
         return {skill_id: sum(v) / len(v) for skill_id, v in totals.items()}
 
     def recent_answers(self, student_id: str, *, window: int) -> list[RecentAnswer]:
-        answers = self._answers.get(student_id, [])[-window:] if window > 0 else []
+        if window <= 0:
+            return []
+        answers = self._answers.get(student_id, [])[-window:]
+        predicted = self._predicted.get(student_id, [])[-window:]
         return [
-            RecentAnswer(item_id, tuple(sorted(self.items[item_id].skills)), performance)
-            for item_id, _, performance in reversed(answers)
+            RecentAnswer(item_id, tuple(sorted(self.items[item_id].skills)), performance, p)
+            for (item_id, _, performance), p in zip(
+                reversed(answers), reversed(predicted), strict=True
+            )
         ]
 
     def history(self, student_id: str, item_ids: Sequence[str], *, now: datetime) -> ItemHistory:
