@@ -219,10 +219,13 @@ def estimate_offsets(
     """Hierarchical estimate of the skill offsets (Elo points above the global ability) of
     skills with fewer than `min_evidence` answers of their own.
 
-    Shrinkage: ``(n_own * own + sum_r w_r m_r offset_r) / (n_own + prior + sum_r w_r m_r)``
+    The skill's own Elo offset starts from the ability (offset 0) and moves with its own
+    answers; the hierarchy replaces that starting point by what related evidence says:
+    ``own + (1 - n_own / min_evidence) * sum_r w_r m_r offset_r / (prior + sum_r w_r m_r)``
     over the student's practised related skills r (prerequisites and dependents, then the
     same topic, chapter and subject, weights `relation_weights`), ``m_r`` their answers
-    capped at `evidence_cap`; with no related evidence the estimate is the ability alone.
+    capped at `evidence_cap`. With no related evidence the estimate is the Elo offset; at
+    `min_evidence` own answers the hierarchy has handed over to it entirely.
 
     Args:
         skill_ids: Skills to estimate.
@@ -239,8 +242,7 @@ def estimate_offsets(
         own_value, own_count = offsets.get(skill_id, (0.0, 0))
         if own_count >= config.min_evidence:
             continue
-        total = own_count * own_value
-        mass = float(own_count)
+        total = 0.0
         related = 0.0
         for other, (value, count) in offsets.items():
             if other == skill_id or count <= 0:
@@ -251,7 +253,9 @@ def estimate_offsets(
             weight = weights[relation] * min(count, config.evidence_cap)
             total += weight * value
             related += weight
-        estimates[skill_id] = (total / (mass + related + config.estimate_prior), related)
+        handover = 1.0 - own_count / config.min_evidence
+        prior_mean = total / (related + config.estimate_prior)
+        estimates[skill_id] = (own_value + handover * prior_mean, related)
     return estimates
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Dialect, exists, select, text
+from sqlalchemy import Dialect, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from smartpractice.core.types import RatingState, StudentRatings
@@ -155,10 +155,9 @@ class ScopeSkillsCache:
 
     def __init__(self, ttl_seconds: float = 60.0) -> None:
         self.ttl_seconds = ttl_seconds
-        self._entries: dict[tuple[str | None, ...], tuple[float, list[str]]] = {}
-        self._places: tuple[float, dict[tuple[str, str, str], frozenset[str]]] | None = None
+        self._entries: dict[tuple[str | None, ...], tuple[float, _Place]] = {}
+        self._places: tuple[float, dict[tuple[str, str, str], _Place]] | None = None
         self._typical: tuple[float, dict[str, float]] | None = None
-        self._taught: dict[tuple[str | None, ...], tuple[float, list[str]]] = {}
 
     def typical_difficulties(self, session: Session, skill_ids: set[str]) -> dict[str, float]:
         now = time.monotonic()
@@ -171,52 +170,74 @@ class ScopeSkillsCache:
 
     def scope_skills(self, session: Session, scope: Scope) -> list[str]:
         """Every skill of the items in the (subject/chapter/topic) scope, sorted."""
-        found = self.get(scope)
-        if found is not None:
-            return found
+        return sorted(self._place(session, scope).skills)
+
+    def taught_skills(self, session: Session, scope: Scope) -> list[str]:
+        """The skills some item of the (subject/chapter/topic) scope tests alone, sorted."""
+        return sorted(self._place(session, scope).taught)
+
+    def _place(self, session: Session, scope: Scope) -> _Place:
+        key = (scope.subject, scope.chapter, scope.topic)
         now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] >= now:
+            return entry[1]
         snapshot = self._places
         if snapshot is None or snapshot[0] < now:
             snapshot = (now + self.ttl_seconds, _places(session))
             self._places = snapshot
         skills: set[str] = set()
-        for (subject, chapter, topic), place_skills in snapshot[1].items():
+        taught: set[str] = set()
+        for (subject, chapter, topic), place in snapshot[1].items():
             # What `item_place_conditions` keeps: an empty or missing part is no condition.
             if (
                 (not scope.subject or subject == scope.subject)
                 and (not scope.chapter or chapter == scope.chapter)
                 and (not scope.topic or topic == scope.topic)
             ):
-                skills |= place_skills
-        found = sorted(skills)
-        self.put(scope, found)
+                skills |= place.skills
+                taught |= place.taught
+        found = _Place(frozenset(skills), frozenset(taught))
+        self._entries[key] = (now + self.ttl_seconds, found)
         return found
 
-    def get(self, scope: Scope) -> list[str] | None:
-        entry = self._entries.get((scope.subject, scope.chapter, scope.topic))
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, scope: Scope, skills: list[str]) -> None:
-        key = (scope.subject, scope.chapter, scope.topic)
-        self._entries[key] = (time.monotonic() + self.ttl_seconds, skills)
-
-    def taught_skills(self, session: Session, scope: Scope) -> list[str]:
-        """`SqlCatalogView.taught_skills`, kept `ttl_seconds`."""
-        key = (scope.subject, scope.chapter, scope.topic)
-        now = time.monotonic()
-        entry = self._taught.get(key)
-        if entry is None or entry[0] < now:
-            entry = (now + self.ttl_seconds, _taught_skills(session, scope))
-            self._taught[key] = entry
-        return entry[1]
-
     def clear(self) -> None:
-        self._taught.clear()
         self._entries.clear()
         self._places = None
         self._typical = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """The skills of a place's items, and those some item there tests alone (taught)."""
+
+    skills: frozenset[str]
+    taught: frozenset[str]
+
+
+def _places(session: Session) -> dict[tuple[str, str, str], _Place]:
+    """The skills of each (subject, chapter, topic) that has items, and which of them some
+    item there tests alone, in one scan of the catalogue."""
+    sizes = (
+        select(ItemSkill.item_id, func.count().label("skills"))
+        .group_by(ItemSkill.item_id)
+        .subquery()
+    )
+    found: dict[tuple[str, str, str], tuple[set[str], set[str]]] = {}
+    for subject, chapter, topic, skill_id, fewest in session.execute(
+        select(Item.subject, Item.chapter, Item.topic, ItemSkill.skill_id, func.min(sizes.c.skills))
+        .join(ItemSkill, ItemSkill.item_id == Item.item_id)
+        .join(sizes, sizes.c.item_id == Item.item_id)
+        .group_by(Item.subject, Item.chapter, Item.topic, ItemSkill.skill_id)
+    ):
+        skills, taught = found.setdefault((subject, chapter, topic), (set(), set()))
+        skills.add(skill_id)
+        if fewest == 1:
+            taught.add(skill_id)
+    return {
+        place: _Place(frozenset(skills), frozenset(taught))
+        for place, (skills, taught) in found.items()
+    }
 
 
 def _taught_skills(session: Session, scope: Scope) -> list[str]:
@@ -228,18 +249,6 @@ def _taught_skills(session: Session, scope: Scope) -> list[str]:
     return sorted(
         session.scalars(_in_scope(select(ItemSkill.skill_id).distinct(), scope).where(alone))
     )
-
-
-def _places(session: Session) -> dict[tuple[str, str, str], frozenset[str]]:
-    """The skills of each (subject, chapter, topic) that has items."""
-    found: dict[tuple[str, str, str], set[str]] = {}
-    for subject, chapter, topic, skill_id in session.execute(
-        select(Item.subject, Item.chapter, Item.topic, ItemSkill.skill_id)
-        .distinct()
-        .join(ItemSkill, ItemSkill.item_id == Item.item_id)
-    ):
-        found.setdefault((subject, chapter, topic), set()).add(skill_id)
-    return {place: frozenset(skills) for place, skills in found.items()}
 
 
 SCOPE_OVERFETCH = 4

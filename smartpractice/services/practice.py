@@ -180,7 +180,8 @@ def _candidate_ids(
     window, else the nearest outside it."""
     selection = config.selection
     gap = target_gap(target_success=selection.target_success, scale=config.elo.scale)
-    per_skill = max(20, selection.max_candidates // max(len(skills), 1))
+    # As many candidates per skill as the scope-wide search would give each of its skills.
+    per_skill = max(20, selection.max_candidates // max(len(path.steps), len(skills), 1))
     requests: list[tuple[str | None, NearestRequest]] = []
     for skill_id in skills:
         step = path.step(skill_id)

@@ -137,6 +137,14 @@ def test_the_catalogue_cache_answers_as_the_database_does(client: TestClient, db
         for scope in scopes:
             assert cached.scope_skills(scope) == plain.scope_skills(scope), scope
             assert cached.scope_skills(scope) == plain.scope_skills(scope), scope
+            assert cached.taught_skills(scope) == plain.taught_skills(scope), scope
+        # A topic teaches the skills some item tests alone, not those only tested beside
+        # another (here, prerequisites from other chapters).
+        topic = Scope(topic="Derivatives of composite functions")
+        taught = plain.taught_skills(topic)
+        assert set(taught) < set(plain.scope_skills(topic))
+        assert "math:calculus:derivatives:chain_rule" in taught
+        assert "math:trigonometry:identities:multiple_angles" not in taught
         skills = {s for i in items for s in i.skills} | {"no:such:skill"}
         expected = typical_difficulties(session, skills)
         found = cached.typical_difficulties(skills)
@@ -144,7 +152,7 @@ def test_the_catalogue_cache_answers_as_the_database_does(client: TestClient, db
         for skill, value in expected.items():
             assert math.isclose(found[skill], value, rel_tol=1e-12), skill
     cache.clear()
-    assert cache.get(Scope(topic=first.topic)) is None
+    assert cache._entries == {} and cache._places is None
 
 
 def test_next_question_returns_the_item_and_logs_the_pick(

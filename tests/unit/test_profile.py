@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smartpractice.core.config import EloConfig, EvidenceConfig, ProfileConfig
+from smartpractice.core.config import EloConfig, EvidenceConfig, PathConfig, ProfileConfig
 from smartpractice.core.elo import skill_rating, update_skill_ratings
 from smartpractice.core.evidence import attempt_to_skill_evidence
 from smartpractice.core.profile import (
@@ -40,6 +40,7 @@ TOPIC_KEYS = {
 SKILL_KEYS = {
     "skill_id",
     "name",
+    "status",
     "proficiency",
     "rating",
     "uncertainty",
@@ -245,6 +246,9 @@ def test_profile_has_exactly_the_nested_shape() -> None:
         for skill_id, skill in topic["skills"].items():
             assert skill.keys() == SKILL_KEYS
             assert skill["skill_id"] == skill_id
+            # Assessed with at least three answers of its own, else estimated.
+            own = skill["questions_attempted"] >= PathConfig().min_evidence
+            assert skill["status"] == ("assessed" if own else "estimated")
             assert 0.0 <= skill["proficiency"] <= 1.0
             assert 0.0 < skill["uncertainty"] <= 1.0
         assert 0.0 <= topic["overall_proficiency"] <= 1.0
@@ -262,16 +266,20 @@ def test_profile_values_match_hand_computation() -> None:
     assert algebra == {
         "skill_id": "algebra",
         "name": "Solving linear equations",
+        "status": "assessed",
         "proficiency": pytest.approx(algebra_proficiency),
         "rating": pytest.approx(algebra_rating),
         "uncertainty": pytest.approx(1.0 / 1.4 + 0.04),
         "questions_attempted": 5,
         "correct": 4,
     }
-    # fractions: never practised, no name, no typical difficulty -> 1200 vs 1200.
+    # fractions: never practised, no name, no typical difficulty -> 1200 vs 1200; estimated,
+    # and with no related skill (ids without shared segments, no prerequisites) the
+    # estimate is the ability alone.
     assert fractions == {
         "skill_id": "fractions",
         "name": "fractions",
+        "status": "estimated",
         "proficiency": pytest.approx(0.5),
         "rating": pytest.approx(1200.0),
         "uncertainty": 1.0,
@@ -333,3 +341,31 @@ def test_topic_with_unknown_skills_has_no_overall_proficiency() -> None:
     topic = profile["Mathematics"]["Algebra"]["Linear equations"]
     assert topic["skills"] == {}
     assert topic["overall_proficiency"] is None
+
+
+def test_an_unpractised_skill_follows_the_evidence_on_its_topic() -> None:
+    """A skill with no answers of its own is estimated from related skills (same topic in
+    its id), not from the global ability alone; a skill with its own answers is not."""
+    student = StudentRatings(
+        ability=RatingState(value=1200.0, attempts=10),
+        offsets={
+            "math:algebra:linear:transpose": RatingState(
+                value=-300.0, attempts=10, correct=1, last_at=NOW
+            )
+        },
+    )
+    tree = build_knowledge_profile(
+        student,
+        attempts=[record(5)],
+        topic_skills={LINEAR: ["math:algebra:linear:transpose", "math:algebra:linear:both_sides"]},
+        skill_names={},
+        typical_difficulty={},
+        now=NOW,
+        elo=EloConfig(),
+        profile=ProfileConfig(),
+    )
+    skills = tree["Mathematics"]["Algebra"]["Linear equations"]["skills"]
+    unpractised = skills["math:algebra:linear:both_sides"]
+    assert unpractised["status"] == "estimated"
+    assert unpractised["rating"] < 1200.0 - 100.0
+    assert skills["math:algebra:linear:transpose"]["status"] == "assessed"
