@@ -17,6 +17,7 @@ from smartpractice.simulation.config import (
     SimulationConfig,
     SimulationError,
 )
+from smartpractice.simulation.family_config import FAMILY_NAMES
 
 __all__ = ["simulate"]
 
@@ -41,7 +42,10 @@ def simulate(
     ] = ",".join(POLICY_NAMES),
     learners: Annotated[
         str,
-        typer.Option(help=f"Learner configuration: {', '.join(LEARNER_PRESETS)}."),
+        typer.Option(
+            help=f"Learner family ({', '.join(FAMILY_NAMES)}), all (every family, one "
+            f"report each), or a preset of the elo family ({', '.join(LEARNER_PRESETS)})."
+        ),
     ] = "baseline",
     learner_param: Annotated[
         list[str] | None,
@@ -77,8 +81,9 @@ def simulate(
         typer.Option(
             "--json",
             help='Print {"policies": {NAME: {questions_to_mastery: {mean, ci95_low, '
-            "ci95_high}, mastered_share, in_band_share, frustration_rate, boredom_rate}}}; "
-            "no progress bar.",
+            "ci95_high}, mastered_share, in_band_share, frustration_rate, boredom_rate}}} "
+            '(the elo family), plus {"families": {FAMILY: {"policies": {...}}}} when '
+            "--learners names a family or all; no progress bar.",
         ),
     ] = False,
 ) -> None:
@@ -95,26 +100,29 @@ def simulate(
     Example: smartpractice simulate --students 1000 --questions 200 --plots docs/img/simulation
 
     Example: smartpractice simulate --students 200 --learners forgetful --json
+
+    Example: smartpractice simulate --students 1000 --learners all --json
     """
     from tqdm import tqdm
 
     from smartpractice.config import Settings
-    from smartpractice.simulation.metrics import metrics_json, metrics_table
+    from smartpractice.simulation.family_config import family_setups
+    from smartpractice.simulation.metrics import PolicyMetrics, metrics_json, metrics_table
     from smartpractice.simulation.plots import save_plots
     from smartpractice.simulation.policies import parse_policies
     from smartpractice.simulation.study import (
         build_world,
-        learner_config,
         parse_assignments,
         run_study,
         selection_config,
+        supported_policies,
     )
 
     try:
         if jobs < 0:
             raise SimulationError(f"--jobs: must be >= 0, got {jobs}")
         names = parse_policies(policies)
-        learner = learner_config(
+        setups = family_setups(
             learners, parse_assignments(learner_param or [], option="--learner-param")
         )
         model = Settings().model
@@ -122,32 +130,52 @@ def simulate(
             model.selection, parse_assignments(selection or [], option="--selection")
         )
         model = dataclasses.replace(model, selection=chosen)
-        world = build_world(
-            model=model,
-            learner=learner,
-            simulation=SimulationConfig(
-                students=students, questions=questions, seed=seed, cohort_size=cohort_size
-            ),
-            bank_path=bank,
-            subject=subject,
-            chapter=chapter,
-            topic=topic,
+        simulation = SimulationConfig(
+            students=students, questions=questions, seed=seed, cohort_size=cohort_size
         )
+        worlds = {
+            setup.name: build_world(
+                model=model,
+                learner=setup.learner,
+                simulation=simulation,
+                bank_path=bank,
+                subject=subject,
+                chapter=chapter,
+                topic=topic,
+                family=setup.name,
+                params=setup.params,
+            )
+            for setup in setups
+        }
     except SimulationError as error:
         raise _fail(str(error)) from None
+    runs = {family: supported_policies(family, names) for family in worlds}
+    for family, kept in runs.items():
+        for name in names:
+            if name not in kept:
+                typer.echo(f"note: {name} does not model {family} learners; skipped", err=True)
     workers = jobs or os.cpu_count() or 1
     started = time.perf_counter()
-    with tqdm(total=students * len(names), desc="simulate", unit="student", disable=as_json) as bar:
-        metrics = run_study(world, names, jobs=workers, progress=bar.update)
+    total = students * sum(len(kept) for kept in runs.values())
+    found: dict[str, dict[str, PolicyMetrics]] = {}
+    with tqdm(total=total, desc="simulate", unit="student", disable=as_json) as bar:
+        for family, world in worlds.items():
+            found[family] = run_study(world, runs[family], jobs=workers, progress=bar.update)
     seconds = time.perf_counter() - started
+    main = found.get("elo") or next(iter(found.values()))
+    by_family = learners == "all" or learners in FAMILY_NAMES
     if plots is not None:
         title = f"{learners} learners, {students} students x {questions} questions"
-        save_plots(metrics, plots, title=title)
+        save_plots(main, plots, title=title)
     if as_json:
-        typer.echo(json.dumps(metrics_json(metrics)))
+        typer.echo(json.dumps(metrics_json(main, families=found if by_family else None)))
         return
-    typer.echo(metrics_table(metrics), nl=False)
+    for family, metrics in found.items():
+        if by_family:
+            typer.echo(f"learners: {family}\n")
+        typer.echo(metrics_table(metrics), nl=by_family)
     typer.echo(
-        f"{students} students x {questions} questions x {len(names)} policies in "
-        f"{seconds:.1f} s ({workers} processes); learners {learners}, seed {seed}"
+        f"{students} students x {questions} questions x {len(names)} policies x "
+        f"{len(found)} learner families in {seconds:.1f} s ({workers} processes); learners "
+        f"{learners}, seed {seed}"
     )
