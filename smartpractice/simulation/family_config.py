@@ -192,8 +192,8 @@ class CompensatoryConfig:
 FamilyParams = BktConfig | GatedConfig | CompensatoryConfig
 """A non-Elo family's own parameters."""
 
-FORGETTING = LearnerConfig(forgetting_half_life_days=3.0, session_gap_days=3.0)
-"""The `forgetting` family: the `elo` learner whose gains halve every 3 days, with sessions
+FORGETTING = LearnerConfig(forgetting_half_life_days=5.0, session_gap_days=3.0)
+"""The `forgetting` family: the `elo` learner whose gains halve every 5 days, with sessions
 3 days apart on average, so practice spaced across sessions matters."""
 
 
