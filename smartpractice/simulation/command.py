@@ -151,6 +151,8 @@ def simulate(
         raise _fail(str(error)) from None
     runs = {family: supported_policies(family, names) for family in worlds}
     for family, kept in runs.items():
+        if not kept:
+            raise _fail(f"--policies: none of {', '.join(names)} can run on {family} learners")
         for name in names:
             if name not in kept:
                 typer.echo(f"note: {name} does not model {family} learners; skipped", err=True)

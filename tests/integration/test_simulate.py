@@ -141,6 +141,8 @@ def test_a_topic_and_learner_options_narrow_the_run() -> None:
     [
         (("--policies", "random,clever"), "--policies"),
         (("--learners", "lazy"), "--learners"),
+        (("--learners", "bkt", "--learner-param", "learn=2"), "--learner-param learn"),
+        (("--learners", "compensatory", "--policies", "planner"), "--policies"),
         (("--learner-param", "guess=2"), "--learner-param guess"),
         (("--learner-param", "slip"), "--learner-param"),
         (("--selection", "target_success=-1"), "--selection target_success"),
