@@ -6,8 +6,9 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +18,11 @@ from smartpractice.simulation.config import (
     SimulationConfig,
     SimulationError,
 )
+from smartpractice.simulation.family_config import FAMILY_NAMES
+
+if TYPE_CHECKING:
+    from smartpractice.simulation.metrics import PolicyMetrics
+    from smartpractice.simulation.runner import World
 
 __all__ = ["simulate"]
 
@@ -41,7 +47,10 @@ def simulate(
     ] = ",".join(POLICY_NAMES),
     learners: Annotated[
         str,
-        typer.Option(help=f"Learner configuration: {', '.join(LEARNER_PRESETS)}."),
+        typer.Option(
+            help=f"Learner family ({', '.join(FAMILY_NAMES)}), all (every family, one "
+            f"report each), or a preset of the elo family ({', '.join(LEARNER_PRESETS)})."
+        ),
     ] = "baseline",
     learner_param: Annotated[
         list[str] | None,
@@ -77,8 +86,9 @@ def simulate(
         typer.Option(
             "--json",
             help='Print {"policies": {NAME: {questions_to_mastery: {mean, ci95_low, '
-            "ci95_high}, mastered_share, in_band_share, frustration_rate, boredom_rate}}}; "
-            "no progress bar.",
+            "ci95_high}, mastered_share, in_band_share, frustration_rate, boredom_rate}}} "
+            '(the elo family), plus {"families": {FAMILY: {"policies": {...}}}} when '
+            "--learners names a family or all; no progress bar.",
         ),
     ] = False,
 ) -> None:
@@ -95,59 +105,117 @@ def simulate(
     Example: smartpractice simulate --students 1000 --questions 200 --plots docs/img/simulation
 
     Example: smartpractice simulate --students 200 --learners forgetful --json
+
+    Example: smartpractice simulate --students 1000 --learners all --json
     """
     from tqdm import tqdm
 
-    from smartpractice.config import Settings
-    from smartpractice.simulation.metrics import metrics_json, metrics_table
+    from smartpractice.simulation.metrics import metrics_json
     from smartpractice.simulation.plots import save_plots
     from smartpractice.simulation.policies import parse_policies
-    from smartpractice.simulation.study import (
-        build_world,
-        learner_config,
-        parse_assignments,
-        run_study,
-        selection_config,
-    )
+    from smartpractice.simulation.study import run_study
 
     try:
         if jobs < 0:
             raise SimulationError(f"--jobs: must be >= 0, got {jobs}")
         names = parse_policies(policies)
-        learner = learner_config(
-            learners, parse_assignments(learner_param or [], option="--learner-param")
-        )
-        model = Settings().model
-        chosen = selection_config(
-            model.selection, parse_assignments(selection or [], option="--selection")
-        )
-        model = dataclasses.replace(model, selection=chosen)
-        world = build_world(
-            model=model,
-            learner=learner,
+        worlds = _worlds(
+            learners=learners,
+            learner_param=learner_param or [],
+            selection=selection or [],
             simulation=SimulationConfig(
                 students=students, questions=questions, seed=seed, cohort_size=cohort_size
             ),
-            bank_path=bank,
-            subject=subject,
-            chapter=chapter,
-            topic=topic,
+            bank=bank,
+            scope=(subject, chapter, topic),
         )
+        runs = _runs(worlds, names)
     except SimulationError as error:
         raise _fail(str(error)) from None
     workers = jobs or os.cpu_count() or 1
     started = time.perf_counter()
-    with tqdm(total=students * len(names), desc="simulate", unit="student", disable=as_json) as bar:
-        metrics = run_study(world, names, jobs=workers, progress=bar.update)
+    total = students * sum(len(kept) for kept in runs.values())
+    found: dict[str, dict[str, PolicyMetrics]] = {}
+    with tqdm(total=total, desc="simulate", unit="student", disable=as_json) as bar:
+        for family, world in worlds.items():
+            found[family] = run_study(world, runs[family], jobs=workers, progress=bar.update)
     seconds = time.perf_counter() - started
+    main = found.get("elo") or next(iter(found.values()))
+    by_family = learners == "all" or learners in FAMILY_NAMES
     if plots is not None:
         title = f"{learners} learners, {students} students x {questions} questions"
-        save_plots(metrics, plots, title=title)
+        save_plots(main, plots, title=title)
     if as_json:
-        typer.echo(json.dumps(metrics_json(metrics)))
+        typer.echo(json.dumps(metrics_json(main, families=found if by_family else None)))
         return
-    typer.echo(metrics_table(metrics), nl=False)
+    _print_tables(found, by_family=by_family)
     typer.echo(
-        f"{students} students x {questions} questions x {len(names)} policies in "
-        f"{seconds:.1f} s ({workers} processes); learners {learners}, seed {seed}"
+        f"{students} students x {questions} questions x {len(names)} policies x "
+        f"{len(found)} learner families in {seconds:.1f} s ({workers} processes); learners "
+        f"{learners}, seed {seed}"
     )
+
+
+def _worlds(
+    *,
+    learners: str,
+    learner_param: list[str],
+    selection: list[str],
+    simulation: SimulationConfig,
+    bank: Path | None,
+    scope: tuple[str | None, str | None, str | None],
+) -> dict[str, World]:
+    """One world per learner family `--learners` names (raises `SimulationError`)."""
+    from smartpractice.config import Settings
+    from smartpractice.simulation.family_config import family_setups
+    from smartpractice.simulation.study import build_world, parse_assignments, selection_config
+
+    setups = family_setups(learners, parse_assignments(learner_param, option="--learner-param"))
+    model = Settings().model
+    chosen = selection_config(model.selection, parse_assignments(selection, option="--selection"))
+    model = dataclasses.replace(model, selection=chosen)
+    subject, chapter, topic = scope
+    return {
+        setup.name: build_world(
+            model=model,
+            learner=setup.learner,
+            simulation=simulation,
+            bank_path=bank,
+            subject=subject,
+            chapter=chapter,
+            topic=topic,
+            family=setup.name,
+            params=setup.params,
+        )
+        for setup in setups
+    }
+
+
+def _runs(worlds: Mapping[str, World], names: Sequence[str]) -> dict[str, list[str]]:
+    """The policies each family runs; a note on stderr for each one skipped.
+
+    Raises:
+        SimulationError: a family is left with no policy.
+    """
+    from smartpractice.simulation.study import supported_policies
+
+    runs = {family: supported_policies(family, names) for family in worlds}
+    for family, kept in runs.items():
+        if not kept:
+            raise SimulationError(
+                f"--policies: none of {', '.join(names)} can run on {family} learners"
+            )
+        for name in names:
+            if name not in kept:
+                typer.echo(f"note: {name} does not model {family} learners; skipped", err=True)
+    return runs
+
+
+def _print_tables(found: Mapping[str, Mapping[str, PolicyMetrics]], *, by_family: bool) -> None:
+    """One Markdown table per family (headed by its name when `by_family`)."""
+    from smartpractice.simulation.metrics import metrics_table
+
+    for family, metrics in found.items():
+        if by_family:
+            typer.echo(f"learners: {family}\n")
+        typer.echo(metrics_table(metrics), nl=by_family)

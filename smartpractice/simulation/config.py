@@ -21,7 +21,15 @@ __all__ = [
     "SimulationError",
 ]
 
-POLICY_NAMES = ("random", "textbook", "elo_match", "mastery_threshold", "smart_practice")
+POLICY_NAMES = (
+    "random",
+    "textbook",
+    "elo_match",
+    "mastery_threshold",
+    "weakest_skill",
+    "bkt_mastery",
+    "smart_practice",
+)
 """The policies, in report order."""
 DIAGNOSTIC_POLICIES = ("oracle", "planner", "mastery_informed")
 """Not real policies: they read the learner's hidden state (`oracle`: the best next item,

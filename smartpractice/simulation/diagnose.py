@@ -31,7 +31,8 @@ from smartpractice.core.config import ModelConfig
 from smartpractice.core.profile import skill_proficiency
 from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.simulation.catalog import bank_view
-from smartpractice.simulation.config import SimulationConfig
+from smartpractice.simulation.config import SimulationConfig, SimulationError
+from smartpractice.simulation.learner import Learner
 from smartpractice.simulation.policies import Policy, parse_policies
 from smartpractice.simulation.runner import CHANCE_BINS, World, _Student
 from smartpractice.simulation.study import (
@@ -82,6 +83,8 @@ def _question(
     histogram: np.ndarray,
 ) -> None:
     learner = student.learner
+    if not isinstance(learner, Learner):
+        raise SimulationError("--learners: the diagnosis reads Elo abilities (elo family only)")
     targets = student.topic.targets
     short = {s: learner.shortfall(s) for s in targets}
     before = dict(learner.ability)

@@ -153,20 +153,34 @@ def summarize(
     )
 
 
-def metrics_json(metrics: Mapping[str, PolicyMetrics]) -> dict[str, Any]:
-    """The ``--json`` document: ``{"policies": {NAME: {...}}}`` in the issue's shape."""
+def _policies_json(metrics: Mapping[str, PolicyMetrics]) -> dict[str, Any]:
     return {
-        "policies": {
-            name: {
-                "questions_to_mastery": m.questions_to_mastery.as_dict(),
-                "mastered_share": m.mastered_share.mean,
-                "in_band_share": m.in_band_share.mean,
-                "frustration_rate": m.frustration_rate.mean,
-                "boredom_rate": m.boredom_rate.mean,
-            }
-            for name, m in metrics.items()
+        name: {
+            "questions_to_mastery": m.questions_to_mastery.as_dict(),
+            "mastered_share": m.mastered_share.mean,
+            "in_band_share": m.in_band_share.mean,
+            "frustration_rate": m.frustration_rate.mean,
+            "boredom_rate": m.boredom_rate.mean,
         }
+        for name, m in metrics.items()
     }
+
+
+def metrics_json(
+    metrics: Mapping[str, PolicyMetrics],
+    *,
+    families: Mapping[str, Mapping[str, PolicyMetrics]] | None = None,
+) -> dict[str, Any]:
+    """The ``--json`` document: ``{"policies": {NAME: {questions_to_mastery: {mean,
+    ci95_low, ci95_high}, mastered_share, in_band_share, frustration_rate,
+    boredom_rate}}}`` for `metrics`, plus ``"families": {FAMILY: {"policies": {...}}}``
+    when `families` is given."""
+    document: dict[str, Any] = {"policies": _policies_json(metrics)}
+    if families is not None:
+        document["families"] = {
+            family: {"policies": _policies_json(found)} for family, found in families.items()
+        }
+    return document
 
 
 def _cell(interval: Interval, digits: int, percent: bool = False) -> str:

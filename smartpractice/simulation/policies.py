@@ -8,14 +8,17 @@
 * ``mastery_threshold``: the scope's skills in textbook order; items of the current skill
   (bank order, round and round) until `MASTERY_STREAK` right in a row, then the next skill.
 * ``smart_practice``: the service's `pick_next_item`, exactly as `next-question` runs it.
+* ``weakest_skill`` and ``bkt_mastery``: two more baselines
+  (`smartpractice.simulation.baselines`).
 
-Diagnostic only, both read the learner's hidden state (no service can):
+Diagnostic only, all read the learner's hidden state (no service can):
 
 * ``oracle`` picks the scope item with the largest expected progress towards mastery (one
   step ahead): how much any policy could gain under the learner model;
 * ``planner`` looks further ahead: each candidate first item is followed by a roll-out of
   the next questions under the expected learner dynamics
-  (`smartpractice.simulation.planner`), a stronger bound than the one-step ``oracle``;
+  (`smartpractice.simulation.planner`), a stronger bound than the one-step ``oracle``; it
+  models the Elo learner only (families ``elo`` and ``forgetting``);
 * ``mastery_informed`` is ``smart_practice`` told which taught skills are already mastered:
   the service's pipeline on the scope narrowed to the skills still short of mastery (all of
   them once every one is mastered): how much Smart Practice loses by not knowing it.
@@ -36,6 +39,7 @@ from smartpractice.core.elo import skill_rating
 from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.services.catalog_view import Scope
 from smartpractice.services.practice import pick_next_item
+from smartpractice.simulation.baselines import BktMasteryPolicy, WeakestSkillPolicy
 from smartpractice.simulation.catalog import MemoryCatalogView
 from smartpractice.simulation.config import (
     DIAGNOSTIC_POLICIES,
@@ -43,6 +47,7 @@ from smartpractice.simulation.config import (
     START,
     SimulationError,
 )
+from smartpractice.simulation.family import SimLearner
 from smartpractice.simulation.learner import Learner
 from smartpractice.simulation.planner import TopicPlanner
 
@@ -203,7 +208,7 @@ class SmartPracticePolicy:
 
 
 class MasteryInformedPolicy(SmartPracticePolicy):
-    def __init__(self, context: PolicyContext, learner: Learner) -> None:
+    def __init__(self, context: PolicyContext, learner: SimLearner) -> None:
         super().__init__(context)
         self.learner = learner
         self.topic_scope = context.scope
@@ -216,7 +221,7 @@ class MasteryInformedPolicy(SmartPracticePolicy):
 
 
 class OraclePolicy:
-    def __init__(self, context: PolicyContext, learner: Learner) -> None:
+    def __init__(self, context: PolicyContext, learner: SimLearner) -> None:
         self.context = context
         self.learner = learner
 
@@ -254,11 +259,11 @@ class PlannerPolicy:
         pass
 
 
-def make_policy(name: str, context: PolicyContext, *, learner: Learner | None = None) -> Policy:
+def make_policy(name: str, context: PolicyContext, *, learner: SimLearner | None = None) -> Policy:
     """A fresh policy for one student (`learner` only for the diagnostic policies).
 
     Raises:
-        SimulationError: unknown policy name.
+        SimulationError: unknown policy name, or `planner` for a learner it cannot model.
     """
     if name == "random":
         return RandomPolicy(context)
@@ -270,9 +275,15 @@ def make_policy(name: str, context: PolicyContext, *, learner: Learner | None = 
         return MasteryThresholdPolicy(context)
     if name == "smart_practice":
         return SmartPracticePolicy(context)
+    if name == "weakest_skill":
+        return WeakestSkillPolicy(context)
+    if name == "bkt_mastery":
+        return BktMasteryPolicy(context)
     if name == "oracle" and learner is not None:
         return OraclePolicy(context, learner)
     if name == "planner" and learner is not None:
+        if not isinstance(learner, Learner):
+            raise SimulationError("--policies: planner models only the elo and forgetting families")
         return PlannerPolicy(context, learner)
     if name == "mastery_informed" and learner is not None:
         return MasteryInformedPolicy(context, learner)

@@ -21,6 +21,7 @@ from smartpractice.simulation.config import (
     SimulationConfig,
     SimulationError,
 )
+from smartpractice.simulation.family_config import ELO_FAMILIES, FamilyParams
 from smartpractice.simulation.metrics import PolicyMetrics, summarize
 from smartpractice.simulation.runner import World, run_policies
 
@@ -30,6 +31,7 @@ __all__ = [
     "parse_assignments",
     "run_study",
     "selection_config",
+    "supported_policies",
 ]
 
 
@@ -124,13 +126,21 @@ def build_world(
     subject: str | None = None,
     chapter: str | None = None,
     topic: str | None = None,
+    family: str = "elo",
+    params: FamilyParams | None = None,
 ) -> World:
     """Load the bank (hidden truths seeded by the run seed) and choose the topics.
+
+    Args:
+        family: The learner family (`FAMILY_NAMES`); `params` its own parameters (None for
+            the Elo families, whose model is `learner`).
 
     Raises:
         SimulationError: bad bank, no topic in scope, or impossible parameters.
     """
     learner.validate()
+    if params is not None:
+        params.validate()
     simulation.validate()
     bank, _, _ = load_bank(
         bank_path, label_noise_sd=learner.label_noise_sd, seed=simulation.seed, elo=model.elo
@@ -138,7 +148,13 @@ def build_world(
     topics = bank.select_topics(subject=subject, chapter=chapter, topic=topic)
     if not topics:
         raise SimulationError("--bank: no topic has an item testing a single skill")
-    return World(bank, tuple(topics), learner, model, simulation)
+    return World(bank, tuple(topics), learner, model, simulation, family, params)
+
+
+def supported_policies(family: str, policies: Sequence[str]) -> list[str]:
+    """`policies` without those the family's learner cannot serve (``planner`` models the
+    Elo learner only)."""
+    return [p for p in policies if p != "planner" or family in ELO_FAMILIES]
 
 
 def run_study(

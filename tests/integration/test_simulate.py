@@ -24,6 +24,7 @@ from smartpractice.services.practice import next_question, pick_next_item
 from smartpractice.services.sample_bank import read_sample_bank
 from smartpractice.simulation.catalog import CatalogItem, MemoryCatalogView, new_rating_store
 from smartpractice.simulation.config import POLICY_NAMES
+from smartpractice.simulation.family_config import FAMILY_NAMES
 from smartpractice.simulation.plots import PLOT_FILES
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
@@ -41,13 +42,9 @@ def _run(*args: str) -> tuple[int, str, str]:
 SMALL = ("--students", "20", "--questions", "30", "--cohort-size", "10", "--jobs", "1")
 
 
-def test_json_has_the_issue_shape_for_every_policy() -> None:
-    code, out, err = _run(*SMALL, "--json")
-    assert code == 0, err
-    document = json.loads(out)
-    assert list(document) == ["policies"]
-    assert list(document["policies"]) == list(POLICY_NAMES)
-    for entry in document["policies"].values():
+def _check_policies(policies: dict[str, Any], budget: int) -> None:
+    assert list(policies) == list(POLICY_NAMES)
+    for entry in policies.values():
         assert set(entry) == {
             "questions_to_mastery",
             "mastered_share",
@@ -57,9 +54,42 @@ def test_json_has_the_issue_shape_for_every_policy() -> None:
         }
         interval = entry["questions_to_mastery"]
         assert set(interval) == {"mean", "ci95_low", "ci95_high"}
-        assert interval["ci95_low"] <= interval["mean"] <= interval["ci95_high"] <= 30
+        assert interval["ci95_low"] <= interval["mean"] <= interval["ci95_high"] <= budget
         for key in ("mastered_share", "in_band_share", "frustration_rate", "boredom_rate"):
             assert 0.0 <= entry[key] <= 1.0
+
+
+def test_json_has_the_issue_shape_for_every_policy() -> None:
+    code, out, err = _run(*SMALL, "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert list(document) == ["policies"]
+    _check_policies(document["policies"], 30)
+
+
+def test_all_learner_families_report_every_policy() -> None:
+    code, out, err = _run(*SMALL, "--learners", "all", "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert list(document) == ["policies", "families"]
+    assert list(document["families"]) == list(FAMILY_NAMES)
+    for family in document["families"].values():
+        assert list(family) == ["policies"]
+        _check_policies(family["policies"], 30)
+    # The top level is the elo family, as without --learners.
+    assert document["policies"] == document["families"]["elo"]["policies"]
+    families = document["families"]
+    assert families["bkt"] != families["compensatory"] != families["elo"]
+
+
+def test_one_family_prints_one_table_and_the_planner_skips_what_it_cannot_model() -> None:
+    few = ("--students", "4", "--questions", "10", "--cohort-size", "4", "--jobs", "1")
+    code, out, err = _run(*few, "--learners", "bkt", "--policies", "random,planner,oracle")
+    assert code == 0, err
+    assert "note: planner does not model bkt learners; skipped" in err
+    assert out.startswith("learners: bkt\n")
+    assert "| oracle |" in out and "| planner |" not in out
+    assert out.count("| policy |") == 1
 
 
 def test_the_result_does_not_depend_on_the_number_of_processes() -> None:
@@ -111,6 +141,8 @@ def test_a_topic_and_learner_options_narrow_the_run() -> None:
     [
         (("--policies", "random,clever"), "--policies"),
         (("--learners", "lazy"), "--learners"),
+        (("--learners", "bkt", "--learner-param", "learn=2"), "--learner-param learn"),
+        (("--learners", "compensatory", "--policies", "planner"), "--policies"),
         (("--learner-param", "guess=2"), "--learner-param guess"),
         (("--learner-param", "slip"), "--learner-param"),
         (("--selection", "target_success=-1"), "--selection target_success"),

@@ -103,6 +103,20 @@ def test_json_has_exactly_the_issue_shape() -> None:
     assert table.count("\n") == 4 and "| smart_practice | 6.0 [" in table
 
 
+def test_json_adds_one_section_per_family() -> None:
+    elo = {
+        "textbook": summarize([cohort("textbook", 0, [3, -1])], questions=10, checkpoint_every=5)
+    }
+    bkt = {"textbook": summarize([cohort("textbook", 0, [2, 4])], questions=10, checkpoint_every=5)}
+    document = metrics_json(elo, families={"elo": elo, "bkt": bkt})
+    assert list(document) == ["policies", "families"]
+    assert document["policies"] == document["families"]["elo"]["policies"]
+    assert list(document["families"]["bkt"]) == ["policies"]
+    bkt_mean = document["families"]["bkt"]["policies"]["textbook"]["questions_to_mastery"]
+    assert bkt_mean["mean"] == 3.0  # (2 + 4) / 2; elo: (3 + 10) / 2
+    assert document["policies"]["textbook"]["questions_to_mastery"]["mean"] == 6.5
+
+
 def test_rates_weigh_every_student_equally() -> None:
     result = cohort("textbook", 0, [2, -1])
     result.practised = np.array([2, 10])

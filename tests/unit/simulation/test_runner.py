@@ -9,17 +9,29 @@ import pytest
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.simulation.config import POLICY_NAMES, LearnerConfig, SimulationConfig
+from smartpractice.simulation.family_config import FAMILY_NAMES, family_setups
 from smartpractice.simulation.runner import CohortResult, World, run_cohort, run_policies
 from tests.unit.simulation.conftest import tiny_bank
 
 
-def world(*, seed: int = 0, students: int = 6, questions: int = 30, cohort: int = 3) -> World:
+def world(
+    *,
+    seed: int = 0,
+    students: int = 6,
+    questions: int = 30,
+    cohort: int = 3,
+    family: str = "elo",
+) -> World:
     bank = tiny_bank(label_noise_sd=100.0, seed=seed)
     simulation = SimulationConfig(
         students=students, questions=questions, seed=seed, cohort_size=cohort, checkpoint_every=10
     )
     topics = bank.select_topics(subject=None, chapter=None, topic=None)
-    return World(bank, tuple(topics), LearnerConfig(), ModelConfig(), simulation)
+    (setup,) = family_setups(family, {})
+    assert family != "elo" or setup.learner == LearnerConfig()
+    return World(
+        bank, tuple(topics), setup.learner, ModelConfig(), simulation, family, setup.params
+    )
 
 
 def same(a: CohortResult, b: CohortResult) -> bool:
@@ -61,5 +73,25 @@ def test_policies_meet_the_same_students() -> None:
     # come from the same starting abilities: a policy-independent check is the estimate
     # error before any answer (service prior against the same truth).
     results = run_policies(world(), list(POLICY_NAMES), jobs=1)
+    before = {name: sum(r.error_sum[0] for r in cohorts) for name, cohorts in results.items()}
+    assert len(set(before.values())) == 1
+
+
+@pytest.mark.parametrize("family", FAMILY_NAMES)
+def test_every_family_runs_deterministically_and_differs_from_the_others(family: str) -> None:
+    first = run_cohort(world(family=family, questions=60), "random", 0, 3)
+    assert same(first, run_cohort(world(family=family, questions=60), "random", 0, 3))
+    others = [
+        run_cohort(world(family=f, questions=60), "random", 0, 3)
+        for f in FAMILY_NAMES
+        if f != family
+    ]
+    assert not any(same(first, other) for other in others)
+    assert first.practised.sum() > 0
+
+
+@pytest.mark.parametrize("family", FAMILY_NAMES)
+def test_policies_meet_the_same_students_in_every_family(family: str) -> None:
+    results = run_policies(world(family=family), ["random", "textbook", "bkt_mastery"], jobs=1)
     before = {name: sum(r.error_sum[0] for r in cohorts) for name, cohorts in results.items()}
     assert len(set(before.values())) == 1
