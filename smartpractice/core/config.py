@@ -187,17 +187,22 @@ class PathConfig:
     """... with at least this chance (0-1) ..."""
     mastery_exit: float = 0.5
     """... and stays mastered until that chance falls below this (0-1; hysteresis)."""
-    practice_skills: int = 2
-    """Skills open for practice at once: the focus and the next most needed. Items of any
-    of them compete in the item score; one skill alone was measured to cost questions
-    when the ratings lag behind a learning student (docs/simulation.md)."""
-    recent_success_weight: float = 0.7
-    """Weight (0-1) of the past in the moving average of recent performance per skill
-    (each new answer counts 1 - this) ..."""
-    recent_success_mastery: float = 0.8
-    """... which shows mastery once it reaches this (0-1) ..."""
-    recent_success_exit: float = 0.5
-    """... and stops showing it, for a skill already mastered, below this (0-1)."""
+    practice_skills: int = 1
+    """Skills open for practice at once: the focus, then the next most needed; the items
+    of any of them compete in the item score."""
+    tracing_initial: float = 0.3
+    """Knowledge tracing over the student's recent answers on a skill: p(known) (0-1)
+    before the first of them ..."""
+    tracing_learn: float = 0.2
+    """... the chance (0-1) of learning the skill at each answer ..."""
+    tracing_guess: float = 0.2
+    """... of a right answer without the skill ..."""
+    tracing_slip: float = 0.1
+    """... and of a wrong one with it (round values of the range cognitive-tutor fits
+    report, Corbett and Anderson 1995) ..."""
+    tracing_mastery: float = 0.95
+    """... and the p(known) (0-1) at which the answers show mastery (the cognitive tutors'
+    threshold)."""
     rating_sd_max: float = 200.0
     """Spread (Elo points, standard deviation) of a rating with no evidence at all; it
     shrinks with the rating's uncertainty ..."""

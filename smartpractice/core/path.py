@@ -6,11 +6,11 @@ cognitive tutors; Falmagne and Doignon's knowledge spaces for the "outer fringe"
 * **Mastery decision.** A skill is mastered when the chance that the student's proficiency
   on its typical item is at least `mastery_level` reaches `mastery_enter`; the rating is
   taken as ``Normal(rating, sd^2)``, ``sd`` growing with the rating's uncertainty, so the
-  chance is ``Phi((rating - mastery_rating) / sd)``. Or when the moving average of the
-  student's recent performance on it reaches `recent_success_mastery` (with at least
-  `min_evidence` answers): a rating lags behind a student who is learning fast, recent
-  answers do not. A skill once mastered stays so until both fall below their exit levels
-  (hysteresis: one slip does not undo it).
+  chance is ``Phi((rating - mastery_rating) / sd)``. Or when knowledge tracing over the
+  student's recent answers on it says the skill is known with `tracing_mastery` (with at
+  least `min_evidence` answers), as cognitive tutors decide: a rating lags behind a student
+  who is learning fast, the latest answers do not. A skill once mastered stays so until
+  both chances fall below `mastery_exit` (hysteresis: one slip does not undo it).
 * **Frontier.** Skills not mastered whose prerequisites are not clearly weak (real evidence,
   proficiency below `prerequisite_gate`); a skill behind a clearly weak prerequisite is
   locked until it recovers. Locking on anything less than clear evidence was measured to
@@ -39,6 +39,12 @@ from statistics import NormalDist
 
 from smartpractice.core.config import EloConfig, PathConfig
 from smartpractice.core.elo import practice_gain
+from smartpractice.core.mastery import (
+    knowledge_tracing,
+    mastery_probability,
+    mastery_rating,
+    retention,
+)
 from smartpractice.core.types import StudentRatings
 
 __all__ = [
@@ -48,14 +54,11 @@ __all__ = [
     "PathStep",
     "estimate_offsets",
     "estimated_ratings",
-    "mastery_probability",
-    "mastery_rating",
     "plan_path",
-    "recent_success",
-    "retention",
+    "tracking_rating",
 ]
 
-_NORMAL = NormalDist()
+_NORMAL = NormalDist()  # for the expected questions' margin
 
 STATUSES = ("mastered", "review_due", "frontier", "estimated", "locked")
 """Path statuses, in display order."""
@@ -78,8 +81,8 @@ class PathSkill:
         in_scope: Whether the skill is one the scope teaches (False: a prerequisite
             outside it).
         order: Textbook position (lower first) for ties.
-        recent_success: Moving average (0-1, `recent_success`) of the performance on the
-            skill over the student's recent answers; None when none of them tested it.
+        recent_performances: The student's performances (each 0-1, oldest first) in their
+            recent answers that tested the skill.
         recent_surprise: Sum over those answers of performance minus the model's
             prediction before it (each -1 to 1).
         recent_information: Sum over them of ``p (1 - p)``, p the prediction (>= 0).
@@ -95,7 +98,7 @@ class PathSkill:
     prerequisites: tuple[str, ...] = ()
     in_scope: bool = True
     order: int = 0
-    recent_success: float | None = None
+    recent_performances: tuple[float, ...] = ()
     recent_surprise: float = 0.0
     recent_information: float = 0.0
 
@@ -114,7 +117,7 @@ class PathStep:
         remediation_for: In-scope skills this out-of-scope prerequisite holds back.
         expected_questions: Estimated questions (>= 0) still needed to master it.
         need: How much is still to learn (0-1): 0 once mastered, else 1 minus the larger of
-            the mastery chance and the recent success average.
+            the mastery chance and the chance the skill is known after the recent answers.
     """
 
     skill_id: str
@@ -154,45 +157,6 @@ class LearningPath:
     def step(self, skill_id: str) -> PathStep | None:
         """The step of one skill, if it is on the path."""
         return next((s for s in self.steps if s.skill_id == skill_id), None)
-
-
-def mastery_rating(*, typical_difficulty: float, level: float, scale: float = 400.0) -> float:
-    """Rating (Elo points) at which predicted success on the typical item equals `level`
-    (0-1, exclusive)."""
-    return typical_difficulty + scale * math.log10(level / (1.0 - level))
-
-
-def mastery_probability(
-    *, rating: float, sd: float, typical_difficulty: float, level: float, scale: float = 400.0
-) -> float:
-    """Chance (0-1) that proficiency on the typical item is at least `level`, the true
-    rating being ``Normal(rating, sd^2)`` (Elo points, sd > 0)."""
-    threshold = mastery_rating(typical_difficulty=typical_difficulty, level=level, scale=scale)
-    return _NORMAL.cdf((rating - threshold) / sd)
-
-
-def retention(*, days_since: float | None, correct: int, half_life_days: float) -> float:
-    """Share (0-1) of a mastered skill still held after `days_since` days without practice:
-    ``0.5 ** (days / (half_life * (1 + ln(1 + correct))))``; each success spaces the next
-    review further out (expanding intervals, as in spaced-repetition schedulers)."""
-    if days_since is None or days_since <= 0.0:
-        return 1.0
-    return float(0.5 ** (days_since / (half_life_days * (1.0 + math.log1p(max(correct, 0))))))
-
-
-def recent_success(performances: Sequence[float], *, weight: float) -> float | None:
-    """Exponential moving average (0-1) of performances (each 0-1, oldest first), starting
-    from 0: ``m <- weight * m + (1 - weight) * performance``; None for no performance.
-
-    The mastery criterion of Pelanek and Rihak (2017, "Experimental analysis of mastery
-    learning criteria"): it reads only recent answers, so it sees a student who has just
-    learnt a skill before a rating, which lags behind fast learning, does."""
-    if not performances:
-        return None
-    average = 0.0
-    for performance in performances:
-        average = weight * average + (1.0 - weight) * performance
-    return average
 
 
 def _relation(skill_id: str, other: str, prerequisites: Mapping[str, Sequence[str]]) -> int:
@@ -319,6 +283,7 @@ class _Judged:
     held: float
     proficiency: float
     mastered: bool
+    known: float
 
 
 def tracking_rating(skill: PathSkill, *, sd: float, scale: float = 400.0) -> float:
@@ -349,14 +314,22 @@ def _judge(skill: PathSkill, was_mastered: bool, config: PathConfig, scale: floa
         )
     threshold = config.mastery_exit if was_mastered else config.mastery_enter
     proficiency = 1.0 / (1.0 + 10.0 ** ((skill.typical_difficulty - skill.rating) / scale))
-    streak = skill.recent_success
-    shown = (
-        streak is not None
-        and skill.attempts >= config.min_evidence
-        and streak
-        >= (config.recent_success_exit if was_mastered else config.recent_success_mastery)
+    # Without recent answers on the skill, tracing says nothing (not its prior).
+    known = (
+        knowledge_tracing(
+            skill.recent_performances,
+            initial=config.tracing_initial,
+            learn=config.tracing_learn,
+            guess=config.tracing_guess,
+            slip=config.tracing_slip,
+        )
+        if skill.recent_performances
+        else 0.0
     )
-    return _Judged(skill, probability, held, proficiency, held >= threshold or shown)
+    shown = skill.attempts >= config.min_evidence and known >= (
+        config.mastery_exit if was_mastered else config.tracing_mastery
+    )
+    return _Judged(skill, probability, held, proficiency, held >= threshold or shown, known)
 
 
 def _questions(judged: _Judged, config: PathConfig, scale: float) -> float:
@@ -516,7 +489,7 @@ def _step(
         reason=reason,
         remediation_for=tuple(remediation.get(skill.skill_id, ())),
         expected_questions=_questions(j, config, scale) if status != "review_due" else 1.0,
-        need=0.0 if status == "mastered" else 1.0 - max(j.held, skill.recent_success or 0.0),
+        need=0.0 if status == "mastered" else 1.0 - max(j.held, j.known),
     )
 
 

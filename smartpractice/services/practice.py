@@ -32,7 +32,6 @@ from smartpractice.core.path import (
     PathSkill,
     estimated_ratings,
     plan_path,
-    recent_success,
 )
 from smartpractice.core.selection import (
     ScoredCandidate,
@@ -144,9 +143,7 @@ def learning_path(
                 prerequisites=skill_view.prerequisites,
                 in_scope=skill_id in in_scope,
                 order=order.get(skill_id, len(order)),
-                recent_success=recent_success(
-                    performances.get(skill_id, []), weight=config.path.recent_success_weight
-                ),
+                recent_performances=tuple(performances.get(skill_id, ())),
                 recent_surprise=surprise.get(skill_id, 0.0),
                 recent_information=information.get(skill_id, 0.0),
             )

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from smartpractice.core.elo import skill_rating
+from smartpractice.core.mastery import tracing_step
 from smartpractice.core.profile import skill_proficiency
 from smartpractice.core.types import RatingState, StudentRatings
 
@@ -53,15 +54,14 @@ BKT_MASTERY = 0.95
 
 
 def bkt_update(known: float, correct: bool, *, params: BktParameters) -> float:
-    """p(known) (0-1) after an answer: Bayes' rule on the answer, then the learning
-    transition ``p + (1 - p) * learn`` (Corbett & Anderson 1995)."""
-    if correct:
-        evidence = known * (1.0 - params.slip)
-        posterior = evidence / (evidence + (1.0 - known) * params.guess)
-    else:
-        evidence = known * params.slip
-        posterior = evidence / (evidence + (1.0 - known) * (1.0 - params.guess))
-    return posterior + (1.0 - posterior) * params.learn
+    """p(known) (0-1) after an answer (`smartpractice.core.mastery.tracing_step`)."""
+    return tracing_step(
+        known,
+        1.0 if correct else 0.0,
+        learn=params.learn,
+        guess=params.guess,
+        slip=params.slip,
+    )
 
 
 def _ratings(context: PolicyContext) -> StudentRatings:

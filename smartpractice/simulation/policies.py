@@ -190,6 +190,9 @@ class MasteryThresholdPolicy:
 class SmartPracticePolicy:
     def __init__(self, context: PolicyContext) -> None:
         self.context = context
+        # The skills the last pick held mastered: the service reads them back from its
+        # selection log for the mastery decision's hysteresis.
+        self.mastered: frozenset[str] = frozenset()
 
     def choose(self, now: datetime) -> str:
         context = self.context
@@ -200,7 +203,9 @@ class SmartPracticePolicy:
             config=context.config,
             now=now,
             rng=context.rng,
+            previously_mastered=self.mastered,
         )
+        self.mastered = pick.path.mastered
         return pick.selection.chosen.item_id
 
     def observe(self, item_id: str, correct: bool) -> None:
