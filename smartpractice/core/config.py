@@ -203,6 +203,10 @@ class PathConfig:
     tracing_mastery: float = 0.95
     """... and the p(known) (0-1) at which the answers show mastery (the cognitive tutors'
     threshold)."""
+    unlock_probability: float = 0.5
+    """An in-scope prerequisite lets the skills built on it onto the frontier once the
+    chance (0-1) that it is at the mastery level, by its rating or its recent answers,
+    reaches this ..."""
     rating_sd_max: float = 200.0
     """Spread (Elo points, standard deviation) of a rating with no evidence at all; it
     shrinks with the rating's uncertainty ..."""

@@ -380,7 +380,23 @@ def plan_path(
         if j.skill.attempts >= config.min_evidence and j.proficiency < config.prerequisite_gate
     )
     # What holds a skill back: a clearly weak prerequisite, or one itself held back.
-    holding = set(weak)
+    # In the scope, a prerequisite not yet likely enough at the mastery level holds back too.
+    holding = set(weak) | {
+        k
+        for k, j in judged.items()
+        if j.skill.in_scope
+        and k not in mastered
+        and max(j.held, j.known) < config.unlock_probability
+    }
+    # A skill clearly failing while a prerequisite in the scope is not mastered goes back
+    # to that prerequisite: the failures may be the prerequisite's.
+    for k in weak:
+        if judged[k].skill.in_scope:
+            holding |= {
+                p
+                for p in judged[k].skill.prerequisites
+                if p in judged and judged[p].skill.in_scope and p not in mastered
+            }
     changed = True
     while changed:
         changed = False
