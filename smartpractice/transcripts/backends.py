@@ -52,7 +52,6 @@ def make_backend(
     name: BackendName = "local",
     *,
     llm: LLMSettings | None = None,
-    threads: int = 1,
 ) -> SimilarityBackend:
     """A similarity backend by name.
 
@@ -60,7 +59,6 @@ def make_backend(
         name: ``local`` (MiniLM, or lexical when its packages are missing), ``lexical``, or
             ``llm`` (the endpoint in `llm`, falling back to ``local`` on any failure).
         llm: Endpoint settings for ``llm``; read from the environment when None.
-        threads: onnxruntime threads for the local model.
     """
     if name == "lexical":
         return LexicalBackend()
@@ -68,7 +66,7 @@ def make_backend(
         if not embedding_available():
             log.warning("local embedding packages not installed; using the lexical backend")
             return LexicalBackend()
-        return FallbackBackend(MiniLMBackend(threads=threads), LexicalBackend())
+        return FallbackBackend(MiniLMBackend(), LexicalBackend())
     if name == "llm":
-        return LLMBackend(llm or LLMSettings(), fallback=make_backend("local", threads=threads))
+        return LLMBackend(llm or LLMSettings(), fallback=make_backend("local"))
     raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKEND_NAMES)}")
