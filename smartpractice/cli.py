@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smartpractice.cli_access import audit_command, keys_app, tenants_app
+from smartpractice.cli_common import announce_database, fail, needs_lab, require_lab
 from smartpractice.config import Settings
 
 if TYPE_CHECKING:
@@ -21,11 +22,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
 
 
 app.add_typer(keys_app, name="keys")
@@ -60,14 +56,17 @@ def serve(
     from smartpractice.services.sample_bank import load_sample_bank
     from smartpractice.storage.db import Database, upgrade_schema
 
+    if not 1 <= port <= 65535:
+        raise fail(f"--port: must be a TCP port, 1-65535, not {port}")
     settings = Settings()
     if workers > 1 and settings.queue != "celery":
-        raise _fail("several API processes need SMARTPRACTICE_QUEUE=celery (and a worker)")
+        raise fail("several API processes need SMARTPRACTICE_QUEUE=celery (and a worker)")
     if demo and host not in _LOOPBACK:
-        raise _fail(
+        raise fail(
             f"--host: --demo runs without authentication, so it only binds to loopback "
             f"(127.0.0.1), not {host}"
         )
+    announce_database(settings.database_url)
     if demo:
         typer.echo(
             "WARNING: DEMO MODE, AUTHENTICATION IS OFF: anyone who can reach this port is an "
@@ -76,10 +75,7 @@ def serve(
         )
     else:
         _hint_when_no_keys(settings)
-    typer.echo(
-        f"smartpractice on http://{host}:{port} (docs at /docs), queue {settings.queue}, "
-        f"database {_redacted(settings.database_url)}"
-    )
+    typer.echo(f"smartpractice on http://{host}:{port} (docs at /docs), queue {settings.queue}")
     if workers == 1:
         uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="info")
         return
@@ -120,6 +116,7 @@ def worker(
     from smartpractice.worker.celery_app import make_celery
 
     settings = Settings()
+    announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     celery = make_celery(settings)
     argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
@@ -155,13 +152,14 @@ def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Databas
     from smartpractice.services.access import list_tenants
     from smartpractice.storage.db import Database, upgrade_schema
 
+    announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     root = Database(settings.database_url)
     with root.transaction() as session:
         known = list_tenants(session)
     if tenant not in known:
         root.dispose()
-        raise _fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
+        raise fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
     upgrade_schema(settings.database_url, tenant)
     return root, root.for_tenant(tenant)
 
@@ -171,12 +169,6 @@ def _audit_cli(root: Database, tenant: str, action: str, detail: dict[str, objec
 
     with root.transaction() as session:
         record_audit(session, tenant_id=tenant, key_name="cli", action=action, detail=detail)
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command("import")
@@ -203,7 +195,7 @@ def import_catalog(
         try:
             found = read_import_file(path, kind=kind)
         except (ValueError, json.JSONDecodeError) as error:
-            raise _fail(str(error)) from None
+            raise fail(str(error)) from None
         skills += found.skills
         items += found.items
         misconceptions += found.misconceptions
@@ -211,7 +203,7 @@ def import_catalog(
     if errors:
         for line in errors:
             typer.echo(line, err=True)
-        raise _fail(f"{len(errors)} bad rows; nothing imported")
+        raise fail(f"{len(errors)} bad rows; nothing imported")
     root, db = _tenant_database(settings, tenant)
     try:
         with db.transaction() as session:
@@ -226,7 +218,7 @@ def import_catalog(
     except InvalidInput as error:
         for e in error.errors:
             typer.echo(f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
-        raise _fail("nothing imported") from None
+        raise fail("nothing imported") from None
     else:
         _audit_cli(
             root,
@@ -277,7 +269,7 @@ def replay(
     if differences:
         for line in differences[:20]:
             typer.echo(line, err=True)
-        raise _fail(f"{len(differences)} ratings differ from the live state")
+        raise fail(f"{len(differences)} ratings differ from the live state")
     if check:
         typer.echo("the live ratings equal the replay")
 
@@ -305,6 +297,7 @@ def bench_select_command(
 
     Example: smartpractice bench select --items 100000 --json
     """
+    require_lab("bench select")
     from smartpractice.benchmarks import bench_select
 
     _print_table(
@@ -325,6 +318,7 @@ def bench_pipeline_command(
 
     Example: smartpractice bench pipeline --workers 2 --rate 1000 --json
     """
+    require_lab("bench pipeline")
     from smartpractice.bench_pipeline import bench_pipeline
 
     result = bench_pipeline(
@@ -343,6 +337,7 @@ def bench_dashboard_command(
 
     Example: smartpractice bench dashboard --students 10000 --json
     """
+    require_lab("bench dashboard")
     from smartpractice.dashboard.bench import bench_dashboard
 
     result = bench_dashboard(Settings(), students=students, requests=requests, progress=not as_json)
@@ -358,6 +353,7 @@ def bench_apply_command(
 
     Example: smartpractice bench apply --events 20000
     """
+    require_lab("bench apply")
     from smartpractice.benchmarks import bench_apply
 
     _print_table(bench_apply(Settings(), events=events, progress=not as_json), as_json)
@@ -365,16 +361,16 @@ def bench_apply_command(
 
 from smartpractice.evaluation.command import evaluate as _evaluate  # noqa: E402
 
-app.command("evaluate")(_evaluate)
+app.command("evaluate")(needs_lab("evaluate")(_evaluate))
 
 from smartpractice.transcripts.command import evaluate_transcripts as _evaluate_transcripts  # noqa: E402
 
-app.command("evaluate-transcripts")(_evaluate_transcripts)
+app.command("evaluate-transcripts")(needs_lab("evaluate-transcripts")(_evaluate_transcripts))
 
 
 from smartpractice.simulation.command import simulate as _simulate  # noqa: E402
 
-app.command("simulate")(_simulate)
+app.command("simulate")(needs_lab("simulate")(_simulate))
 
 
 @app.command()
@@ -417,7 +413,7 @@ def calibrate(
     from smartpractice.services.calibration import DEFAULT_MIN_ATTEMPTS, calibrate_item_skills
 
     if refit_all and min_attempts is not None:
-        raise _fail("--all refits every item skill; leave out --min-attempts")
+        raise fail("--all refits every item skill; leave out --min-attempts")
     settings = Settings()
     root, db = _tenant_database(settings, tenant)
     try:

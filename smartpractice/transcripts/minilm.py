@@ -12,8 +12,10 @@ sentence-transformers/all-MiniLM-L6-v2.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,11 +23,16 @@ from numpy.typing import NDArray
 __all__ = ["MiniLMEncoder", "read_safetensors"]
 
 Float32Array = NDArray[np.float32]
+Layer = dict[str, tuple[Float32Array, Float32Array]]
 LAYERS = 6
 HEADS = 12
 HIDDEN = 384
 LAYER_NORM_EPS = 1e-12
-_DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "I64": np.dtype("<i8")}
+_DTYPES: dict[str, np.dtype[Any]] = {
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+    "I64": np.dtype("<i8"),
+}
 
 
 def read_safetensors(data: bytes) -> dict[str, NDArray[np.generic]]:
@@ -63,6 +70,12 @@ def _erf(x: Float32Array) -> Float32Array:
     return result
 
 
+def _gelu(x: Float32Array) -> Float32Array:
+    """GELU as BERT defines it, with the exact error function: x * Phi(x)."""
+    out: Float32Array = (0.5 * x * (1.0 + _erf(x / np.float32(math.sqrt(2.0))))).astype(np.float32)
+    return out
+
+
 def _layer_norm(x: Float32Array, weight: Float32Array, bias: Float32Array) -> Float32Array:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
@@ -90,7 +103,7 @@ class MiniLMEncoder:
         self._position = get("embeddings.position_embeddings.weight")
         self._token_type = get("embeddings.token_type_embeddings.weight")[0]
         self._norm = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
-        self._layers = []
+        self._layers: list[Layer] = []
         for i in range(LAYERS):
             p = f"encoder.layer.{i}"
             self._layers.append(
@@ -124,11 +137,11 @@ class MiniLMEncoder:
         scale = np.float32(1.0 / np.sqrt(head))
         for layer in self._layers:
 
-            def heads(key: str, layer: dict[str, tuple[Float32Array, Float32Array]] = layer) -> Float32Array:
+            def heads(key: str, layer: Layer = layer, x: Float32Array = x) -> Float32Array:
                 weight, bias = layer[key]
                 projected = x @ weight + bias
-                split: Float32Array = projected.reshape(batch, length, HEADS, head).transpose(0, 2, 1, 3)
-                return split
+                split = projected.reshape(batch, length, HEADS, head).transpose(0, 2, 1, 3)
+                return np.asarray(split, dtype=np.float32)
 
             scores = heads("q") @ heads("k").transpose(0, 1, 3, 2) * scale + blocked
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
@@ -137,10 +150,10 @@ class MiniLMEncoder:
             weight, bias = layer["o"]
             x = _layer_norm(context @ weight + bias + x, *layer["ln1"])
             weight, bias = layer["up"]
-            inner = x @ weight + bias
-            inner = 0.5 * inner * (1.0 + _erf(inner / np.float32(np.sqrt(2.0))))
+            inner: Float32Array = x @ weight + bias
+            activated = _gelu(inner)
             weight, bias = layer["down"]
-            x = _layer_norm(inner @ weight + bias + x, *layer["ln2"])
+            x = _layer_norm(activated @ weight + bias + x, *layer["ln2"])
         weights = mask[..., None].astype(np.float32)
         pooled = (x * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
