@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from smartpractice.cli_access import audit_command, keys_app, tenants_app
-from smartpractice.cli_common import announce_database, fail, needs_lab, require_lab
+from smartpractice.cli_common import announce_database, fail, needs_lab, require_lab, tidy_help
 from smartpractice.config import Settings
 
+tidy_help()
+
 if TYPE_CHECKING:
+    from smartpractice.importer import RowError
     from smartpractice.storage.db import Database
 
 app = typer.Typer(
@@ -171,66 +176,80 @@ def _audit_cli(root: Database, tenant: str, action: str, detail: dict[str, objec
         record_audit(session, tenant_id=tenant, key_name="cli", action=action, detail=detail)
 
 
+def _bad_rows(errors: Sequence[RowError]) -> str:
+    count = RowError.count_rows(errors)
+    return f"{count} bad row{'' if count == 1 else 's'}"
+
+
+class CatalogKind(StrEnum):
+    """What a CSV file (or a bare JSON list) holds."""
+
+    skills = "skills"
+    items = "items"
+
+
 @app.command("import")
 def import_catalog(
-    files: Annotated[list[Path], typer.Argument(help="JSON or CSV files.", exists=True)],
+    files: Annotated[
+        list[Path], typer.Argument(help="JSON or CSV files.", exists=True, metavar="FILE")
+    ],
     kind: Annotated[
-        str | None, typer.Option(help="skills or items: what a CSV (or JSON list) file holds.")
+        CatalogKind | None,
+        typer.Option(help="What a CSV (or JSON list) file holds; columns in docs/import.md."),
     ] = None,
     tenant: Annotated[str, typer.Option(help="Whose catalogue to import into.")] = "default",
 ) -> None:
     """Import skills, items and misconceptions; nothing is imported if any row is bad.
 
+    Every problem is reported with its file and row (1 = a CSV file's first data row is
+    row 2, after the header; a JSON array's first entry is row 1).
+
     Example: smartpractice import bank.json
     Example: smartpractice import --kind items items.csv
     """
-    from smartpractice.importer import read_import_file
+    from smartpractice.importer import Batch, read_import_file
     from smartpractice.services.catalog import upsert_items, upsert_skills
     from smartpractice.services.errors import InvalidInput
     from smartpractice.services.tutor import upsert_misconceptions
 
     settings = Settings()
-    skills, items, misconceptions, errors = [], [], [], []
+    batch = Batch()
     for path in files:
         try:
-            found = read_import_file(path, kind=kind)
+            batch.add(read_import_file(path, kind=kind.value if kind else None))
         except (ValueError, json.JSONDecodeError) as error:
             raise fail(str(error)) from None
-        skills += found.skills
-        items += found.items
-        misconceptions += found.misconceptions
-        errors += [str(e) for e in found.errors]
-    if errors:
-        for line in errors:
-            typer.echo(line, err=True)
-        raise fail(f"{len(errors)} bad rows; nothing imported")
+    if batch.errors:
+        for row_error in batch.errors:
+            typer.echo(str(row_error), err=True)
+        raise fail(f"{_bad_rows(batch.errors)}; nothing imported")
     root, db = _tenant_database(settings, tenant)
+    step = "skills"
     try:
         with db.transaction() as session:
-            if skills:
-                upsert_skills(session, skills)
+            if batch.skills:
+                upsert_skills(session, batch.skills)
                 session.flush()
-            if items:
-                upsert_items(session, items, elo=settings.model.elo)
-            if misconceptions:
+            step = "items"
+            if batch.items:
+                upsert_items(session, batch.items, elo=settings.model.elo)
+            step = "misconceptions"
+            if batch.misconceptions:
                 session.flush()
-                upsert_misconceptions(session, misconceptions)
+                upsert_misconceptions(session, batch.misconceptions)
     except InvalidInput as error:
-        for e in error.errors:
-            typer.echo(f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
-        raise fail("nothing imported") from None
+        located = batch.locate(step, error.errors)
+        for row_error in located:
+            typer.echo(str(row_error), err=True)
+        raise fail(f"{_bad_rows(located)}; nothing imported") from None
     else:
-        _audit_cli(
-            root,
-            tenant,
-            "catalog.import",
-            {"skills": len(skills), "items": len(items), "misconceptions": len(misconceptions)},
-        )
+        counts = batch.counts()
+        _audit_cli(root, tenant, "catalog.import", counts)
     finally:
         root.dispose()
     typer.echo(
-        f"imported {len(skills)} skills and {len(items)} items"
-        + (f" and {len(misconceptions)} misconceptions" if misconceptions else "")
+        f"imported {counts['skills']} skills and {counts['items']} items"
+        + (f" and {counts['misconceptions']} misconceptions" if batch.misconceptions else "")
     )
 
 

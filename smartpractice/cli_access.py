@@ -63,19 +63,35 @@ def create_tenant(
     typer.echo(f"tenant {tenant} {'created' if created else 'already exists; tables upgraded'}")
 
 
+def _print_columns(headers: list[str], rows: list[list[str]]) -> None:
+    """A table with a header line, every column as wide as its widest cell."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    for line in [headers, *rows]:
+        typer.echo("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+
+
 @tenants_app.command("list")
-def list_tenants_command() -> None:
-    """Every tenant, the default one first."""
-    from smartpractice.services.access import list_tenants
+def list_tenants_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every tenant, the default one first: id and name.
+
+    Example: smartpractice tenants list
+    Example: smartpractice tenants list --json
+    """
+    from smartpractice.services.access import tenant_names
 
     settings = Settings()
     db = _service_database(settings)
     try:
         with db.transaction() as session:
-            for tenant_id in list_tenants(session):
-                typer.echo(tenant_id)
+            names = tenant_names(session)
     finally:
         db.dispose()
+    if as_json:
+        typer.echo(json.dumps([{"tenant": t, "name": n} for t, n in names.items()]))
+        return
+    _print_columns(["TENANT", "NAME"], [[t, n] for t, n in names.items()])
 
 
 @keys_app.command("create")
@@ -125,7 +141,11 @@ def list_keys_command(
     tenant: Annotated[str | None, typer.Option(help="Only this tenant's keys.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Every key: id, tenant, scope, name, created, revoked (never the secret)."""
+    """Every key: id, tenant, scope, name, created, revoked (never the secret).
+
+    Example: smartpractice keys list
+    Example: smartpractice keys list --tenant greenwood_high --json
+    """
     from smartpractice.services.access import list_keys
 
     settings = Settings()
@@ -149,9 +169,18 @@ def list_keys_command(
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    for row in rows:
-        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        typer.echo(f"{row['key_id']}  {row['tenant']}  {row['scope']:<6}  {row['name']}  {state}")
+    table = [
+        [
+            str(row["key_id"]),
+            str(row["tenant"]),
+            str(row["scope"]),
+            str(row["name"]),
+            str(row["created_at"])[:19],
+            f"revoked {str(row['revoked_at'])[:19]}" if row["revoked_at"] else "active",
+        ]
+        for row in rows
+    ]
+    _print_columns(["KEY_ID", "TENANT", "SCOPE", "NAME", "CREATED", "STATE"], table)
 
 
 @keys_app.command("revoke")

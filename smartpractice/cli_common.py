@@ -90,3 +90,40 @@ def needs_lab(command: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapper
 
     return decorate
+
+
+def tidy_help() -> None:
+    """Help without type placeholders that read as noise: no ``<bool>`` beside a flag, and
+    a required argument shown as ``FILE...`` rather than ``{files}...`` in the usage line.
+    (Typer's display hooks; left as they are if a Typer release renames them.)"""
+    from typer import core
+
+    option = getattr(core, "TyperOption", None)
+    argument = getattr(core, "TyperArgument", None)
+    if option is not None and hasattr(option, "display_type_rich"):
+        plain = option.display_type_rich
+
+        def display_type_rich(self: typer.core.TyperOption, ctx: typer.Context) -> str | None:
+            if getattr(self, "is_flag", False) or getattr(self, "count", False):
+                return None
+            result: str | None = plain(self, ctx)
+            return result
+
+        option.display_type_rich = display_type_rich
+    if argument is not None and hasattr(argument, "_usage_display_name"):
+
+        def usage_name(self: typer.core.TyperArgument) -> str:
+            name = self.metavar or self.name.upper()
+            name = name if self.required else f"[{name}]"
+            return name + ("..." if self.nargs != 1 else "")
+
+        argument._usage_display_name = usage_name
+        shown = argument.display_type_rich
+
+        def argument_type(self: typer.core.TyperArgument, ctx: typer.Context) -> str | None:
+            if self.nargs != 1:  # FILES... says it already; not <list[Path]>
+                return None
+            result: str | None = shown(self, ctx)
+            return result
+
+        argument.display_type_rich = argument_type

@@ -76,8 +76,12 @@ def upsert_skills(session: Session, skills: Sequence[SkillIn]) -> int:
     try:
         TopologicalSorter(graph).prepare()
     except CycleError as cycle:
-        path = " -> ".join(map(str, cycle.args[1]))
-        errors.append({"loc": ["prerequisites"], "msg": f"prerequisite cycle: {path}"})
+        nodes = [str(node) for node in cycle.args[1]]
+        path = " -> ".join(nodes)
+        # Point at the first row of this batch on the cycle (the rest may be stored).
+        on_cycle = [i for i, s in enumerate(skills) if s.skill_id in set(nodes)]
+        loc: list[Any] = [on_cycle[0], "prerequisites"] if on_cycle else ["prerequisites"]
+        errors.append({"loc": loc, "msg": f"prerequisite cycle: {path}"})
     if errors:
         raise InvalidInput(errors)
     for skill in skills:
