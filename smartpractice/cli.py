@@ -177,6 +177,8 @@ def _audit_cli(root: Database, tenant: str, action: str, detail: dict[str, objec
 
 
 def _bad_rows(errors: Sequence[RowError]) -> str:
+    from smartpractice.importer import RowError
+
     count = RowError.count_rows(errors)
     return f"{count} bad row{'' if count == 1 else 's'}"
 
