@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
 from smartpractice import __version__
+from smartpractice.api.deps import require_json
 from smartpractice.api.routes import admin, attempts, catalog, health, students, tutor
 from smartpractice.api.schemas import KEY_RESPONSES, AttemptBatch, ItemBatch, SkillBatch
 from smartpractice.api.security import KeyChecker, RateLimiter, require_operator
@@ -204,7 +205,9 @@ def create_app(
         app, dependencies=[Depends(require_operator)], responses=KEY_RESPONSES
     )
     for module in (attempts, catalog, students, tutor, admin):
-        app.include_router(module.router, responses=KEY_RESPONSES)
+        app.include_router(
+            module.router, responses=KEY_RESPONSES, dependencies=[Depends(require_json)]
+        )
     app.include_router(health.router)
     install_dashboard(app)
     _document_bodies(app)
