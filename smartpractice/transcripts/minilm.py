@@ -106,11 +106,14 @@ class MiniLMEncoder:
         self._layers: list[Layer] = []
         for i in range(LAYERS):
             p = f"encoder.layer.{i}"
+            parts = [linear(f"{p}.attention.self.{n}") for n in ("query", "key", "value")]
             self._layers.append(
                 {
-                    "q": linear(f"{p}.attention.self.query"),
-                    "k": linear(f"{p}.attention.self.key"),
-                    "v": linear(f"{p}.attention.self.value"),
+                    # Query, key and value in one matrix: one product per layer.
+                    "qkv": (
+                        np.ascontiguousarray(np.concatenate([w for w, _ in parts], axis=1)),
+                        np.concatenate([b for _, b in parts]),
+                    ),
                     "o": linear(f"{p}.attention.output.dense"),
                     "ln1": (
                         get(f"{p}.attention.output.LayerNorm.weight"),
@@ -129,24 +132,22 @@ class MiniLMEncoder:
         """Unit-length embeddings, shape (batch, 384), for padded token ids and their
         attention mask (1 for a token, 0 for padding), both shape (batch, length)."""
         batch, length = ids.shape
-        x = self._word[ids] + self._position[:length] + self._token_type
+        tokens = batch * length
+        # Token rows as one (batch * length, 384) matrix, so each projection is one product.
+        x = (self._word[ids] + self._position[:length] + self._token_type).reshape(tokens, HIDDEN)
         x = _layer_norm(x, *self._norm)
         # Padding gets a large negative score, so softmax gives it no weight.
         blocked = ((1.0 - mask[:, None, None, :]) * -1e9).astype(np.float32)
         head = HIDDEN // HEADS
-        scale = np.float32(1.0 / np.sqrt(head))
+        scale = np.float32(1.0 / math.sqrt(head))
         for layer in self._layers:
-
-            def heads(key: str, layer: Layer = layer, x: Float32Array = x) -> Float32Array:
-                weight, bias = layer[key]
-                projected = x @ weight + bias
-                split = projected.reshape(batch, length, HEADS, head).transpose(0, 2, 1, 3)
-                return np.asarray(split, dtype=np.float32)
-
-            scores = heads("q") @ heads("k").transpose(0, 1, 3, 2) * scale + blocked
+            weight, bias = layer["qkv"]
+            qkv = (x @ weight + bias).reshape(batch, length, 3, HEADS, head)
+            q, k, v = (qkv[:, :, n].transpose(0, 2, 1, 3) for n in range(3))
+            scores = np.matmul(q * scale, k.transpose(0, 1, 3, 2)) + blocked
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             probs = scores / scores.sum(axis=-1, keepdims=True)
-            context = (probs @ heads("v")).transpose(0, 2, 1, 3).reshape(batch, length, HIDDEN)
+            context = np.matmul(probs, v).transpose(0, 2, 1, 3).reshape(tokens, HIDDEN)
             weight, bias = layer["o"]
             x = _layer_norm(context @ weight + bias + x, *layer["ln1"])
             weight, bias = layer["up"]
@@ -154,8 +155,9 @@ class MiniLMEncoder:
             activated = _gelu(inner)
             weight, bias = layer["down"]
             x = _layer_norm(activated @ weight + bias + x, *layer["ln2"])
+        hidden = x.reshape(batch, length, HIDDEN)
         weights = mask[..., None].astype(np.float32)
-        pooled = (x * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: Float32Array = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
         return unit
