@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -193,9 +193,11 @@ def list_skills(session: Session, *, offset: int, limit: int) -> tuple[list[dict
 def item_place_conditions(
     *, subject: str | None, chapter: str | None, topic: str | None
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions on `Item` for whichever of subject, chapter and topic are given."""
+    """SQL conditions on `Item` for whichever of subject, chapter and topic are given.
+    Names match whatever their case ("derivatives" finds "Derivatives"); the exact name
+    always matches (the database's lower() may know only ASCII)."""
     return [
-        column == value
+        or_(column == value, func.lower(column) == value.lower())
         for column, value in ((Item.subject, subject), (Item.chapter, chapter), (Item.topic, topic))
         if value
     ]
