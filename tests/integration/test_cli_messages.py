@@ -140,3 +140,11 @@ def test_keys_and_tenants_lists_line_up_and_show_names(env: Path) -> None:
         "ops",
         "greenwood app",
     }
+
+
+def test_bench_select_says_what_it_builds_before_its_bar(env: Path) -> None:
+    code, out, err = _run("bench", "select", "--items", "300", "--requests", "3")
+    assert code == 0, err
+    first = err.strip().splitlines()[0]
+    assert first.startswith("building a scratch database: 300 generated items")
+    assert "p99_ms" in out
