@@ -16,6 +16,8 @@ from fastapi.openapi.docs import (
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from smartpractice.api.security import PUBLIC
+
 __all__ = ["ASSETS_PATH", "install_docs"]
 
 ASSETS_PATH = "/docs-assets"
@@ -37,7 +39,7 @@ def install_docs(app: FastAPI) -> None:
     openapi_url = app.openapi_url or "/openapi.json"
     title = f"{app.title} API"
 
-    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False, openapi_extra=PUBLIC)
     def swagger_ui() -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url=openapi_url,
@@ -48,11 +50,11 @@ def install_docs(app: FastAPI) -> None:
             swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
         )
 
-    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    @app.get("/docs/oauth2-redirect", include_in_schema=False, openapi_extra=PUBLIC)
     def swagger_ui_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    @app.get("/redoc", include_in_schema=False)
+    @app.get("/redoc", include_in_schema=False, openapi_extra=PUBLIC)
     def redoc() -> HTMLResponse:
         page = get_redoc_html(
             openapi_url=openapi_url,
