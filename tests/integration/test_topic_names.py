@@ -14,9 +14,7 @@ def test_topic_names_are_case_insensitive(client: TestClient, spelling: str) -> 
     exact = client.get("/v1/items", params={"topic": "Derivatives", "limit": 1000}).json()
     found = client.get("/v1/items", params={"topic": spelling, "limit": 1000}).json()
     assert found["total"] == exact["total"] > 0
-    pick = client.get(
-        "/v1/students/stu-case/next-question", params={"topic": spelling, "seed": 1}
-    )
+    pick = client.get("/v1/students/stu-case/next-question", params={"topic": spelling, "seed": 1})
     assert pick.status_code == 200, pick.text
     assert pick.json()["item"]["topic"] == "Derivatives"
 
