@@ -79,8 +79,8 @@ def _gelu(x: Float32Array) -> Float32Array:
 def _layer_norm(x: Float32Array, weight: Float32Array, bias: Float32Array) -> Float32Array:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    out: Float32Array = (x - mean) / np.sqrt(var + LAYER_NORM_EPS) * weight + bias
-    return out
+    out = (x - mean) / np.sqrt(var + np.float32(LAYER_NORM_EPS)) * weight + bias
+    return np.asarray(out, dtype=np.float32)
 
 
 class MiniLMEncoder:
