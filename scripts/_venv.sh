@@ -2,6 +2,7 @@
 # Python (3.11, 3.12 or 3.13) and install smartpractice into it.
 #   $1 = run: a normal (non-editable) install with the nlp extra and its model
 #   $1 = dev: an editable install with the development tools (lab and nlp included)
+#   $1 = none: only make (or rebuild) the environment
 # PYTHON=/path/to/python picks the interpreter (default: the first supported one of
 # python3, python3.13, python3.12, python3.11, python); VENV=dir the environment (.venv).
 # An environment whose Python is not the one asked for, or does not run, is rebuilt.
@@ -40,6 +41,9 @@ if [ "$have" != "$want" ]; then
   "$python_bin" -m venv "$venv"
 fi
 install_mode="${1:-run}"
+if [ "$install_mode" = none ]; then
+  return 0 2>/dev/null || exit 0
+fi
 stamp="$venv/.installed-$install_mode"
 stale=""
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/nlp-model.txt -nt "$stamp" ]; then
