@@ -6,6 +6,7 @@ and a plain install must not pull the lab's or the embedding model's packages.""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,17 @@ from tests.integration.scale_helpers import free_port
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
+_NOT_SOURCE = (
+    ".git",
+    ".venv*",
+    "build",
+    "dist",
+    "*.egg-info",
+    "*.db*",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+)
 HEAVY = ("scipy", "scikit-learn", "matplotlib", "tqdm", "onnxruntime", "tokenizers", "torch")
 
 
@@ -33,7 +45,11 @@ def _run(args: list[str]) -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with the wheel built from this checkout."""
     work = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(work)])
+    # Built from a copy: setuptools builds in the tree, and a stale build/ folder there
+    # could put files into the wheel that the source no longer has.
+    source = work / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*_NOT_SOURCE))
+    _run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(work)])
     [wheel] = work.glob("smartpractice-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
