@@ -52,6 +52,7 @@ def make_backend(
     name: BackendName = "local",
     *,
     llm: LLMSettings | None = None,
+    threads: int = 1,
 ) -> SimilarityBackend:
     """A similarity backend by name.
 
@@ -59,6 +60,7 @@ def make_backend(
         name: ``local`` (MiniLM, or lexical when its packages are missing), ``lexical``, or
             ``llm`` (the endpoint in `llm`, falling back to ``local`` on any failure).
         llm: Endpoint settings for ``llm``; read from the environment when None.
+        threads: BLAS threads of the local model's encoder.
     """
     if name == "lexical":
         return LexicalBackend()
@@ -66,7 +68,7 @@ def make_backend(
         if not embedding_available():
             log.warning("local embedding packages not installed; using the lexical backend")
             return LexicalBackend()
-        return FallbackBackend(MiniLMBackend(), LexicalBackend())
+        return FallbackBackend(MiniLMBackend(threads=threads), LexicalBackend())
     if name == "llm":
-        return LLMBackend(llm or LLMSettings(), fallback=make_backend("local"))
+        return LLMBackend(llm or LLMSettings(), fallback=make_backend("local", threads=threads))
     raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKEND_NAMES)}")

