@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from smartpractice.cli_access import audit_command, keys_app, tenants_app
+from smartpractice.cli_common import announce_database, fail, needs_lab, require_lab, tidy_help
 from smartpractice.config import Settings
 
+tidy_help()
+
 if TYPE_CHECKING:
+    from smartpractice.importer import RowError
     from smartpractice.storage.db import Database
 
 app = typer.Typer(
@@ -21,11 +27,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
 
 
 app.add_typer(keys_app, name="keys")
@@ -60,14 +61,17 @@ def serve(
     from smartpractice.services.sample_bank import load_sample_bank
     from smartpractice.storage.db import Database, upgrade_schema
 
+    if not 1 <= port <= 65535:
+        raise fail(f"--port: must be a TCP port, 1-65535, not {port}")
     settings = Settings()
     if workers > 1 and settings.queue != "celery":
-        raise _fail("several API processes need SMARTPRACTICE_QUEUE=celery (and a worker)")
+        raise fail("several API processes need SMARTPRACTICE_QUEUE=celery (and a worker)")
     if demo and host not in _LOOPBACK:
-        raise _fail(
+        raise fail(
             f"--host: --demo runs without authentication, so it only binds to loopback "
             f"(127.0.0.1), not {host}"
         )
+    announce_database(settings.database_url)
     if demo:
         typer.echo(
             "WARNING: DEMO MODE, AUTHENTICATION IS OFF: anyone who can reach this port is an "
@@ -76,10 +80,7 @@ def serve(
         )
     else:
         _hint_when_no_keys(settings)
-    typer.echo(
-        f"smartpractice on http://{host}:{port} (docs at /docs), queue {settings.queue}, "
-        f"database {_redacted(settings.database_url)}"
-    )
+    typer.echo(f"smartpractice on http://{host}:{port} (docs at /docs), queue {settings.queue}")
     if workers == 1:
         uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="info")
         return
@@ -120,6 +121,7 @@ def worker(
     from smartpractice.worker.celery_app import make_celery
 
     settings = Settings()
+    announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     celery = make_celery(settings)
     argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
@@ -155,13 +157,14 @@ def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Databas
     from smartpractice.services.access import list_tenants
     from smartpractice.storage.db import Database, upgrade_schema
 
+    announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     root = Database(settings.database_url)
     with root.transaction() as session:
         known = list_tenants(session)
     if tenant not in known:
         root.dispose()
-        raise _fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
+        raise fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
     upgrade_schema(settings.database_url, tenant)
     return root, root.for_tenant(tenant)
 
@@ -173,72 +176,82 @@ def _audit_cli(root: Database, tenant: str, action: str, detail: dict[str, objec
         record_audit(session, tenant_id=tenant, key_name="cli", action=action, detail=detail)
 
 
-def _redacted(url: str) -> str:
-    from sqlalchemy import make_url
+def _bad_rows(errors: Sequence[RowError]) -> str:
+    from smartpractice.importer import RowError
 
-    return make_url(url).render_as_string(hide_password=True)
+    count = RowError.count_rows(errors)
+    return f"{count} bad row{'' if count == 1 else 's'}"
+
+
+class CatalogKind(StrEnum):
+    """What a CSV file (or a bare JSON list) holds."""
+
+    skills = "skills"
+    items = "items"
 
 
 @app.command("import")
 def import_catalog(
-    files: Annotated[list[Path], typer.Argument(help="JSON or CSV files.", exists=True)],
+    files: Annotated[
+        list[Path], typer.Argument(help="JSON or CSV files.", exists=True, metavar="FILE")
+    ],
     kind: Annotated[
-        str | None, typer.Option(help="skills or items: what a CSV (or JSON list) file holds.")
+        CatalogKind | None,
+        typer.Option(help="What a CSV (or JSON list) file holds; columns in docs/import.md."),
     ] = None,
     tenant: Annotated[str, typer.Option(help="Whose catalogue to import into.")] = "default",
 ) -> None:
     """Import skills, items and misconceptions; nothing is imported if any row is bad.
 
+    Every problem is reported with its file and row (1 = a CSV file's first data row is
+    row 2, after the header; a JSON array's first entry is row 1).
+
     Example: smartpractice import bank.json
     Example: smartpractice import --kind items items.csv
     """
-    from smartpractice.importer import read_import_file
+    from smartpractice.importer import Batch, read_import_file
     from smartpractice.services.catalog import upsert_items, upsert_skills
     from smartpractice.services.errors import InvalidInput
     from smartpractice.services.tutor import upsert_misconceptions
 
     settings = Settings()
-    skills, items, misconceptions, errors = [], [], [], []
+    batch = Batch()
     for path in files:
         try:
-            found = read_import_file(path, kind=kind)
+            batch.add(read_import_file(path, kind=kind.value if kind else None))
         except (ValueError, json.JSONDecodeError) as error:
-            raise _fail(str(error)) from None
-        skills += found.skills
-        items += found.items
-        misconceptions += found.misconceptions
-        errors += [str(e) for e in found.errors]
-    if errors:
-        for line in errors:
-            typer.echo(line, err=True)
-        raise _fail(f"{len(errors)} bad rows; nothing imported")
+            raise fail(str(error)) from None
+    if batch.errors:
+        for row_error in batch.errors:
+            typer.echo(str(row_error), err=True)
+        raise fail(f"{_bad_rows(batch.errors)}; nothing imported")
     root, db = _tenant_database(settings, tenant)
+    step = "skills"
     try:
         with db.transaction() as session:
-            if skills:
-                upsert_skills(session, skills)
+            if batch.skills:
+                upsert_skills(session, batch.skills)
                 session.flush()
-            if items:
-                upsert_items(session, items, elo=settings.model.elo)
-            if misconceptions:
+            step = "items"
+            if batch.items:
+                upsert_items(session, batch.items, elo=settings.model.elo)
+            step = "misconceptions"
+            if batch.misconceptions:
                 session.flush()
-                upsert_misconceptions(session, misconceptions)
+                upsert_misconceptions(session, batch.misconceptions)
     except InvalidInput as error:
-        for e in error.errors:
-            typer.echo(f"{'.'.join(map(str, e['loc']))}: {e['msg']}", err=True)
-        raise _fail("nothing imported") from None
+        located = batch.locate(step, error.errors)
+        for row_error in located:
+            typer.echo(str(row_error), err=True)
+        raise fail(f"{_bad_rows(located)}; nothing imported") from None
     else:
-        _audit_cli(
-            root,
-            tenant,
-            "catalog.import",
-            {"skills": len(skills), "items": len(items), "misconceptions": len(misconceptions)},
-        )
+        counts = batch.counts()
+        _audit_cli(root, tenant, "catalog.import", counts)
     finally:
         root.dispose()
     typer.echo(
-        f"imported {len(skills)} skills and {len(items)} items"
-        + (f" and {len(misconceptions)} misconceptions" if misconceptions else "")
+        f"imported {counts['skills']} skills and {counts['items']} items"
+        + (f" and {counts['misconceptions']} misconceptions" if batch.misconceptions else "")
     )
 
 
@@ -277,7 +290,7 @@ def replay(
     if differences:
         for line in differences[:20]:
             typer.echo(line, err=True)
-        raise _fail(f"{len(differences)} ratings differ from the live state")
+        raise fail(f"{len(differences)} ratings differ from the live state")
     if check:
         typer.echo("the live ratings equal the replay")
 
@@ -305,6 +318,7 @@ def bench_select_command(
 
     Example: smartpractice bench select --items 100000 --json
     """
+    require_lab("bench select")
     from smartpractice.benchmarks import bench_select
 
     _print_table(
@@ -325,6 +339,7 @@ def bench_pipeline_command(
 
     Example: smartpractice bench pipeline --workers 2 --rate 1000 --json
     """
+    require_lab("bench pipeline")
     from smartpractice.bench_pipeline import bench_pipeline
 
     result = bench_pipeline(
@@ -343,6 +358,7 @@ def bench_dashboard_command(
 
     Example: smartpractice bench dashboard --students 10000 --json
     """
+    require_lab("bench dashboard")
     from smartpractice.dashboard.bench import bench_dashboard
 
     result = bench_dashboard(Settings(), students=students, requests=requests, progress=not as_json)
@@ -358,6 +374,7 @@ def bench_apply_command(
 
     Example: smartpractice bench apply --events 20000
     """
+    require_lab("bench apply")
     from smartpractice.benchmarks import bench_apply
 
     _print_table(bench_apply(Settings(), events=events, progress=not as_json), as_json)
@@ -365,16 +382,16 @@ def bench_apply_command(
 
 from smartpractice.evaluation.command import evaluate as _evaluate  # noqa: E402
 
-app.command("evaluate")(_evaluate)
+app.command("evaluate")(needs_lab("evaluate")(_evaluate))
 
 from smartpractice.transcripts.command import evaluate_transcripts as _evaluate_transcripts  # noqa: E402
 
-app.command("evaluate-transcripts")(_evaluate_transcripts)
+app.command("evaluate-transcripts")(needs_lab("evaluate-transcripts")(_evaluate_transcripts))
 
 
 from smartpractice.simulation.command import simulate as _simulate  # noqa: E402
 
-app.command("simulate")(_simulate)
+app.command("simulate")(needs_lab("simulate")(_simulate))
 
 
 @app.command()
@@ -417,7 +434,7 @@ def calibrate(
     from smartpractice.services.calibration import DEFAULT_MIN_ATTEMPTS, calibrate_item_skills
 
     if refit_all and min_attempts is not None:
-        raise _fail("--all refits every item skill; leave out --min-attempts")
+        raise fail("--all refits every item skill; leave out --min-attempts")
     settings = Settings()
     root, db = _tenant_database(settings, tenant)
     try:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smartpractice.cli_common import announce_database, fail
 from smartpractice.config import Settings
 
 if TYPE_CHECKING:
@@ -27,13 +28,9 @@ def _service_database(settings: Settings) -> Database:
     caller disposes of it."""
     from smartpractice.storage.db import Database, upgrade_schema
 
+    announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     return Database(settings.database_url)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
 
 
 @tenants_app.command("create")
@@ -60,25 +57,41 @@ def create_tenant(
                 )
         upgrade_schema(settings.database_url, tenant)
     except InvalidInput as error:
-        raise _fail(f"tenant: {error.errors[0]['msg']}") from None
+        raise fail(f"tenant: {error.errors[0]['msg']}") from None
     finally:
         db.dispose()
     typer.echo(f"tenant {tenant} {'created' if created else 'already exists; tables upgraded'}")
 
 
+def _print_columns(headers: list[str], rows: list[list[str]]) -> None:
+    """A table with a header line, every column as wide as its widest cell."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    for line in [headers, *rows]:
+        typer.echo("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+
+
 @tenants_app.command("list")
-def list_tenants_command() -> None:
-    """Every tenant, the default one first."""
-    from smartpractice.services.access import list_tenants
+def list_tenants_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every tenant, the default one first: id and name.
+
+    Example: smartpractice tenants list
+    Example: smartpractice tenants list --json
+    """
+    from smartpractice.services.access import tenant_names
 
     settings = Settings()
     db = _service_database(settings)
     try:
         with db.transaction() as session:
-            for tenant_id in list_tenants(session):
-                typer.echo(tenant_id)
+            names = tenant_names(session)
     finally:
         db.dispose()
+    if as_json:
+        typer.echo(json.dumps([{"tenant": t, "name": n} for t, n in names.items()]))
+        return
+    _print_columns(["TENANT", "NAME"], [[t, n] for t, n in names.items()])
 
 
 @keys_app.command("create")
@@ -98,7 +111,7 @@ def create_key_command(
     try:
         wanted = Scope(scope)
     except ValueError:
-        raise _fail(f"--scope: must be one of ingest, read, admin, not {scope!r}") from None
+        raise fail(f"--scope: must be one of ingest, read, admin, not {scope!r}") from None
     settings = Settings()
     db = _service_database(settings)
     try:
@@ -115,7 +128,7 @@ def create_key_command(
             )
     except InvalidInput as error:
         first = error.errors[0]
-        raise _fail(f"--{first['loc'][0]}: {first['msg']}") from None
+        raise fail(f"--{first['loc'][0]}: {first['msg']}") from None
     finally:
         db.dispose()
     typer.echo(f"key {created.info.key_id} ({wanted.value}) for tenant {tenant}:")
@@ -128,7 +141,11 @@ def list_keys_command(
     tenant: Annotated[str | None, typer.Option(help="Only this tenant's keys.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Every key: id, tenant, scope, name, created, revoked (never the secret)."""
+    """Every key: id, tenant, scope, name, created, revoked (never the secret).
+
+    Example: smartpractice keys list
+    Example: smartpractice keys list --tenant greenwood_high --json
+    """
     from smartpractice.services.access import list_keys
 
     settings = Settings()
@@ -152,9 +169,18 @@ def list_keys_command(
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    for row in rows:
-        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        typer.echo(f"{row['key_id']}  {row['tenant']}  {row['scope']:<6}  {row['name']}  {state}")
+    table = [
+        [
+            str(row["key_id"]),
+            str(row["tenant"]),
+            str(row["scope"]),
+            str(row["name"]),
+            str(row["created_at"])[:19],
+            f"revoked {str(row['revoked_at'])[:19]}" if row["revoked_at"] else "active",
+        ]
+        for row in rows
+    ]
+    _print_columns(["KEY_ID", "TENANT", "SCOPE", "NAME", "CREATED", "STATE"], table)
 
 
 @keys_app.command("revoke")
@@ -181,7 +207,7 @@ def revoke_key_command(
                 detail={"key_id": key_id},
             )
     except NotFound:
-        raise _fail(f"KEY_ID: no key {key_id!r}") from None
+        raise fail(f"KEY_ID: no key {key_id!r}") from None
     finally:
         db.dispose()
     typer.echo(f"key {key_id} revoked")

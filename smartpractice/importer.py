@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from smartpractice.schemas import ItemIn, MisconceptionIn, SkillIn
 
-__all__ = ["ImportFile", "RowError", "read_import_file"]
+__all__ = ["Batch", "ImportFile", "RowError", "read_import_file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,11 @@ class RowError:
     def __str__(self) -> str:
         return f"{self.source} row {self.row}: {self.field}: {self.message}"
 
+    @staticmethod
+    def count_rows(errors: Sequence[RowError]) -> int:
+        """How many distinct rows `errors` are about (a row may have several problems)."""
+        return len({(e.source, e.row) for e in errors})
+
 
 @dataclass
 class ImportFile:
@@ -45,6 +51,56 @@ class ImportFile:
     errors: list[RowError] = field(default_factory=list)
     skill_rows: list[int] = field(default_factory=list)
     item_rows: list[int] = field(default_factory=list)
+    misconception_rows: list[int] = field(default_factory=list)
+    source: str = ""
+
+
+@dataclass
+class Batch:
+    """The records of several files, each remembering its file and row, so that problems
+    found later (an unknown skill, a prerequisite cycle) name them too."""
+
+    skills: list[SkillIn] = field(default_factory=list)
+    items: list[ItemIn] = field(default_factory=list)
+    misconceptions: list[MisconceptionIn] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows: dict[str, list[tuple[str, int]]] = field(
+        default_factory=lambda: {"skills": [], "items": [], "misconceptions": []}
+    )
+
+    def add(self, found: ImportFile) -> None:
+        """Append one file's records and errors."""
+        self.skills += found.skills
+        self.items += found.items
+        self.misconceptions += found.misconceptions
+        self.errors += found.errors
+        self.rows["skills"] += [(found.source, n) for n in found.skill_rows]
+        self.rows["items"] += [(found.source, n) for n in found.item_rows]
+        self.rows["misconceptions"] += [(found.source, n) for n in found.misconception_rows]
+
+    def counts(self) -> dict[str, object]:
+        """Records per kind."""
+        return {
+            "skills": len(self.skills),
+            "items": len(self.items),
+            "misconceptions": len(self.misconceptions),
+        }
+
+    def locate(self, kind: str, errors: Sequence[Mapping[str, Any]]) -> list[RowError]:
+        """The service's errors about the `kind` records (``loc`` = index in the batch,
+        then the field), with the file and row each came from."""
+        rows = self.rows[kind]
+        located = []
+        for error in errors:
+            loc = list(error["loc"])
+            if loc and isinstance(loc[0], int) and 0 <= loc[0] < len(rows):
+                source, row = rows[loc[0]]
+                where = ".".join(map(str, loc[1:])) or kind
+            else:
+                source, row = ("(batch)", 0)
+                where = ".".join(map(str, loc)) or kind
+            located.append(RowError(source, row, where, str(error["msg"])))
+        return located
 
 
 def _blank_to_none(row: dict[str, Any]) -> dict[str, Any]:
@@ -83,13 +139,15 @@ def _validate(result: ImportFile, source: str, kind: str, rows: list[tuple[int, 
         except ValidationError as error:
             for e in error.errors(include_url=False):
                 where = ".".join(str(p) for p in e["loc"]) or kind
-                result.errors.append(RowError(source, number, where, e["msg"]))
+                message = str(e["msg"]).removeprefix("Value error, ")
+                result.errors.append(RowError(source, number, where, message))
             continue
         if isinstance(record, SkillIn):
             result.skills.append(record)
             result.skill_rows.append(number)
         elif isinstance(record, MisconceptionIn):
             result.misconceptions.append(record)
+            result.misconception_rows.append(number)
         else:
             result.items.append(record)
             result.item_rows.append(number)
@@ -97,8 +155,8 @@ def _validate(result: ImportFile, source: str, kind: str, rows: list[tuple[int, 
 
 def read_import_file(path: Path, *, kind: str | None = None) -> ImportFile:
     """Read and validate one file. `kind` (skills/items) is needed for CSV files."""
-    result = ImportFile()
     source = path.name
+    result = ImportFile(source=source)
     if path.suffix.lower() == ".csv":
         if kind not in ("skills", "items"):
             raise ValueError(f"{source}: say whether a CSV file holds skills or items")

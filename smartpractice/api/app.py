@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
 from smartpractice import __version__
+from smartpractice.api.deps import require_json
+from smartpractice.api.docs import install_docs
 from smartpractice.api.routes import admin, attempts, catalog, health, students, tutor
 from smartpractice.api.schemas import KEY_RESPONSES, AttemptBatch, ItemBatch, SkillBatch
 from smartpractice.api.security import KeyChecker, RateLimiter, require_operator
@@ -197,14 +199,20 @@ def create_app(
         lifespan=lifespan,
         # Starlette counts streamed (chunked) bodies too, and answers 413 past the limit.
         max_body_size=settings.max_body_bytes,
+        # Served from the package by install_docs, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     _error_handlers(app)
     app.add_middleware(RejectNul)
     metrics = install_metrics(
         app, dependencies=[Depends(require_operator)], responses=KEY_RESPONSES
     )
     for module in (attempts, catalog, students, tutor, admin):
-        app.include_router(module.router, responses=KEY_RESPONSES)
+        app.include_router(
+            module.router, responses=KEY_RESPONSES, dependencies=[Depends(require_json)]
+        )
     app.include_router(health.router)
     install_dashboard(app)
     _document_bodies(app)

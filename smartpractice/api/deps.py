@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -24,6 +24,7 @@ __all__ = [
     "notify_worker",
     "parse_body",
     "profile_cache",
+    "require_json",
     "scope_cache",
 ]
 
@@ -38,6 +39,28 @@ def parse_body(model: type[Model], body: Any) -> Model:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
         ) from None
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def require_json(request: Request) -> None:
+    """415 for a body sent as anything but JSON (a form, text, XML), saying so; a request
+    without a content type is read as JSON."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return
+    what = "a form body" if media in _FORMS else "a body"
+    raise HTTPException(
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        f"{what} of type {media or 'unknown'!r}: this API takes JSON; send the body with "
+        "content-type: application/json",
+    )
 
 
 def get_settings(request: Request) -> Settings:

@@ -103,6 +103,7 @@ KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
 BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {**_ERROR, "description": "The body is not valid UTF-8 JSON"},
     413: {**_ERROR, "description": "The body is larger than `max_body_bytes`"},
+    415: {**_ERROR, "description": "The body is not sent as JSON (`content-type`)"},
 }
 """Responses of every route that reads a body."""
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {**_ERROR, "description": "Not found"}}

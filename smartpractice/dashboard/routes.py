@@ -24,6 +24,7 @@ from smartpractice.services.analytics import (
     item_detail,
     item_overview,
     ops_figures,
+    practised_topics,
     recent_students,
     student_overview,
 )
@@ -133,6 +134,11 @@ def student_page(
     )
 
 
+def _topic_link(where: CohortFilter, topic: str) -> str:
+    query = {"grade": where.grade, "subject": where.subject, "topic": topic, "prefix": where.prefix}
+    return "/dashboard/class?" + urlencode({k: v for k, v in query.items() if v is not None})
+
+
 @router.get("/class", response_class=HTMLResponse)
 def cohort_page(
     request: Request,
@@ -151,7 +157,15 @@ def cohort_page(
     view: dict[str, Any] | None = None
     with db.transaction() as session:
         options = filter_options(session)
-        if where.topic is None:
+        practised: list[dict[str, Any]] = []
+        if where.prefix:
+            # The group's own topics: the default is the one most of its students practised,
+            # and an empty view offers the others.
+            practised = practised_topics(session, where)
+            if where.topic is None and practised:
+                top = practised[0]
+                where = CohortFilter(where.grade, where.subject, top["topic"], where.prefix)
+        elif where.topic is None:
             # The most practised topic that matches the other filters.
             fitting = [
                 o
@@ -175,6 +189,8 @@ def cohort_page(
         options=options,
         where=where,
         v=view,
+        practised=practised,
+        topic_link=lambda t: _topic_link(where, t),
         page_link=lambda o: _page_link(request, offset=o),
     )
 

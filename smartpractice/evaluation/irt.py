@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit
 
 from smartpractice.core.calibration import CalibrationPriors, fit_difficulties
 from smartpractice.evaluation.baselines import sigmoid
@@ -132,6 +131,8 @@ class Irt1PL:
         are taken longest history first, so each round works on a leading block of rows.
         Fresh students only (the protocol's test users); the model's state is not updated.
         """
+        from scipy.special import expit  # the lab extra
+
         count = len(test)
         predictions = np.empty(count)
         if not count:
@@ -181,6 +182,8 @@ class Irt1PL:
         return predictions
 
     def _refit_ability(self, theta: float, answers: _Answers) -> float:
+        from scipy.special import expit  # the lab extra
+
         b = answers.difficulties[: answers.count]
         y = answers.outcomes[: answers.count]
         for _ in range(self._newton_steps):

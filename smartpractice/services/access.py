@@ -130,6 +130,13 @@ def list_tenants(session: Session) -> list[str]:
     return [DEFAULT_TENANT, *others]
 
 
+def tenant_names(session: Session) -> dict[str, str]:
+    """Every registered tenant's name by id, in `list_tenants` order (the default tenant's
+    name is empty until it is registered)."""
+    names = dict(session.execute(select(Tenant.tenant_id, Tenant.name)).tuples().all())
+    return {tenant_id: names.get(tenant_id, "") for tenant_id in list_tenants(session)}
+
+
 def create_key(session: Session, *, tenant_id: str, scope: Scope, name: str) -> CreatedKey:
     """A new key for a registered tenant; the returned token is the only copy."""
     if not name.strip() or len(name) > 200:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -76,8 +76,12 @@ def upsert_skills(session: Session, skills: Sequence[SkillIn]) -> int:
     try:
         TopologicalSorter(graph).prepare()
     except CycleError as cycle:
-        path = " -> ".join(map(str, cycle.args[1]))
-        errors.append({"loc": ["prerequisites"], "msg": f"prerequisite cycle: {path}"})
+        nodes = [str(node) for node in cycle.args[1]]
+        path = " -> ".join(nodes)
+        # Point at the first row of this batch on the cycle (the rest may be stored).
+        on_cycle = [i for i, s in enumerate(skills) if s.skill_id in set(nodes)]
+        loc: list[Any] = [on_cycle[0], "prerequisites"] if on_cycle else ["prerequisites"]
+        errors.append({"loc": loc, "msg": f"prerequisite cycle: {path}"})
     if errors:
         raise InvalidInput(errors)
     for skill in skills:
@@ -189,9 +193,11 @@ def list_skills(session: Session, *, offset: int, limit: int) -> tuple[list[dict
 def item_place_conditions(
     *, subject: str | None, chapter: str | None, topic: str | None
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions on `Item` for whichever of subject, chapter and topic are given."""
+    """SQL conditions on `Item` for whichever of subject, chapter and topic are given.
+    Names match whatever their case ("derivatives" finds "Derivatives"); the exact name
+    always matches (the database's lower() may know only ASCII)."""
     return [
-        column == value
+        or_(column == value, func.lower(column) == value.lower())
         for column, value in ((Item.subject, subject), (Item.chapter, chapter), (Item.topic, topic))
         if value
     ]

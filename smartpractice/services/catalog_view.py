@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, cast
 
@@ -157,6 +157,7 @@ class ScopeSkillsCache:
         self.ttl_seconds = ttl_seconds
         self._entries: dict[tuple[str | None, ...], tuple[float, _Place]] = {}
         self._places: tuple[float, dict[tuple[str, str, str], _Place]] | None = None
+        self._spellings: dict[tuple[str, str], set[str]] = {}
         self._typical: tuple[float, dict[str, float]] | None = None
 
     def typical_difficulties(self, session: Session, skill_ids: set[str]) -> dict[str, float]:
@@ -167,6 +168,32 @@ class ScopeSkillsCache:
             self._typical = snapshot
         every = snapshot[1]
         return {s: every[s] for s in skill_ids if s in every}
+
+    def _place_skills(self, session: Session) -> dict[tuple[str, str, str], _Place]:
+        now = time.monotonic()
+        snapshot = self._places
+        if snapshot is None or snapshot[0] < now:
+            snapshot = (now + self.ttl_seconds, _places(session))
+            self._places = snapshot
+            self._spellings = {}
+            for place in snapshot[1]:
+                for column, name in zip(_PLACE_COLUMNS, place, strict=True):
+                    self._spellings.setdefault((column, name.lower()), set()).add(name)
+        return snapshot[1]
+
+    def spelled(self, session: Session, scope: Scope) -> Scope:
+        """`scope` with its subject, chapter and topic as the catalogue spells them, when
+        given in another case ("derivatives" -> "Derivatives"); a name that matches
+        exactly, or no name, or several names, is left as it is."""
+        self._place_skills(session)
+        changes: dict[str, Any] = {}
+        for column in _PLACE_COLUMNS:
+            value = getattr(scope, column)
+            if value:
+                names = self._spellings.get((column, value.lower()), set())
+                if value not in names and len(names) == 1:
+                    changes[column] = next(iter(names))
+        return replace(scope, **changes) if changes else scope
 
     def scope_skills(self, session: Session, scope: Scope) -> list[str]:
         """Every skill of the items in the (subject/chapter/topic) scope, sorted."""
@@ -182,18 +209,14 @@ class ScopeSkillsCache:
         entry = self._entries.get(key)
         if entry is not None and entry[0] >= now:
             return entry[1]
-        snapshot = self._places
-        if snapshot is None or snapshot[0] < now:
-            snapshot = (now + self.ttl_seconds, _places(session))
-            self._places = snapshot
         skills: set[str] = set()
         taught: set[str] = set()
-        for (subject, chapter, topic), place in snapshot[1].items():
+        for (subject, chapter, topic), place in self._place_skills(session).items():
             # What `item_place_conditions` keeps: an empty or missing part is no condition.
             if (
-                (not scope.subject or subject == scope.subject)
-                and (not scope.chapter or chapter == scope.chapter)
-                and (not scope.topic or topic == scope.topic)
+                _same_name(subject, scope.subject)
+                and _same_name(chapter, scope.chapter)
+                and _same_name(topic, scope.topic)
             ):
                 skills |= place.skills
                 taught |= place.taught
@@ -213,6 +236,12 @@ class _Place:
 
     skills: frozenset[str]
     taught: frozenset[str]
+
+
+def _same_name(stored: str, wanted: str | None) -> bool:
+    """Whether a place name matches a scope's, as `item_place_conditions` matches it: no
+    condition when not given, else the same name whatever its case."""
+    return not wanted or stored == wanted or stored.lower() == wanted.lower()
 
 
 def _places(session: Session) -> dict[tuple[str, str, str], _Place]:
@@ -610,6 +639,11 @@ class SqlCatalogView:
     def nearest_items(self, requests: Sequence[NearestRequest]) -> list[list[str]]:
         """All requests in one statement (up to `REQUESTS_PER_STATEMENT`), which also reads
         every skill of the items found and the student's answers to them."""
+        if self.cache is not None:
+            # The SQL compares names exactly (index-friendly): give it the stored spelling.
+            requests = [
+                replace(r, scope=self.cache.spelled(self.session, r.scope)) for r in requests
+            ]
         found: list[list[tuple[float, str]]] = [[] for _ in requests]
         with_history = self.student_id is not None
         for start in range(0, len(requests), REQUESTS_PER_STATEMENT):

@@ -70,6 +70,14 @@ class EventStatus:
 
 
 def _validate_against_catalog(session: Session, attempts: Sequence[AttemptIn]) -> None:
+    errors = catalog_problems(session, attempts)
+    if errors:
+        raise InvalidInput(errors)
+
+
+def catalog_problems(session: Session, attempts: Sequence[AttemptIn]) -> list[dict[str, Any]]:
+    """Attempts naming an unknown item, or a skill their item does not test: ``loc`` is
+    the attempt's index, then the field."""
     dialect = session.get_bind().dialect.name
     item_ids = {a.item_id for a in attempts}
     rows = session.execute(
@@ -93,8 +101,7 @@ def _validate_against_catalog(session: Session, attempts: Sequence[AttemptIn]) -
                     "msg": f"{skill!r} is not a skill of item {attempt.item_id!r}",
                 }
             )
-    if errors:
-        raise InvalidInput(errors)
+    return errors
 
 
 def accept_attempts(

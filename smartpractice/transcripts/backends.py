@@ -60,7 +60,7 @@ def make_backend(
         name: ``local`` (MiniLM, or lexical when its packages are missing), ``lexical``, or
             ``llm`` (the endpoint in `llm`, falling back to ``local`` on any failure).
         llm: Endpoint settings for ``llm``; read from the environment when None.
-        threads: onnxruntime threads for the local model.
+        threads: BLAS threads of the local model's encoder.
     """
     if name == "lexical":
         return LexicalBackend()

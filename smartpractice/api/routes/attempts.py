@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from smartpractice.api.deps import (
@@ -17,6 +19,7 @@ from smartpractice.api.deps import (
 from smartpractice.api.schemas import (
     BODY_RESPONSES,
     CONFLICT,
+    MAX_BATCH,
     NOT_FOUND,
     AttemptBatch,
     AttemptsAccepted,
@@ -24,7 +27,8 @@ from smartpractice.api.schemas import (
 )
 from smartpractice.api.security import IngestDatabase
 from smartpractice.schemas import AttemptIn
-from smartpractice.services.events import accept_attempts, event_status
+from smartpractice.services.events import accept_attempts, catalog_problems, event_status
+from smartpractice.storage.db import Database
 
 router = APIRouter(prefix="/v1/attempts", tags=["attempts"])
 
@@ -32,15 +36,51 @@ _BODY_SCHEMA = {
     "oneOf": [
         {"$ref": "#/components/schemas/AttemptIn"},
         {"$ref": "#/components/schemas/AttemptBatch"},
+        {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/AttemptIn"},
+            "minItems": 1,
+            "maxItems": MAX_BATCH,
+        },
     ]
 }
 
 
-def _parse(body: Any) -> list[AttemptIn]:
+def _parse(db: Database, body: Any) -> list[AttemptIn]:
     # A single attempt has its own integer "attempts" field; a batch has only a list.
+    if isinstance(body, list):
+        body = {"attempts": body}
     if isinstance(body, dict) and "event_id" not in body and isinstance(body.get("attempts"), list):
-        return parse_body(AttemptBatch, body).attempts
+        try:
+            return parse_body(AttemptBatch, body).attempts
+        except RequestValidationError as error:
+            # Report every bad row at once: also the rows that are well formed but name
+            # an unknown item (found otherwise only after the others are fixed).
+            problems = [*error.errors(), *_catalog_errors(db, body["attempts"])]
+            problems.sort(key=lambda e: [str(part).zfill(9) for part in e["loc"]])
+            raise RequestValidationError(problems) from None
     return [parse_body(AttemptIn, body)]
+
+
+def _catalog_errors(db: Database, rows: list[Any]) -> list[dict[str, Any]]:
+    valid: list[tuple[int, AttemptIn]] = []
+    for index, row in enumerate(rows[:MAX_BATCH]):
+        try:
+            valid.append((index, AttemptIn.model_validate(row)))
+        except ValidationError:
+            continue
+    if not valid:
+        return []
+    with db.transaction() as session:
+        problems = catalog_problems(session, [attempt for _, attempt in valid])
+    return [
+        {
+            "type": "value_error",
+            "loc": ("body", "attempts", valid[p["loc"][0]][0], *p["loc"][1:]),
+            "msg": p["msg"],
+        }
+        for p in problems
+    ]
 
 
 @router.post(
@@ -49,7 +89,7 @@ def _parse(body: Any) -> list[AttemptIn]:
     response_model=AttemptsAccepted,
     responses={**BODY_RESPONSES, **CONFLICT},
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
-    summary="Accept one graded attempt or a batch of up to 1,000",
+    summary="Accept one graded attempt, or a batch of up to 1,000 (a list or {'attempts': [...]})",
 )
 def post_attempts(
     db: IngestDatabase, settings: SettingsDep, request: Request, body: Any = Body(...)
@@ -57,7 +97,7 @@ def post_attempts(
     """Stores the attempts durably and answers 202 before any rating math. Re-sending an
     event id with the same content is accepted and not applied twice; with other content it
     is a 409."""
-    attempts = _parse(body)
+    attempts = _parse(db, body)
     is_batch = not (isinstance(body, dict) and "event_id" in body)
     for tries_left in (1, 0):
         try:

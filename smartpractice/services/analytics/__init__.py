@@ -11,6 +11,7 @@ from smartpractice.services.analytics.cohorts import (
     CohortFilter,
     cohort_view,
     filter_options,
+    practised_topics,
     recent_students,
 )
 from smartpractice.services.analytics.common import AnalyticsConfig
@@ -27,6 +28,7 @@ __all__ = [
     "item_detail",
     "item_overview",
     "ops_figures",
+    "practised_topics",
     "recent_students",
     "student_overview",
 ]

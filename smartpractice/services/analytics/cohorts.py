@@ -26,7 +26,13 @@ from smartpractice.services.students import typical_difficulties
 from smartpractice.storage.models import Event, Item, ItemSkill, Student
 from smartpractice.storage.models import StudentSkill as Rating
 
-__all__ = ["CohortFilter", "cohort_view", "filter_options", "recent_students"]
+__all__ = [
+    "CohortFilter",
+    "cohort_view",
+    "filter_options",
+    "practised_topics",
+    "recent_students",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,35 @@ def filter_options(session: Session) -> list[dict[str, Any]]:
         {"grade": g, "subject": s, "chapter": c, "topic": t, "attempts": int(n or 0)}
         for g, s, c, t, n in rows
     ]
+
+
+def practised_topics(session: Session, where: CohortFilter) -> list[dict[str, Any]]:
+    """The topics (within `where`'s grade and subject) that students whose ids start with
+    `where.prefix` have practised, most students first: each with its grade, subject and
+    how many of those students have a rated skill of it. A student has practised a topic
+    as the class view counts it: a rating on one of the topic's skills."""
+    query = (
+        select(
+            Item.grade,
+            Item.subject,
+            Item.topic,
+            func.count(func.distinct(Rating.student_id)),
+        )
+        .join(ItemSkill, ItemSkill.item_id == Item.item_id)
+        .join(Rating, Rating.skill_id == ItemSkill.skill_id)
+        .group_by(Item.grade, Item.subject, Item.topic)
+    )
+    if where.prefix:
+        query = query.where(Rating.student_id.startswith(where.prefix, autoescape=True))
+    if where.grade is not None:
+        query = query.where(Item.grade == where.grade)
+    if where.subject:
+        query = query.where(Item.subject == where.subject)
+    found = [
+        {"grade": g, "subject": s, "topic": t, "students": int(n)}
+        for g, s, t, n in session.execute(query)
+    ]
+    return sorted(found, key=lambda o: (-o["students"], o["topic"]))
 
 
 def _topic_skills(session: Session, where: CohortFilter) -> list[str]:

