@@ -380,13 +380,15 @@ def plan_path(
         if j.skill.attempts >= config.min_evidence and j.proficiency < config.prerequisite_gate
     )
     # What holds a skill back: a clearly weak prerequisite, or one itself held back.
-    # In the scope, a prerequisite not yet likely enough at the mastery level holds back too.
+    # In the scope, a prerequisite not yet likely enough at the mastery level holds back
+    # too, unless it is unpractised and undecided: then the diagnostic probes above it.
     holding = set(weak) | {
         k
         for k, j in judged.items()
         if j.skill.in_scope
         and k not in mastered
         and max(j.held, j.known) < config.unlock_probability
+        and not (j.skill.attempts == 0 and j.held > config.diagnostic_low)
     }
     # A skill clearly failing while a prerequisite in the scope is not mastered goes back
     # to that prerequisite: the failures may be the prerequisite's.

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from smartpractice.core.config import EloConfig, PathConfig
+from smartpractice.core.mastery import mastery_rating
 from smartpractice.core.path import (
     STATUSES,
     PathSkill,
     estimate_offsets,
     estimated_ratings,
-    mastery_probability,
-    mastery_rating,
     plan_path,
-    recent_success,
-    retention,
+    tracking_rating,
 )
 from smartpractice.core.types import RatingState, StudentRatings
 
@@ -36,40 +33,6 @@ def skill(skill_id: str, rating: float, **fields: object) -> PathSkill:
 
 
 # --- golden values -----------------------------------------------------------------------
-
-
-def test_mastery_rating_is_where_the_typical_item_reaches_the_level() -> None:
-    # 0.8 = 4:1 odds -> 400 * log10(4) = 240.8 Elo points above the typical item.
-    assert mastery_rating(typical_difficulty=1200.0, level=0.8) == pytest.approx(1440.82, abs=0.01)
-
-
-@pytest.mark.parametrize(
-    ("rating", "sd", "expected"),
-    [
-        # At the mastery rating: a coin flip whatever the spread.
-        (LEVEL, 100.0, 0.5),
-        # One standard deviation above: Phi(1).
-        (LEVEL + 100.0, 100.0, 0.8413),
-        # Two below: Phi(-2).
-        (LEVEL - 200.0, 100.0, 0.0228),
-    ],
-)
-def test_mastery_probability_table(rating: float, sd: float, expected: float) -> None:
-    found = mastery_probability(rating=rating, sd=sd, typical_difficulty=1200.0, level=0.8)
-    assert found == pytest.approx(expected, abs=1e-4)
-
-
-def test_retention_halves_after_the_half_life_without_successes() -> None:
-    assert retention(days_since=30.0, correct=0, half_life_days=30.0) == pytest.approx(0.5)
-    # Each success spaces the next review out: with e - 1 successes the half-life doubles.
-    assert retention(days_since=60.0, correct=round(math.e - 1), half_life_days=30.0) > 0.5
-    assert retention(days_since=None, correct=0, half_life_days=30.0) == 1.0
-
-
-def test_recent_success_is_an_exponential_moving_average_from_zero() -> None:
-    assert recent_success([], weight=0.7) is None
-    # 0.3, then 0.7 * 0.3 + 0.3 = 0.51, then 0.7 * 0.51 = 0.357.
-    assert recent_success([1.0, 1.0, 0.0], weight=0.7) == pytest.approx(0.357)
 
 
 def test_estimate_follows_related_evidence_and_shrinks_to_the_ability() -> None:
@@ -106,7 +69,8 @@ def test_new_student_starts_with_the_first_skill_of_the_chain() -> None:
         skill(B, 1200.0, uncertainty=1.0, prerequisites=(A,), order=1),
     ]
     path = plan_path(skills, config=CONFIG)
-    assert {s.status for s in path.steps} <= {"frontier"}
+    # B waits until A is as likely as not mastered.
+    assert [path.step(s).status for s in (A, B)] == ["frontier", "locked"]  # type: ignore[union-attr]
     assert path.focus == A
     assert path.phase == "frontier"
     assert all(s.evidence == "estimated" for s in path.steps)
@@ -147,11 +111,22 @@ def test_hysteresis_keeps_a_mastered_skill_through_one_slip() -> None:
     assert plan_path([fallen], previously_mastered=frozenset({A}), config=CONFIG).mastered == set()
 
 
-def test_recent_success_shows_mastery_the_rating_has_not_caught_up_with() -> None:
-    lagging = skill(A, 1250.0, attempts=8, correct=6, recent_success=0.9)
+def test_recent_answers_show_mastery_the_rating_has_not_caught_up_with() -> None:
+    # Three right answers in a row: knowledge tracing says known (0.989 >= 0.95).
+    lagging = skill(A, 1250.0, attempts=8, correct=6, recent_performances=(0.0, 1.0, 1.0, 1.0))
     assert plan_path([lagging], config=CONFIG).mastered == {A}
     too_few = dataclasses.replace(lagging, attempts=CONFIG.min_evidence - 1)
     assert plan_path([too_few], config=CONFIG).mastered == frozenset()
+    slipped = dataclasses.replace(lagging, recent_performances=(1.0, 1.0, 1.0, 0.0))
+    assert plan_path([slipped], config=CONFIG).mastered == frozenset()
+
+
+def test_tracking_rating_follows_answers_that_beat_the_predictions() -> None:
+    behind = skill(A, 1200.0, recent_surprise=1.5, recent_information=1.0)
+    # c = 400 / ln 10 = 173.7; prior information (c / 50)^2 = 12.07 at the sd floor:
+    # 1200 + 173.7 * 1.5 / 13.07 = 1219.9.
+    assert tracking_rating(behind, sd=50.0) == pytest.approx(1219.93, abs=0.01)
+    assert tracking_rating(skill(A, 1200.0), sd=50.0) == 1200.0
 
 
 def test_a_mastered_skill_left_alone_comes_back_for_review() -> None:
@@ -225,12 +200,17 @@ ratings = st.floats(min_value=600.0, max_value=2200.0)
 unit = st.floats(min_value=0.0, max_value=1.0)
 
 
-@given(rating=ratings, uncertainty=unit, attempts=st.integers(0, 50), recent=unit)
+@given(
+    rating=ratings,
+    uncertainty=unit,
+    attempts=st.integers(0, 50),
+    recent=st.lists(unit, max_size=10).map(tuple),
+)
 def test_every_skill_gets_one_status_and_probabilities_stay_in_range(
-    rating: float, uncertainty: float, attempts: int, recent: float
+    rating: float, uncertainty: float, attempts: int, recent: tuple[float, ...]
 ) -> None:
     skills = [
-        skill(A, rating, uncertainty=uncertainty, attempts=attempts, recent_success=recent),
+        skill(A, rating, uncertainty=uncertainty, attempts=attempts, recent_performances=recent),
         skill(B, rating - 100.0, uncertainty=uncertainty, prerequisites=(A,), order=1),
     ]
     path = plan_path(skills, config=CONFIG)
