@@ -169,6 +169,11 @@ class SelectionConfig:
     clearly unmet."""
     recent_window: int = 20
     """Answered items used for "easier/harder than your recent items" in explanations."""
+    recovery_streak: int = 2
+    """After this many wrong answers in a row ..."""
+    recovery_target: float = 0.85
+    """... the selector aims at this predicted success (0-1) instead of `target_success`
+    until the next right answer: a third failure in a row is a frustration."""
     repeat_window: int = 5
     """An item answered within the student's last this many answers is not served again
     while the chosen skill has any other item (the answer is still remembered)."""

@@ -373,6 +373,20 @@ def _textbook_order(
     return ordered
 
 
+def _recovering(config: ModelConfig, recent: Sequence[RecentAnswer]) -> ModelConfig:
+    """`config` aiming at `recovery_target` instead of `target_success` after
+    `recovery_streak` wrong answers in a row (most recent first in `recent`): a third
+    failure in a row is what frustrates, so the next question is an easier one."""
+    selection = config.selection
+    streak = recent[: selection.recovery_streak]
+    if len(streak) < selection.recovery_streak or any(a.performance >= 0.5 for a in streak):
+        return config
+    return dataclasses.replace(
+        config,
+        selection=dataclasses.replace(selection, target_success=selection.recovery_target),
+    )
+
+
 def pick_next_item(
     view: CatalogView,
     student_id: str,
@@ -408,6 +422,9 @@ def pick_next_item(
         view, student_id, scope, config=config, now=now, previously_mastered=previously_mastered
     )
     path, student = planned.path, planned.student
+    config = _recovering(
+        config, view.recent_answers(student_id, window=config.selection.recent_window)
+    )
     # What each path skill still needs: the chance it is not mastered (0 once mastered).
     views = {
         skill_id: dataclasses.replace(
