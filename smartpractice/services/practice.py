@@ -434,10 +434,17 @@ def pick_next_item(
         for skill_id, skill_view in planned.views.items()
         for step in [path.step(skill_id)]
     }
+    recent = {
+        answer.item_id
+        for answer in view.recent_answers(student_id, window=config.selection.repeat_window)
+    }
     found = _candidate_ids(view, scope, path, path.practise, views, config=config)
-    if not found:  # the open skills have no items (a bank without its prerequisites' items)
+    if not set(found) - recent:
+        # The open skills have no item left that was not just answered (or no item at all):
+        # the scope's other path skills step in before anything is repeated.
         in_scope = [s.skill_id for s in path.steps if not s.remediation_for]
-        found = _candidate_ids(view, scope, path, in_scope, views, config=config)
+        wider = _candidate_ids(view, scope, path, in_scope, views, config=config)
+        found = {**found, **wider} if set(wider) - recent else found or wider
     difficulties = view.item_skills(list(found))
     prerequisites = view.prerequisites()
     missing = _with_prerequisites({s for d in difficulties.values() for s in d}, prerequisites)
@@ -456,10 +463,6 @@ def pick_next_item(
         )
     usable = [i for i in sorted(found) if i in difficulties]
     welcome = [i for i in usable if _welcome(difficulties[i], path, views, config)]
-    recent = {
-        answer.item_id
-        for answer in view.recent_answers(student_id, window=config.selection.repeat_window)
-    }
     fresh = [i for i in welcome or usable if i not in recent]
     hours, outcomes = view.history(student_id, usable, now=now)
     candidates = [
