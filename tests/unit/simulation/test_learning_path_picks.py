@@ -3,6 +3,7 @@ the path chooses the skill, the item score the item; repeats, recovery and taugh
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -34,7 +35,8 @@ def test_a_new_student_starts_at_the_bottom_of_the_chain(view: MemoryCatalogView
     assert pick.path.focus == LINEAR
     assert pick.explanation["path"]["skill_id"] == LINEAR
     assert pick.explanation["reasons"][0].startswith("frontier")
-    assert LINEAR in view.item_skills([pick.selection.chosen.item_id])[pick.selection.chosen.item_id]
+    chosen = pick.selection.chosen.item_id
+    assert LINEAR in view.item_skills([chosen])[chosen]
     words = pick.path.step(WORDS)
     assert words is not None and words.status == "locked"
 
@@ -49,7 +51,7 @@ def test_an_item_just_answered_is_not_served_again(view: MemoryCatalogView) -> N
         answer(view, "stu", chosen, 1.0, now)
         now += timedelta(minutes=2)
     # Three LINEAR items and w-2 exist: no item comes back right after it was answered.
-    assert all(a != b for a, b in zip(served, served[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(served))
 
 
 def test_two_wrong_answers_in_a_row_aim_at_an_easier_question(view: MemoryCatalogView) -> None:
