@@ -494,9 +494,12 @@ def _step(
         reason = "diagnostic: no answers of its own yet, and the estimate is undecided"
     else:
         done = [p for p in skill.prerequisites if p in mastered]
-        reason = "frontier" + (
-            f": its prerequisites {', '.join(done)} are mastered" if done else ": nothing before it"
-        )
+        if done:
+            reason = f"frontier: its prerequisites {', '.join(done)} are mastered"
+        elif skill.prerequisites:
+            reason = f"frontier: nothing holds it back ({', '.join(skill.prerequisites)} not weak)"
+        else:
+            reason = "frontier: it builds on no other skill"
         status = "frontier"
     return PathStep(
         skill_id=skill.skill_id,

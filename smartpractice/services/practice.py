@@ -266,7 +266,7 @@ def _explanation(
     path_json = _path_json(path)
     reasons = list(selection.reasons)
     if path_json["reason"]:
-        reasons.insert(0, f"{path_json['reason']} ({path.focus})")
+        reasons.insert(0, f"{path.focus}: {path_json['reason']}")
     return {
         **_scored(selection.chosen),
         "weights": {

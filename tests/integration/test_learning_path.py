@@ -72,7 +72,8 @@ def test_mastering_a_skill_moves_the_path_on(client: TestClient, drain: Any) -> 
     path = served["explanation"]["path"]
     assert path["skill_id"] == body["focus"]
     assert BASE in path["mastered"]
-    assert served["explanation"]["reasons"][0].startswith(path["phase"])
+    assert served["explanation"]["reasons"][0] == f"{path['skill_id']}: {path['reason']}"
+    assert path["reason"].startswith(("frontier", "diagnostic", "review", "remediation"))
     assert BASE not in served["item"]["skills"] or len(served["item"]["skills"]) > 1
 
 

@@ -34,7 +34,7 @@ def test_a_new_student_starts_at_the_bottom_of_the_chain(view: MemoryCatalogView
     pick = pick_next_item(view, "new", TOPIC, config=CONFIG, now=T0, seed=1)
     assert pick.path.focus == LINEAR
     assert pick.explanation["path"]["skill_id"] == LINEAR
-    assert pick.explanation["reasons"][0].startswith("frontier")
+    assert pick.explanation["reasons"][0].startswith(f"{LINEAR}: frontier")
     chosen = pick.selection.chosen.item_id
     assert LINEAR in view.item_skills([chosen])[chosen]
     words = pick.path.step(WORDS)
