@@ -15,7 +15,7 @@ from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.schemas import AttemptIn, dumped_content_hash
+from smartpractice.schemas import AttemptIn, AttemptRecord, dumped_content_hash
 from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
@@ -197,7 +197,7 @@ class PendingEvent:
     event_id: str
     student_id: str
     item_id: str
-    attempt: AttemptIn
+    attempt: AttemptRecord
     received_at: datetime
     occurred_at: datetime
 
@@ -362,7 +362,7 @@ def _read_pending(
         query.order_by(Event.seq).limit(limit)
     ):
         try:
-            attempt = AttemptIn.model_validate_json(payload)
+            attempt = AttemptRecord.model_validate_json(payload)
         except ValidationError as error:
             # Stored under rules that no longer accept it (a schema change): rejected with
             # the reason, rather than failing every batch of its partition forever.

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import ItemRatings, RatingState
-from smartpractice.schemas import AttemptIn
+from smartpractice.schemas import AttemptRecord
 from smartpractice.services.rating import (
     AttemptRejected,
     ItemContext,
@@ -87,7 +87,7 @@ def replay_event_log(session: Session, *, config: ModelConfig) -> ReplayResult:
         try:
             outcome = apply_attempt(
                 result.store,
-                AttemptIn.model_validate(event.payload),
+                AttemptRecord.model_validate(event.payload),
                 occurred_at=event.occurred_at,
                 config=config,
                 struggles=struggles,
