@@ -151,12 +151,37 @@ def accept_attempts(
         accepted.append(attempt.event_id)
     if rows:
         # One set-based INSERT in acceptance order: seq follows the batch order (the rows
-        # are inserted as numbered, ORDER BY row_number).
-        writer = BatchWriter(session.connection())
-        writer.insert(_EVENTS, rows)
-        writer.send()
+        # are inserted as numbered, ORDER BY row_number). Rows another request stored
+        # after the look-up above are left out, then judged like any stored event.
+        inserted = BatchWriter(session.connection()).insert_new(_EVENTS, rows, unique="event_id")
+        late = [row for row in rows if row["event_id"] not in inserted]
+        if late:
+            _judge_stored_meanwhile(session, late)
+            rows = [row for row in rows if row["event_id"] in inserted]
+            accepted = [eid for eid in accepted if eid in inserted]
+            duplicates += [row["event_id"] for row in late]
     touched = {row["partition"] for row in rows}
     return AcceptedAttempts(accepted=accepted, duplicates=duplicates, partitions=touched)
+
+
+def _judge_stored_meanwhile(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Raise Conflict if any of these rows, which another transaction stored meanwhile,
+    was stored with other content (else they are duplicates)."""
+    dialect = session.get_bind().dialect.name
+    ids = [row["event_id"] for row in rows]
+    stored: dict[str, str] = {
+        event_id: digest
+        for event_id, digest in session.execute(
+            select(Event.event_id, Event.content_hash).where(
+                is_one_of(Event.event_id, ids, dialect=dialect)
+            )
+        )
+    }
+    conflicts = sorted(
+        row["event_id"] for row in rows if stored.get(row["event_id"]) != row["content_hash"]
+    )
+    if conflicts:
+        raise Conflict(conflicts)
 
 
 def event_status(session: Session, event_id: str) -> EventStatus | None:

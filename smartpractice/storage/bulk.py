@@ -106,6 +106,36 @@ class BatchWriter:
             )
         )
 
+    def insert_new(
+        self, table: Table, rows: Sequence[Mapping[str, Any]], *, unique: str
+    ) -> set[Any]:
+        """`insert` for the rows whose `unique` column value is not stored yet, at once
+        (queued statements go first); returns the values of `unique` it inserted.
+
+        A row another transaction is inserting meanwhile is waited for, then left out if
+        that transaction commits (PostgreSQL ``ON CONFLICT DO NOTHING``), so overlapping
+        batches sent at once do not fail on the unique index. SQLite runs one writer at a
+        time, so what the caller read before is still true and every row is inserted.
+        """
+        if not rows:
+            return set()
+        if not self._postgres:
+            self._connection.execute(insert(table), list(rows))
+            return {row[unique] for row in rows}
+        self.send()
+        names = list(rows[0])
+        source, params = self._recordset(table, names, rows)
+        values = ", ".join(f"v.{self._quote(name)}" for name in names)
+        columns = ", ".join(self._quote(name) for name in names)
+        key = self._quote(unique)
+        inserted = self._connection.exec_driver_sql(
+            f"INSERT INTO {self._quote(table.name)} ({columns})"
+            f" SELECT {values} FROM {source} ORDER BY v.row_number"
+            f" ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
+            params,
+        )
+        return set(inserted.scalars())
+
     def update(
         self,
         table: Table,

@@ -13,6 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Database",
     "alembic_config",
     "check_tenant_id",
+    "is_transient_conflict",
     "make_engine",
     "make_session_factory",
     "tenant_schema",
@@ -62,6 +64,19 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+_TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}
+"""PostgreSQL: deadlock detected, serialization failure, lock not available."""
+
+
+def is_transient_conflict(error: DBAPIError) -> bool:
+    """True if the transaction failed only because of another one running at once (a
+    unique key it stored meanwhile, a deadlock, a lock wait cut short), so that running
+    it again can succeed."""
+    if isinstance(error, IntegrityError):
+        return True
+    return getattr(error.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
 
 
 def check_tenant_id(tenant_id: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from smartpractice.api.deps import (
     SettingsDep,
@@ -25,6 +27,9 @@ from smartpractice.api.schemas import (
 from smartpractice.api.security import IngestDatabase
 from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, event_status
+from smartpractice.storage.db import is_transient_conflict
+
+_TRIES = 5
 
 router = APIRouter(prefix="/v1/attempts", tags=["attempts"])
 
@@ -59,19 +64,19 @@ def post_attempts(
     is a 409."""
     attempts = _parse(body)
     is_batch = not (isinstance(body, dict) and "event_id" in body)
-    for tries_left in (1, 0):
+    for tries_left in range(_TRIES - 1, -1, -1):
         try:
             with located_in_body("attempts" if is_batch else None), db.transaction() as session:
                 result = accept_attempts(
                     session, attempts, now=datetime.now(UTC), partitions=settings.partitions
                 )
             break
-        except IntegrityError:
-            # Another request stored one of these event ids between this one's look-up
-            # and its insert (both sent the same event at once). Looked at again, each
-            # such id is a duplicate or a conflict like any other.
-            if not tries_left:
+        except DBAPIError as error:
+            # Overlapping batches sent at once can deadlock on each other's new rows; run
+            # again, each such id is then a duplicate or a conflict like any other.
+            if not tries_left or not is_transient_conflict(error):
                 raise
+            time.sleep(random.uniform(0.01, 0.05))
     notify_worker(request, db, result.partitions)
     return AttemptsAccepted(
         accepted=len(result.accepted),
