@@ -34,7 +34,7 @@ from smartpractice.services.demo_students import simulate_demo_students
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
-from smartpractice.worker.celery_app import make_celery, send_partitions
+from smartpractice.worker.celery_app import PartitionNotifier, make_celery
 from smartpractice.worker.embedded import EmbeddedWorker
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -204,6 +204,7 @@ def create_app(
                 simulate_demo_students(db, settings)
         metrics.attach(db)
         worker: EmbeddedWorker | None = None
+        notifier: PartitionNotifier | None = None
         if notify_worker is not None:
             app.state.notify_worker = notify_worker
         elif settings.queue == "embedded":
@@ -211,13 +212,11 @@ def create_app(
             worker.start()
             app.state.notify_worker = lambda _tenant, _partitions: worker.wake()
         else:
-            celery = make_celery(settings, with_tasks=False)
-            app.state.notify_worker = lambda tenant, partitions: send_partitions(
-                celery,
-                partitions,
-                tenant_id=tenant,
+            notifier = PartitionNotifier(
+                make_celery(settings, with_tasks=False),
                 per_message=settings.worker_partitions_per_task,
             )
+            app.state.notify_worker = notifier.notify
         app.state.profile_cache = (
             ProfileCache(settings.cache_url, ttl_seconds=settings.profile_cache_seconds)
             if settings.cache_url
@@ -241,6 +240,8 @@ def create_app(
             metrics.detach()
             if worker is not None:
                 worker.stop()
+            if notifier is not None:
+                notifier.close()
             if app.state.profile_cache is not None:
                 app.state.profile_cache.close()
             db.dispose()

@@ -88,17 +88,55 @@ class KeyChecker:
 
 
 class RateLimiter:
-    """A moving-window limit per key (``limits``), in memory or shared through Redis."""
+    """A moving-window limit per key (``limits``), in memory or shared through Redis.
 
-    def __init__(self, limit: str, storage_url: str) -> None:
+    When the shared store cannot be reached (or does not answer within
+    `store_timeout_seconds`), requests are counted in this process's memory instead, for
+    `fallback_seconds` before the store is tried again: the limit then holds per process
+    rather than for the deployment, and the service keeps answering. The switch is
+    logged (``rate_limit_store_down``).
+    """
+
+    def __init__(
+        self,
+        limit: str,
+        storage_url: str,
+        *,
+        store_timeout_seconds: float = 0.5,
+        fallback_seconds: float = 5.0,
+    ) -> None:
         self._item = parse(limit)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+        options: dict[str, float] = {}
+        if storage_url.startswith(("redis", "rediss")):
+            # A stopped Redis accepts connections and never answers: bound every wait.
+            options = {
+                "socket_timeout": store_timeout_seconds,
+                "socket_connect_timeout": store_timeout_seconds,
+            }
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url, **options))
+        self._local = MovingWindowRateLimiter(storage_from_string("memory://"))
+        self._fallback_seconds = fallback_seconds
+        self._store_down_until = 0.0
 
     def retry_after(self, key_id: str) -> int | None:
         """None when the request may go ahead (and counts it); else seconds to wait."""
-        if self._limiter.hit(self._item, key_id):
+        limiter = self._local if time.monotonic() < self._store_down_until else self._limiter
+        try:
+            return self._check(limiter, key_id)
+        except Exception:
+            if limiter is self._local:
+                raise
+            self._store_down_until = time.monotonic() + self._fallback_seconds
+            log.warning(
+                "rate-limit store unavailable; counting in this process",
+                extra={"action": "rate_limit_store_down"},
+            )
+            return self._check(self._local, key_id)
+
+    def _check(self, limiter: MovingWindowRateLimiter, key_id: str) -> int | None:
+        if limiter.hit(self._item, key_id):
             return None
-        reset_at, _remaining = self._limiter.get_window_stats(self._item, key_id)
+        reset_at, _remaining = limiter.get_window_stats(self._item, key_id)
         return max(1, math.ceil(reset_at - time.time()))
 
 

@@ -17,7 +17,7 @@ applied.
 from __future__ import annotations
 
 import logging
-import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -37,7 +37,14 @@ from smartpractice.services.tutor_analysis import transcript_handling
 from smartpractice.storage.db import DEFAULT_TENANT, Database
 from smartpractice.worker.embedded import enforce_retention_everywhere, tenant_databases
 
-__all__ = ["APPLY_TASK", "SWEEP_TASK", "delete_queue", "make_celery", "send_partitions"]
+__all__ = [
+    "APPLY_TASK",
+    "SWEEP_TASK",
+    "PartitionNotifier",
+    "delete_queue",
+    "make_celery",
+    "send_partitions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +69,27 @@ def make_celery(
         task_default_queue=settings.celery_queue,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
-        # Unacknowledged messages of a killed worker come back after this long (Redis).
-        broker_transport_options={"visibility_timeout": 60},
+        broker_transport_options=_transport_options(settings.broker_url),
         beat_schedule={
             "sweep-pending": {"task": SWEEP_TASK, "schedule": settings.sweep_seconds},
         },
-        beat_schedule_filename=f"{tempfile.gettempdir()}/smartpractice-beat-schedule",
+        # The schedule lives in memory: the sweep is idempotent and runs every few seconds,
+        # so nothing is worth a schedule file (which in a shared temporary folder another
+        # user could plant or read).
+        beat_scheduler="celery.beat:Scheduler",
     )
     if with_tasks:
         _register_tasks(app, settings, database or Database(settings.database_url))
     return app
+
+
+def _transport_options(broker_url: str) -> dict[str, Any]:
+    # Unacknowledged messages of a killed worker come back after this long (Redis).
+    options: dict[str, Any] = {"visibility_timeout": 60}
+    if broker_url.startswith(("redis", "rediss")):
+        # A hung Redis accepts connections and never answers: bound every wait on it.
+        options.update(socket_timeout=5, socket_connect_timeout=2)
+    return options
 
 
 def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
@@ -178,6 +196,51 @@ def send_partitions(
             "broker unavailable; the sweep will send these", extra={"action": "send_failed"}
         )
         return False
+
+
+class PartitionNotifier:
+    """Sends `send_partitions` messages from a thread of its own, so that no request waits
+    on the broker: the events are durable before the broker is told, and a broker that
+    hangs holds only this thread. Notices that arrive meanwhile are merged (per tenant, a
+    set of partitions), so they take bounded memory however long the broker hangs; those
+    a failed send drops are found by the workers' sweep."""
+
+    def __init__(self, app: Celery, *, per_message: int) -> None:
+        self._app = app
+        self._per_message = per_message
+        self._waiting: dict[str, set[int]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._run, name="smartpractice-notifier", daemon=True
+        )
+        self._thread.start()
+
+    def notify(self, tenant_id: str, partitions: Iterable[int]) -> None:
+        """Queue a notice that `tenant_id`'s `partitions` have new events (never blocks)."""
+        with self._lock:
+            self._waiting.setdefault(tenant_id, set()).update(partitions)
+        self._wake.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is waiting (for up to `timeout` seconds) and stop the thread."""
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                waiting, self._waiting = self._waiting, {}
+            for tenant_id, partitions in waiting.items():
+                send_partitions(
+                    self._app, partitions, tenant_id=tenant_id, per_message=self._per_message
+                )
+            if self._closed:
+                return
 
 
 def delete_queue(settings: Settings) -> None:
