@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     """Applied and rejected events older than this are deleted by the worker's sweep
     (ratings keep what they learned, but `replay` can then only rebuild from what is left);
     None keeps the whole log."""
+    max_clock_skew_seconds: float = Field(default=300.0, ge=0)
+    """An attempt whose ``occurred_at`` is further ahead of the service's clock than this
+    is refused with a 422 (a far-future time would freeze the time effects of the shared
+    item rows it touches)."""
+    max_event_age_days: int = Field(default=3650, ge=1)
+    """An attempt whose ``occurred_at`` is older than this is refused with a 422."""
     rate_limit: str = "600/minute"
     """Requests each API key may make (``limits`` notation: ``600/minute``, ``20/second``);
     the excess is answered 429 with ``Retry-After``."""

@@ -6,7 +6,7 @@ import logging
 import zlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -97,15 +97,50 @@ def _validate_against_catalog(session: Session, attempts: Sequence[AttemptIn]) -
         raise InvalidInput(errors)
 
 
+def _check_times(
+    attempts: Sequence[AttemptIn],
+    *,
+    now: datetime,
+    max_future: timedelta | None,
+    max_age: timedelta | None,
+) -> None:
+    errors: list[dict[str, Any]] = []
+    for index, attempt in enumerate(attempts):
+        at = attempt.occurred_at
+        if at is None:
+            continue
+        if max_future is not None and at > now + max_future:
+            limit = f"{max_future.total_seconds():g} s"
+            msg = f"is more than {limit} ahead of the service's clock ({now.isoformat()})"
+            errors.append({"loc": [index, "occurred_at"], "msg": msg})
+        elif max_age is not None and at < now - max_age:
+            msg = f"is more than {max_age.days} days before the service's clock"
+            errors.append({"loc": [index, "occurred_at"], "msg": msg})
+    if errors:
+        raise InvalidInput(errors)
+
+
 def accept_attempts(
-    session: Session, attempts: Sequence[AttemptIn], *, now: datetime, partitions: int = 64
+    session: Session,
+    attempts: Sequence[AttemptIn],
+    *,
+    now: datetime,
+    partitions: int = 64,
+    max_future: timedelta | None = None,
+    max_age: timedelta | None = None,
 ) -> AcceptedAttempts:
     """Store the attempts as pending events in one transaction, or none of them.
 
+    An `occurred_at` later than `now + max_future` or earlier than `now - max_age` (when
+    given) is refused: event times set the time effects of shared rows (an item's
+    last practice), so one far-future time would freeze them for every student.
+
     Raises:
-        InvalidInput: an attempt names an unknown item or a skill its item does not test.
+        InvalidInput: an attempt names an unknown item or a skill its item does not test,
+            or happened outside the accepted time window.
         Conflict: an event id is already stored (or repeated in the batch) with other content.
     """
+    _check_times(attempts, now=now, max_future=max_future, max_age=max_age)
     _validate_against_catalog(session, attempts)
     dumps = [a.model_dump(mode="json") for a in attempts]
     hashes: dict[str, str] = {}

@@ -4,6 +4,7 @@ input rules leave events stored under the old ones readable."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -99,3 +100,25 @@ def test_events_stored_under_the_old_rules_still_apply(
         )
     assert drain() == 1
     assert client.get("/v1/attempts/e-1").json()["status"] == "applied"
+
+
+@pytest.mark.parametrize(
+    "occurred_at", ["9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z", "2100-01-01T00:00:00Z"]
+)
+def test_times_far_from_the_service_clock_are_refused(client: TestClient, occurred_at: str) -> None:
+    response = client.post("/v1/attempts", json={**_ATTEMPT, "occurred_at": occurred_at})
+    assert response.status_code == 422, response.text
+    problem = response.json()["detail"][0]
+    assert problem["loc"] == ["body", "occurred_at"]
+    assert "service's clock" in problem["msg"]
+    assert client.get("/v1/attempts/e-1").status_code == 404
+
+
+def test_times_within_the_skew_are_accepted(client: TestClient) -> None:
+    soon = (datetime.now(UTC) + timedelta(seconds=60)).isoformat()
+    last_year = (datetime.now(UTC) - timedelta(days=365)).isoformat()
+    batch = [
+        {**_ATTEMPT, "event_id": "soon", "occurred_at": soon},
+        {**_ATTEMPT, "event_id": "old", "occurred_at": last_year},
+    ]
+    assert client.post("/v1/attempts", json={"attempts": batch}).status_code == 202

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
@@ -68,7 +68,12 @@ def post_attempts(
         try:
             with located_in_body("attempts" if is_batch else None), db.transaction() as session:
                 result = accept_attempts(
-                    session, attempts, now=datetime.now(UTC), partitions=settings.partitions
+                    session,
+                    attempts,
+                    now=datetime.now(UTC),
+                    partitions=settings.partitions,
+                    max_future=timedelta(seconds=settings.max_clock_skew_seconds),
+                    max_age=timedelta(days=settings.max_event_age_days),
                 )
             break
         except DBAPIError as error:
