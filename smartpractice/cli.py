@@ -56,10 +56,12 @@ def serve(
     import uvicorn
 
     from smartpractice.api.app import create_app
+    from smartpractice.observability import configure_service_logging
     from smartpractice.services.demo_students import simulate_demo_students
     from smartpractice.services.sample_bank import load_sample_bank
     from smartpractice.storage.db import Database, upgrade_schema
 
+    configure_service_logging()
     settings = Settings()
     if workers > 1 and settings.queue != "celery":
         raise _fail("several API processes need SMARTPRACTICE_QUEUE=celery (and a worker)")

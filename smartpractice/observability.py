@@ -41,6 +41,7 @@ __all__ = [
     "DatabaseCollector",
     "Metrics",
     "MetricsMiddleware",
+    "configure_service_logging",
     "install_metrics",
 ]
 
@@ -151,6 +152,46 @@ def _calibration_metrics(figures: dict[str, Any]) -> Iterator[Metric]:
             "Expected calibration error (0-1) over recent applied events.",
             value=figures["calibration_error"],
         )
+
+
+# Attributes every LogRecord has; the others came in `extra` (action, count, path...).
+_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class _StructuredFormatter(logging.Formatter):
+    """``time LEVEL logger: message key=value ...``, the keys being the record's extras
+    (``action`` first), then the trace when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
+        fields = " ".join(f"{k}={extras[k]}" for k in sorted(extras, key=lambda k: k != "action"))
+        if not fields:
+            return line
+        head, newline, trace = line.partition("\n")
+        return f"{head} {fields}{newline}{trace}"
+
+
+class _ServiceLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler `configure_service_logging` installs, so it is installed once."""
+
+
+def configure_service_logging(level: int = logging.INFO) -> None:
+    """Print the service's own log records (the ``smartpractice`` logger: database or
+    broker unavailable, apply failures, sweeps) to stderr, one line each, as `serve` and
+    the API factory need: the web server configures only its own loggers. Idempotent."""
+    logger = logging.getLogger("smartpractice")
+    logger.setLevel(level)
+    if any(isinstance(h, _ServiceLogHandler) for h in logger.handlers):
+        return
+    handler = _ServiceLogHandler()
+    handler.setFormatter(_StructuredFormatter())
+    logger.addHandler(handler)
+    # Records stop here: a root handler someone else installs would print them twice.
+    logger.propagate = False
 
 
 class _ApplyErrorCounter(logging.Handler):

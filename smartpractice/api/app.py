@@ -296,4 +296,7 @@ def create_app_from_env() -> FastAPI:
     environment, the sample bank when ``SMARTPRACTICE_DEMO=1``."""
     import os
 
+    from smartpractice.observability import configure_service_logging
+
+    configure_service_logging()
     return create_app(Settings(), demo=os.environ.get("SMARTPRACTICE_DEMO") == "1")
