@@ -485,3 +485,24 @@ def test_the_retention_sweep_drops_old_events_and_chat_text_but_never_pending_on
         assert session.scalar(select(TutorSession.analysis)) is not None
     skills = c.get("/v1/students/old-timer/skills", headers=service.headers("a_read")).json()
     assert skills["attempts"] == 3  # ratings keep what the deleted events taught them
+
+
+def test_metrics_count_every_tenant(service: Service) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    item = _item_ids(service, "b_read", 1)[0]
+    for n in range(3):
+        posted = service.client.post(
+            "/v1/attempts", json=_attempt(f"e{n}", "s", item), headers=service.headers("b_ingest")
+        )
+        assert posted.status_code == 202
+    response = service.client.get("/metrics", headers=service.headers("a_admin"))
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
+    other = (("tenant", "school_b"),)
+    assert samples[("smartpractice_events_accepted_total", other)] == 3
+    assert samples[("smartpractice_events_pending", other)] == 3
+    assert samples[("smartpractice_events_pending", (("tenant", "default"),))] == 0
