@@ -12,6 +12,7 @@ from typing import Any, cast
 from pydantic import ValidationError
 from sqlalchemy import Table, Text, func, select
 from sqlalchemy import cast as cast_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
@@ -21,7 +22,7 @@ from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
 from smartpractice.services.tutor import Analyzer, analyze_pending_sessions, struggles_for_attempts
 from smartpractice.storage.bulk import BatchWriter, is_one_of
-from smartpractice.storage.db import DEFAULT_TENANT
+from smartpractice.storage.db import DEFAULT_TENANT, is_transient_conflict
 from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
 from smartpractice.storage.rating_store import SqlBatchRatingStore
 
@@ -344,7 +345,18 @@ def apply_events(
         attempt.commit()
     else:
         attempt.rollback()
-        store.lock_items(items, skip_locked=False)
+        waiting = session.begin_nested()
+        try:
+            store.lock_items(items, skip_locked=False)
+        except DBAPIError as error:
+            # Held past the lock timeout (a stalled worker): leave them pending for a
+            # later batch rather than fail it; the server ends a holder idle too long.
+            waiting.rollback()
+            if not is_transient_conflict(error):
+                raise
+            log.warning("items held elsewhere", extra={"action": "items_busy"})
+            return 0
+        waiting.commit()
         ready = list(events)
     store.load_items({e.item_id for e in ready})
     _apply_in_order(
