@@ -414,7 +414,13 @@ def _apply_in_order(
 
 
 def _read_pending(
-    session: Session, *, limit: int, partitions: Sequence[int] | None, now: datetime
+    session: Session,
+    *,
+    limit: int,
+    partitions: Sequence[int] | None,
+    now: datetime,
+    after_seq: int | None = None,
+    skip_students: Collection[str] = (),
 ) -> list[PendingEvent]:
     query = select(
         Event.seq,
@@ -428,6 +434,11 @@ def _read_pending(
     ).where(Event.status == "pending")
     if partitions is not None:
         query = query.where(Event.partition.in_(list(partitions)))
+    if after_seq is not None:
+        query = query.where(Event.seq > after_seq)
+    if skip_students:
+        dialect = session.get_bind().dialect.name
+        query = query.where(~is_one_of(Event.student_id, skip_students, dialect=dialect))
     events: list[PendingEvent] = []
     unreadable: list[dict[str, Any]] = []
     for seq, event_id, student_id, item_id, payload, *at in session.execute(
@@ -450,6 +461,43 @@ def _read_pending(
         writer.update(_EVENTS, unreadable, keys=["seq"])
         writer.send()
     return events
+
+
+_LOOK_AHEAD_PAGES = 100
+"""Most pages of pending events one batch reads past students waiting for a chat."""
+
+
+def _ready_past_waiting(
+    session: Session,
+    *,
+    limit: int,
+    partitions: Sequence[int] | None,
+    now: datetime,
+    wait: float,
+) -> list[PendingEvent]:
+    """The first `limit` pending events that wait for no tutor chat, in acceptance order.
+    A student whose attempt waits for its chat's analysis is skipped from that attempt on
+    (their later events wait too, to keep their order); everyone else's events are read
+    past them, a page at a time, the skipped students left out of each next page."""
+    ready: list[PendingEvent] = []
+    waiting_students: set[str] = set()
+    after: int | None = None
+    for _ in range(_LOOK_AHEAD_PAGES):
+        page = _read_pending(
+            session,
+            limit=limit,
+            partitions=partitions,
+            now=now,
+            after_seq=after,
+            skip_students=waiting_students,
+        )
+        held = _held_back(session, page, now=now, wait_seconds=wait)
+        waiting_students |= {e.student_id for e in page if e.seq in held}
+        ready += [e for e in page if e.seq not in held]
+        if len(ready) >= limit or len(page) < limit:
+            break
+        after = page[-1].seq
+    return ready[:limit]
 
 
 def apply_pending_events(
@@ -479,17 +527,12 @@ def apply_pending_events(
             keep_raw_text=transcripts.keep_raw_text,
             partitions=partitions,
         )
-    events = _read_pending(session, limit=limit, partitions=partitions, now=now)
-    held: set[int] = set()
-    if transcripts is not None:
-        held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
-        if held:
-            # Read past events held back for a chat so that they cannot starve everyone
-            # else. Whether an event is held depends only on its student's earlier events,
-            # so the first `limit` ready events are the same however far one reads.
-            events = _read_pending(session, limit=limit * 4, partitions=partitions, now=now)
-            held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
-    ready = [e for e in events if e.seq not in held][:limit]
+    if transcripts is None:
+        ready = _read_pending(session, limit=limit, partitions=partitions, now=now)
+    else:
+        ready = _ready_past_waiting(
+            session, limit=limit, partitions=partitions, now=now, wait=transcripts.wait_seconds
+        )
     if not ready:
         return 0
     struggles = struggles_for_attempts(
