@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     rate_limit: str = "600/minute"
     """Requests each API key may make (``limits`` notation: ``600/minute``, ``20/second``);
     the excess is answered 429 with ``Retry-After``."""
+    event_rate_limit: str = "60000/minute"
+    """Attempts each API key may post (counted per attempt, so a batch of 1,000 counts
+    1,000); the excess is answered 429 with ``Retry-After``. Bounds how much of the
+    workers' time one key's batches can take from other tenants."""
     rate_limit_url: str = "memory://"
     """Where request counts live: ``memory://`` (per API process) or ``redis://host:6379/2``
     (shared by every API process, so the limit holds for the deployment)."""

@@ -14,6 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from limits import parse as parse_limit
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -228,6 +229,7 @@ def create_app(
         app.state.auth_required = auth_required
         app.state.key_checker = KeyChecker(db, settings.key_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_url)
+        app.state.event_limit = parse_limit(settings.event_rate_limit)
         if not auth_required:
             log.warning(
                 "AUTHENTICATION IS OFF: every caller is an admin of the default tenant. "

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -38,6 +38,7 @@ __all__ = [
     "ReadDatabase",
     "ReadKey",
     "authorize",
+    "charge_events",
     "require_operator",
 ]
 
@@ -118,11 +119,15 @@ class RateLimiter:
         self._fallback_seconds = fallback_seconds
         self._store_down_until = 0.0
 
-    def retry_after(self, key_id: str) -> int | None:
-        """None when the request may go ahead (and counts it); else seconds to wait."""
+    def retry_after(
+        self, key_id: str, *, cost: int = 1, limit: RateLimitItem | None = None
+    ) -> int | None:
+        """None when `cost` more may go ahead under `limit` (this limiter's by default),
+        and counts them; else seconds to wait."""
+        item = limit or self._item
         limiter = self._local if time.monotonic() < self._store_down_until else self._limiter
         try:
-            return self._check(limiter, key_id)
+            return self._check(limiter, item, key_id, cost)
         except Exception:
             if limiter is self._local:
                 raise
@@ -131,12 +136,15 @@ class RateLimiter:
                 "rate-limit store unavailable; counting in this process",
                 extra={"action": "rate_limit_store_down"},
             )
-            return self._check(self._local, key_id)
+            return self._check(self._local, item, key_id, cost)
 
-    def _check(self, limiter: MovingWindowRateLimiter, key_id: str) -> int | None:
-        if limiter.hit(self._item, key_id):
+    @staticmethod
+    def _check(
+        limiter: MovingWindowRateLimiter, item: RateLimitItem, key: str, cost: int
+    ) -> int | None:
+        if limiter.hit(item, key, cost=cost):
             return None
-        reset_at, _remaining = limiter.get_window_stats(self._item, key_id)
+        reset_at, _remaining = limiter.get_window_stats(item, key)
         return max(1, math.ceil(reset_at - time.time()))
 
 
@@ -177,6 +185,25 @@ def authorize(
         )
     request.state.principal = principal
     return principal
+
+
+def charge_events(request: Request, count: int) -> None:
+    """Count `count` events against the calling key's event limit
+    (``SMARTPRACTICE_EVENT_RATE_LIMIT``); 429 with ``Retry-After`` past it. Requests are
+    limited in `authorize`; this limits what a request of many events costs the
+    workers, so that one key's batches cannot fill every worker's queue."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # authentication off (demo)
+        return
+    state = request.app.state
+    limiter: RateLimiter = state.rate_limiter
+    wait = limiter.retry_after(principal.key_id, cost=count, limit=state.event_limit)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "event rate limit exceeded for this key",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def _dashboard_cookie(request: Request) -> str | None:

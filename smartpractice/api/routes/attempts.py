@@ -24,7 +24,7 @@ from smartpractice.api.schemas import (
     AttemptsAccepted,
     EventStatusOut,
 )
-from smartpractice.api.security import IngestDatabase
+from smartpractice.api.security import IngestDatabase, charge_events
 from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, event_status
 from smartpractice.storage.db import is_transient_conflict
@@ -63,6 +63,7 @@ def post_attempts(
     event id with the same content is accepted and not applied twice; with other content it
     is a 409."""
     attempts = _parse(body)
+    charge_events(request, len(attempts))
     is_batch = not (isinstance(body, dict) and "event_id" in body)
     for tries_left in range(_TRIES - 1, -1, -1):
         try:
