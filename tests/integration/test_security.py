@@ -19,6 +19,7 @@ from smartpractice.api.security import PUBLIC
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.services.access import Scope, create_key, ensure_tenant, revoke_key
+from smartpractice.services.replay import compare_with_live, replay_event_log
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import (
@@ -359,6 +360,10 @@ def test_deleting_a_student_leaves_no_row_behind(service: Service) -> None:
     with db.transaction() as session:
         after = {(r.item_id, r.skill_id): r.difficulty for r in session.scalars(select(ItemSkill))}
     assert after == before  # items keep what they learned
+    with db.transaction() as session:
+        # Replay still rebuilds every rating exactly, from what the erasure left.
+        replayed = replay_event_log(session, config=service.settings.model)
+        assert compare_with_live(session, replayed) == []
     again = c.delete(f"/v1/students/{student}", headers=service.headers("a_admin"))
     assert again.status_code == 404
     audit = c.get("/v1/audit", headers=service.headers("a_admin")).json()["data"]
