@@ -511,3 +511,25 @@ def test_metrics_count_every_tenant(service: Service) -> None:
     assert samples[("smartpractice_events_accepted_total", other)] == 3
     assert samples[("smartpractice_events_pending", other)] == 3
     assert samples[("smartpractice_events_pending", (("tenant", "default"),))] == 0
+
+
+def test_a_next_question_for_an_unknown_student_stores_nothing(service: Service) -> None:
+    from smartpractice.storage.models import SelectionLog
+
+    db = service.root.for_tenant("default")
+
+    def logged() -> int:
+        with db.transaction() as session:
+            return int(session.scalar(select(func.count()).select_from(SelectionLog)) or 0)
+
+    c, read = service.client, service.headers("a_read")
+    answer = c.get("/v1/students/nobody-yet/next-question", headers=read)
+    assert answer.status_code == 200 and answer.json()["selection_id"] is None
+    assert logged() == 0
+    item = _item_ids(service, "a_read", 1)[0]
+    body = _attempt("known-1", "known", item)
+    assert c.post("/v1/attempts", json=body, headers=service.headers("a_ingest")).status_code == 202
+    _drain(service, "default")
+    answer = c.get("/v1/students/known/next-question", headers=read)
+    assert answer.status_code == 200 and answer.json()["selection_id"] is not None
+    assert logged() == 1

@@ -40,7 +40,9 @@ def get_next_question(
         skills=tuple(s.strip() for s in skills.split(",") if s.strip()) if skills else (),
     )
     with db.transaction() as session:
-        return next_question(
+        known = student_version(session, student_id) is not None
+        pick = session.begin_nested()
+        answer = next_question(
             session,
             student_id,
             scope,
@@ -49,6 +51,13 @@ def get_next_question(
             seed=seed,
             cache=scope_cache(request, db),
         )
+        if known:
+            pick.commit()
+            return answer
+        # A student with no applied attempt yet: answered, but not logged, so that any id
+        # a read key names leaves no row behind.
+        pick.rollback()
+        return {**answer, "selection_id": None}
 
 
 @router.get(
