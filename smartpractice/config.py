@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     """Attempts each API key may post (counted per attempt, so a batch of 1,000 counts
     1,000); the excess is answered 429 with ``Retry-After``. Bounds how much of the
     workers' time one key's batches can take from other tenants."""
+    unauthenticated_rate_limit: str = "120/minute"
+    """Requests without a valid key each client address may make; past it they are
+    answered 429 instead of 401."""
+    login_rate_limit: str = "10/minute"
+    """Dashboard sign-in attempts each client address may make (429 past it)."""
+    dashboard_session_hours: float = Field(default=8.0, gt=0, le=24 * 7)
+    """How long a dashboard sign-in lasts (the session lives on the server; signing out or
+    revoking the key ends it at once)."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses of the reverse proxies in front of the API: from them,
+    and only them, ``X-Forwarded-For`` gives the client's address and
+    ``X-Forwarded-Proto: https`` marks the request as arriving over TLS (so the dashboard
+    cookie is ``Secure``)."""
     rate_limit_url: str = "memory://"
     """Where request counts live: ``memory://`` (per API process) or ``redis://host:6379/2``
     (shared by every API process, so the limit holds for the deployment)."""

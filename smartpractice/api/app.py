@@ -230,6 +230,8 @@ def create_app(
         app.state.key_checker = KeyChecker(db, settings.key_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_url)
         app.state.event_limit = parse_limit(settings.event_rate_limit)
+        app.state.unauthenticated_limit = parse_limit(settings.unauthenticated_rate_limit)
+        app.state.login_limit = parse_limit(settings.login_rate_limit)
         if not auth_required:
             log.warning(
                 "AUTHENTICATION IS OFF: every caller is an admin of the default tenant. "

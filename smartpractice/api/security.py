@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
@@ -22,7 +23,7 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from smartpractice.services.access import Principal, authenticate
+from smartpractice.services.access import Principal, authenticate, dashboard_principal
 from smartpractice.services.access import Scope as KeyScope
 from smartpractice.storage.db import DEFAULT_TENANT, Database
 
@@ -39,6 +40,9 @@ __all__ = [
     "ReadKey",
     "authorize",
     "charge_events",
+    "client_address",
+    "is_https",
+    "limit_address",
     "require_operator",
 ]
 
@@ -47,9 +51,11 @@ log = logging.getLogger(__name__)
 PUBLIC = {"x-required-scope": "none"}
 """`openapi_extra` of a route that needs no key (health checks, the dashboard sign-in)."""
 
-DASHBOARD_COOKIE = "smartpractice_key"
-"""The dashboard's sign-in cookie. It is honoured only on GET requests under /dashboard, so
-a page elsewhere cannot make a signed-in browser change anything (no CSRF surface)."""
+DASHBOARD_COOKIE = "smartpractice_session"
+"""The dashboard's sign-in cookie: a random session id whose key the server keeps
+(`services.access.open_dashboard_session`). It is honoured only on GET requests under
+/dashboard, so a page elsewhere cannot make a signed-in browser change anything (no CSRF
+surface)."""
 
 DEMO_PRINCIPAL = Principal(
     key_id="demo", key_name="demo (auth off)", tenant_id=DEFAULT_TENANT, scope=KeyScope.admin
@@ -156,6 +162,44 @@ def _unauthorized() -> HTTPException:
     )
 
 
+def _trusted_proxy(request: Request) -> bool:
+    settings = request.app.state.settings
+    trusted = {a.strip() for a in settings.trusted_proxies.split(",") if a.strip()}
+    return request.client is not None and request.client.host in trusted
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the last hop before the configured proxies when the request
+    comes through one (``X-Forwarded-For``), else the connection's peer."""
+    peer = request.client.host if request.client is not None else "unknown"
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and _trusted_proxy(request):
+        return forwarded.split(",")[-1].strip() or peer
+    return peer
+
+
+def is_https(request: Request) -> bool:
+    """The request reached the service over TLS: directly, or through a configured proxy
+    that says so (``X-Forwarded-Proto: https``)."""
+    if request.url.scheme == "https":
+        return True
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return proto == "https" and _trusted_proxy(request)
+
+
+def limit_address(request: Request, what: str, limit: RateLimitItem) -> None:
+    """Count one `what` (unauthenticated, login) from the caller's address under `limit`;
+    429 with ``Retry-After`` past it."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.retry_after(f"{what}:{client_address(request)}", limit=limit)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many requests from this address",
+            headers={"Retry-After": str(wait)},
+        )
+
+
 def authorize(
     security_scopes: SecurityScopes,
     request: Request,
@@ -166,12 +210,16 @@ def authorize(
     state = request.app.state
     if not state.auth_required:
         return DEMO_PRINCIPAL
-    token = credentials.credentials if credentials is not None else _dashboard_cookie(request)
-    if token is None or (credentials is not None and credentials.scheme.lower() != "bearer"):
-        raise _unauthorized()
-    checker: KeyChecker = state.key_checker
-    principal = checker.principal(token)
+    principal = None
+    if credentials is not None:
+        if credentials.scheme.lower() == "bearer":
+            checker: KeyChecker = state.key_checker
+            principal = checker.principal(credentials.credentials)
+    else:
+        principal = _dashboard_session(request)
     if principal is None:
+        # Each costs a look-up: an address that keeps sending bad keys is slowed down.
+        limit_address(request, "unauthenticated", state.unauthenticated_limit)
         raise _unauthorized()
     if not principal.scope.allows(needed):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this key lacks the {needed} scope")
@@ -206,10 +254,15 @@ def charge_events(request: Request, count: int) -> None:
         )
 
 
-def _dashboard_cookie(request: Request) -> str | None:
+def _dashboard_session(request: Request) -> Principal | None:
     if request.method != "GET" or not request.url.path.startswith("/dashboard"):
         return None
-    return request.cookies.get(DASHBOARD_COOKIE)
+    session_id = request.cookies.get(DASHBOARD_COOKIE)
+    if not session_id:
+        return None
+    root: Database = request.app.state.db
+    with root.transaction() as session:
+        return dashboard_principal(session, session_id, now=datetime.now(UTC))
 
 
 IngestKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.ingest.value])]

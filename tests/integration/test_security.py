@@ -181,22 +181,62 @@ def test_the_dashboard_signs_in_with_a_read_key_in_a_get_only_cookie(service: Se
     c = service.client
     refused = c.post("/dashboard/login", data={"key": service.keys["a_ingest"]})
     assert refused.status_code == 401
-    assert "smartpractice_key" not in c.cookies
+    assert "smartpractice_session" not in c.cookies
     signed_in = c.post(
         "/dashboard/login", data={"key": service.keys["a_read"]}, follow_redirects=False
     )
     assert signed_in.status_code == 303
     cookie = signed_in.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/dashboard" in cookie
+    assert "Secure" not in cookie  # plain HTTP, no trusted proxy said otherwise
+    # The cookie holds a session id kept on the server, never the key.
+    session_id = c.cookies["smartpractice_session"]
+    assert session_id and all(key not in cookie for key in service.keys.values())
     assert c.get("/dashboard", follow_redirects=False).status_code == 200
     # The cookie opens dashboard pages only, and never a request that changes anything.
-    c.cookies.set("smartpractice_key", service.keys["a_admin"])
-    assert c.get("/dashboard", follow_redirects=False).status_code == 200
     assert c.get("/v1/skills").status_code == 401
     assert c.delete("/v1/students/x").status_code == 401
     c.get("/dashboard/logout")
-    c.cookies.clear()
+    # Signed out on the server: the old id opens nothing any more.
+    c.cookies.set("smartpractice_session", session_id, path="/dashboard")
     assert c.get("/dashboard", follow_redirects=False).status_code == 303
+    c.cookies.clear()
+    # A raw key in the cookie is not a session.
+    c.cookies.set("smartpractice_session", service.keys["a_admin"], path="/dashboard")
+    assert c.get("/dashboard", follow_redirects=False).status_code == 303
+    c.cookies.clear()
+
+
+def test_the_session_cookie_is_secure_behind_a_configured_tls_proxy(settings: Settings) -> None:
+    # TestClient connects as "testclient": here, the configured proxy.
+    for proxies, secure in (("testclient", True), ("10.0.0.1", False)):
+        app = create_app(settings.model_copy(update={"trusted_proxies": proxies}))
+        with TestClient(app) as client:
+            with app.state.db.transaction() as session:
+                key = create_key(session, tenant_id="default", scope=Scope.read, name="r").token
+            signed_in = client.post(
+                "/dashboard/login",
+                data={"key": key},
+                headers={"X-Forwarded-Proto": "https"},
+                follow_redirects=False,
+            )
+            assert signed_in.status_code == 303
+            assert ("Secure" in signed_in.headers["set-cookie"]) is secure
+
+
+def test_unauthenticated_requests_and_sign_ins_are_limited(settings: Settings) -> None:
+    limited = settings.model_copy(
+        update={"unauthenticated_rate_limit": "20/minute", "login_rate_limit": "5/minute"}
+    )
+    app = create_app(limited)
+    with TestClient(app) as client:
+        bad = {"Authorization": "Bearer sp_0000000000000000_nope"}
+        statuses = [client.get("/v1/skills", headers=bad).status_code for _ in range(25)]
+        assert statuses == [401] * 20 + [429] * 5
+        logins = [
+            client.post("/dashboard/login", data={"key": "wrong"}).status_code for _ in range(7)
+        ]
+        assert logins == [401] * 5 + [429] * 2
 
 
 def test_refusals_do_not_reveal_whether_a_student_exists(service: Service) -> None:
