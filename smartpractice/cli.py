@@ -335,6 +335,29 @@ def bench_pipeline_command(
     _print_table(result, as_json)
 
 
+@bench_app.command("faults")
+def bench_faults_command(
+    short: Annotated[
+        bool, typer.Option(help="Short phases (3 s before, 4 s of fault), as CI runs it.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each fault scenario under load on throwaway PostgreSQL, Redis and Celery workers of
+    its own: lost, applied twice, 5xx, the other tenant's delay and throughput per scenario.
+
+    Example: smartpractice bench faults --json
+    """
+    from smartpractice.bench_faults import bench_faults
+
+    pre, fault = (3.0, 4.0) if short else (5.0, 10.0)
+    result = bench_faults(pre_seconds=pre, fault_seconds=fault, progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for name, figures in result["scenarios"].items():
+        typer.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+
+
 @bench_app.command("dashboard")
 def bench_dashboard_command(
     students: Annotated[int, typer.Option(help="Students in the scratch database.")] = 10_000,

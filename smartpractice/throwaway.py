@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Server", "free_port", "postgres_binaries", "throwaway_postgres", "throwaway_redis"]
 
@@ -106,12 +107,14 @@ def throwaway_postgres(*, settings: dict[str, str] | None = None) -> Iterator[Se
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="sp-pg-") as folder:
         data = Path(folder) / "data"
+        owner = _server_user(folder)
         user = ["-U", "postgres"]
         subprocess.run(
             [str(binaries / "initdb"), "-D", str(data), "-A", "trust", *user, "--no-sync"],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            **owner,
         )
         options = {
             "fsync": "off",
@@ -126,7 +129,9 @@ def throwaway_postgres(*, settings: dict[str, str] | None = None) -> Iterator[Se
         for name, value in options.items():
             command += ["-c", f"{name}={value}"]
         command += ["-c", "logging_collector=off"]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **owner
+        )
         server = Server(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", process)
         try:
             _wait_for_port(port, process)
@@ -140,6 +145,21 @@ def throwaway_postgres(*, settings: dict[str, str] | None = None) -> Iterator[Se
                     process.wait(20)
                 except subprocess.TimeoutExpired:
                     server.kill()
+
+
+def _server_user(folder: str) -> dict[str, Any]:
+    """PostgreSQL refuses to run as root: as root, run it as the ``postgres`` user (which
+    then owns `folder`); otherwise as ourselves."""
+    if os.geteuid() != 0:
+        return {}
+    import pwd
+
+    try:
+        account = pwd.getpwnam("postgres")
+    except KeyError:
+        raise RuntimeError("running as root needs a 'postgres' user for PostgreSQL") from None
+    os.chown(folder, account.pw_uid, account.pw_gid)
+    return {"user": account.pw_uid, "group": account.pw_gid}
 
 
 def _wait_for_postgres(url: str, timeout: float = 30.0) -> None:
