@@ -11,9 +11,18 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 __all__ = [
+    "JSON_BODY",
     "AttemptIn",
     "AttemptRecord",
     "ItemIn",
@@ -34,9 +43,17 @@ def _not_a_path_step(value: str) -> str:
     return value
 
 
-def _number(value: Any) -> Any:
-    # JSON has a number type: true or "0.5" is a client bug, not a number to coerce.
-    if isinstance(value, bool | str | bytes):
+JSON_BODY = {"json_body": True}
+"""Validation context of a record that arrived as JSON (an API body): its numbers must be
+JSON numbers. Without it (a CSV row, whose every cell is text) numbers may be text."""
+
+
+def _number(value: Any, info: ValidationInfo) -> Any:
+    # JSON has a number type: true or "0.5" in a JSON body is a client bug, not a number
+    # to coerce. A boolean is never a number.
+    if isinstance(value, bool) or (
+        isinstance(value, str | bytes) and (info.context or {}).get("json_body")
+    ):
         raise ValueError("must be a JSON number, not a boolean or a string")
     return value
 
