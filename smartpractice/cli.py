@@ -119,12 +119,14 @@ def worker(
     (with SMARTPRACTICE_QUEUE=celery, SMARTPRACTICE_BROKER_URL and SMARTPRACTICE_DATABASE_URL set)
     """
     from smartpractice.storage.db import upgrade_schema
-    from smartpractice.worker.celery_app import make_celery
+    from smartpractice.worker.celery_app import make_celery, worker_queues
 
     settings = Settings()
     upgrade_schema(settings.database_url)
     celery = make_celery(settings)
     argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
+    # Every tenant queue, read in turn (Celery creates the ones that do not exist yet).
+    argv.append(f"--queues={','.join(worker_queues(settings))}")
     if beat:
         argv.append("--beat")
     celery.worker_main(argv)

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     celery_queue: str = Field(default="smartpractice", min_length=1, max_length=200)
     """Name of the broker queue the API sends to and the workers read; deployments (or
     test runs) sharing one broker keep apart by using different names."""
+    tenant_queues: int = Field(default=4, ge=1, le=64)
+    """Broker queues the tenants' messages are spread over (by a hash of the tenant id);
+    workers read them all in turn, so a tenant with a backlog of messages does not hold
+    up another's. Must be the same in every API and worker process."""
     migrate_on_start: bool = True
     """Bring the schema to the newest migration when the API starts."""
     partitions: int = Field(default=64, ge=1, le=4096)

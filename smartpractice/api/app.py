@@ -213,10 +213,7 @@ def create_app(
             worker.start()
             app.state.notify_worker = lambda _tenant, _partitions: worker.wake()
         else:
-            notifier = PartitionNotifier(
-                make_celery(settings, with_tasks=False),
-                per_message=settings.worker_partitions_per_task,
-            )
+            notifier = PartitionNotifier(make_celery(settings, with_tasks=False), settings)
             app.state.notify_worker = notifier.notify
         app.state.profile_cache = (
             ProfileCache(settings.cache_url, ttl_seconds=settings.profile_cache_seconds)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,6 +45,8 @@ __all__ = [
     "delete_queue",
     "make_celery",
     "send_partitions",
+    "tenant_queue",
+    "worker_queues",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,22 @@ def make_celery(
     return app
 
 
+def tenant_queue(settings: Settings, tenant_id: str) -> str:
+    """The broker queue of `tenant_id`'s messages. Tenants are spread over
+    `settings.tenant_queues` queues (the default tenant's is `settings.celery_queue`),
+    which every worker reads in turn, so one tenant's backlog of messages does not stand
+    in front of another tenant's."""
+    shards = settings.tenant_queues
+    shard = 0 if tenant_id == DEFAULT_TENANT else zlib.crc32(tenant_id.encode()) % shards
+    return settings.celery_queue if shard == 0 else f"{settings.celery_queue}.{shard}"
+
+
+def worker_queues(settings: Settings) -> list[str]:
+    """Every queue a worker reads (`tenant_queue` of every tenant)."""
+    base = settings.celery_queue
+    return [base] + [f"{base}.{shard}" for shard in range(1, settings.tenant_queues)]
+
+
 def _transport_options(broker_url: str) -> dict[str, Any]:
     # Unacknowledged messages of a killed worker come back after this long (Redis).
     options: dict[str, Any] = {"visibility_timeout": 60}
@@ -109,9 +128,10 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
         share = settings.worker_partitions_per_task
         ordered = sorted(set(partitions))
         candidates, left = ordered[:share], ordered[share:]
+        queue = tenant_queue(settings, tenant_id)
         if left:
             # A long list (the sweep's): the rest goes to the other workers at once.
-            send_partitions(app, left, tenant_id=tenant_id, per_message=share)
+            send_partitions(app, left, tenant_id=tenant_id, per_message=share, queue=queue)
         held = candidates
         for _ in range(settings.worker_batches_per_task):
             with db.transaction() as session:
@@ -131,7 +151,7 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
                 break
         else:
             # Its last batch applied something: back in the queue, behind the others.
-            app.send_task(APPLY_TASK, args=[sorted(held), tenant_id])
+            app.send_task(APPLY_TASK, args=[sorted(held), tenant_id], queue=queue)
         busy = sorted(set(candidates) - set(held))
         if busy and retry_busy:
             # Another transaction held these; its holder may have looked for work just
@@ -139,7 +159,12 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
             # Once only: whoever holds them at that retry took them after our commit (or
             # is still applying, and reads again), so it sees our events; a retry that
             # re-sent itself would spin for as long as a partition stays held.
-            app.send_task(APPLY_TASK, args=[busy, tenant_id, False], countdown=_BUSY_RETRY_SECONDS)
+            app.send_task(
+                APPLY_TASK,
+                args=[busy, tenant_id, False],
+                countdown=_BUSY_RETRY_SECONDS,
+                queue=queue,
+            )
         if total:
             log.info("applied events", extra={"action": "apply", "count": total})
         return total
@@ -160,6 +185,7 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
                     partitions,
                     tenant_id=db.tenant_id,
                     per_message=settings.worker_partitions_per_task,
+                    queue=tenant_queue(settings, db.tenant_id),
                 )
                 sent += len(partitions)
         if sent:
@@ -176,6 +202,7 @@ def send_partitions(
     *,
     tenant_id: str = DEFAULT_TENANT,
     per_message: int,
+    queue: str | None = None,
 ) -> bool:
     """Tell the workers which partitions have new events: one message per `per_message`
     partitions (in id order), so that several workers start on them at once. Never
@@ -187,6 +214,7 @@ def send_partitions(
             app.send_task(
                 APPLY_TASK,
                 args=[ordered[start : start + per_message], tenant_id],
+                queue=queue,
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
             )
@@ -205,9 +233,9 @@ class PartitionNotifier:
     set of partitions), so they take bounded memory however long the broker hangs; those
     a failed send drops are found by the workers' sweep."""
 
-    def __init__(self, app: Celery, *, per_message: int) -> None:
+    def __init__(self, app: Celery, settings: Settings) -> None:
         self._app = app
-        self._per_message = per_message
+        self._settings = settings
         self._waiting: dict[str, set[int]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -237,23 +265,28 @@ class PartitionNotifier:
                 waiting, self._waiting = self._waiting, {}
             for tenant_id, partitions in waiting.items():
                 send_partitions(
-                    self._app, partitions, tenant_id=tenant_id, per_message=self._per_message
+                    self._app,
+                    partitions,
+                    tenant_id=tenant_id,
+                    per_message=self._settings.worker_partitions_per_task,
+                    queue=tenant_queue(self._settings, tenant_id),
                 )
             if self._closed:
                 return
 
 
 def delete_queue(settings: Settings) -> None:
-    """Remove `settings.celery_queue` from the broker, with any messages left in it, and
-    its exchange (for throwaway queues: benchmarks, tests)."""
+    """Remove `settings.celery_queue` (and the tenants' queues beside it) from the broker,
+    with any messages left in them, and their exchanges (for throwaway queues:
+    benchmarks, tests)."""
     app = make_celery(settings, with_tasks=False)
     with app.connection_for_write() as connection:
-        # Declared first so that the transport knows its bindings (Redis keeps them apart
-        # from the queue); Celery names the queue's exchange after it.
-        name = settings.celery_queue
-        exchange = Exchange(name)  # type: ignore[no-untyped-call]
-        queue = Queue(name, exchange, routing_key=name)  # type: ignore[no-untyped-call]
-        bound = queue(connection.default_channel)
-        bound.declare()  # type: ignore[no-untyped-call]
-        bound.delete()  # type: ignore[no-untyped-call]
-        bound.exchange.delete()  # type: ignore[no-untyped-call]
+        for name in worker_queues(settings):
+            # Declared first so that the transport knows its bindings (Redis keeps them
+            # apart from the queue); Celery names the queue's exchange after it.
+            exchange = Exchange(name)  # type: ignore[no-untyped-call]
+            queue = Queue(name, exchange, routing_key=name)  # type: ignore[no-untyped-call]
+            bound = queue(connection.default_channel)
+            bound.declare()  # type: ignore[no-untyped-call]
+            bound.delete()  # type: ignore[no-untyped-call]
+            bound.exchange.delete()  # type: ignore[no-untyped-call]

@@ -105,3 +105,14 @@ def test_the_beat_schedule_needs_no_file(sqlite_settings: Settings) -> None:
 
     app = make_celery(sqlite_settings, with_tasks=False)
     assert not issubclass(symbol_by_name(app.conf.beat_scheduler), PersistentScheduler)
+
+
+def test_tenants_messages_are_spread_over_queues_every_worker_reads(
+    sqlite_settings: Settings,
+) -> None:
+    from smartpractice.worker.celery_app import tenant_queue, worker_queues
+
+    queues = {t: tenant_queue(sqlite_settings, t) for t in ("default", "alpha", "beta")}
+    assert queues["default"] == sqlite_settings.celery_queue
+    assert len(set(queues.values())) == 3  # a flood of one waits in a queue of its own
+    assert set(queues.values()) <= set(worker_queues(sqlite_settings))
