@@ -137,3 +137,19 @@ def test_overlapping_batches_sent_at_once_are_all_accepted(postgres_url: str) ->
         stored = session.scalar(select(func.count()).select_from(Event))
     assert stored == len({eid for batch in batches for eid in (a["event_id"] for a in batch)})
     db.dispose()
+
+
+def test_a_batch_keeps_its_order_in_the_log(postgres_url: str) -> None:
+    # Inserted in event-id order (one lock order for everyone), numbered in batch order.
+    db = Database(postgres_url)
+    ids = ["ev-c", "ev-a", "ev-b", "ev-e", "ev-d"]
+    with db.transaction() as session:
+        accept_attempts(
+            session,
+            [AttemptIn(**{**_ATTEMPT, "event_id": eid}) for eid in ids],
+            now=datetime.now(UTC),
+        )
+    with db.transaction() as session:
+        stored = list(session.scalars(select(Event.event_id).order_by(Event.seq)))
+    assert stored == ids
+    db.dispose()
