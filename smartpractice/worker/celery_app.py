@@ -72,7 +72,7 @@ def make_celery(
         task_default_queue=settings.celery_queue,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
-        broker_transport_options=_transport_options(settings.broker_url),
+        broker_transport_options=_transport_options(settings.broker_url, sender=not with_tasks),
         beat_schedule={
             "sweep-pending": {"task": SWEEP_TASK, "schedule": settings.sweep_seconds},
         },
@@ -102,11 +102,14 @@ def worker_queues(settings: Settings) -> list[str]:
     return [base] + [f"{base}.{shard}" for shard in range(1, settings.tenant_queues)]
 
 
-def _transport_options(broker_url: str) -> dict[str, Any]:
+def _transport_options(broker_url: str, *, sender: bool) -> dict[str, Any]:
     # Unacknowledged messages of a killed worker come back after this long (Redis).
     options: dict[str, Any] = {"visibility_timeout": 60}
-    if broker_url.startswith(("redis", "rediss")):
-        # A hung Redis accepts connections and never answers: bound every wait on it.
+    if sender and broker_url.startswith(("redis", "rediss")):
+        # A hung Redis accepts connections and never answers: the API's sender gives up
+        # after this long (the sweep sends what it dropped). Workers keep waiting instead:
+        # they have nothing to do without the broker, and Celery's consumer does not
+        # always resume after its connection times out.
         options.update(socket_timeout=5, socket_connect_timeout=2)
     return options
 
