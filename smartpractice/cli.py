@@ -57,12 +57,14 @@ def serve(
     import uvicorn
 
     from smartpractice.api.app import create_app
+    from smartpractice.observability import configure_service_logging
     from smartpractice.services.demo_students import simulate_demo_students
     from smartpractice.services.sample_bank import load_sample_bank
     from smartpractice.storage.db import Database, upgrade_schema
 
     if not 1 <= port <= 65535:
         raise fail(f"--port: must be a TCP port, 1-65535, not {port}")
+    configure_service_logging()
     settings = Settings()
     if workers > 1 and settings.queue != "celery":
         raise fail("several API processes need SMARTPRACTICE_QUEUE=celery (and a worker)")
@@ -118,13 +120,15 @@ def worker(
     (with SMARTPRACTICE_QUEUE=celery, SMARTPRACTICE_BROKER_URL and SMARTPRACTICE_DATABASE_URL set)
     """
     from smartpractice.storage.db import upgrade_schema
-    from smartpractice.worker.celery_app import make_celery
+    from smartpractice.worker.celery_app import make_celery, worker_queues
 
     settings = Settings()
     announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     celery = make_celery(settings)
     argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
+    # Every tenant queue, read in turn (Celery creates the ones that do not exist yet).
+    argv.append(f"--queues={','.join(worker_queues(settings))}")
     if beat:
         argv.append("--beat")
     celery.worker_main(argv)
@@ -346,6 +350,29 @@ def bench_pipeline_command(
         Settings(), events=events, workers=workers, offered_rate=rate, lag_seconds=seconds
     )
     _print_table(result, as_json)
+
+
+@bench_app.command("faults")
+def bench_faults_command(
+    short: Annotated[
+        bool, typer.Option(help="Short phases (3 s before, 4 s of fault), as CI runs it.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each fault scenario under load on throwaway PostgreSQL, Redis and Celery workers of
+    its own: lost, applied twice, 5xx, the other tenant's delay and throughput per scenario.
+
+    Example: smartpractice bench faults --json
+    """
+    from smartpractice.bench_faults import bench_faults
+
+    pre, fault = (3.0, 4.0) if short else (5.0, 10.0)
+    result = bench_faults(pre_seconds=pre, fault_seconds=fault, progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for name, figures in result["scenarios"].items():
+        typer.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
 
 
 @bench_app.command("dashboard")

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     celery_queue: str = Field(default="smartpractice", min_length=1, max_length=200)
     """Name of the broker queue the API sends to and the workers read; deployments (or
     test runs) sharing one broker keep apart by using different names."""
+    tenant_queues: int = Field(default=4, ge=1, le=64)
+    """Broker queues the tenants' messages are spread over (by a hash of the tenant id);
+    workers read them all in turn, so a tenant with a backlog of messages does not hold
+    up another's. Must be the same in every API and worker process."""
     migrate_on_start: bool = True
     """Bring the schema to the newest migration when the API starts."""
     partitions: int = Field(default=64, ge=1, le=4096)
@@ -77,9 +81,32 @@ class Settings(BaseSettings):
     """Applied and rejected events older than this are deleted by the worker's sweep
     (ratings keep what they learned, but `replay` can then only rebuild from what is left);
     None keeps the whole log."""
+    max_clock_skew_seconds: float = Field(default=300.0, ge=0)
+    """An attempt whose ``occurred_at`` is further ahead of the service's clock than this
+    is refused with a 422 (a far-future time would freeze the time effects of the shared
+    item rows it touches)."""
+    max_event_age_days: int = Field(default=3650, ge=1)
+    """An attempt whose ``occurred_at`` is older than this is refused with a 422."""
     rate_limit: str = "600/minute"
     """Requests each API key may make (``limits`` notation: ``600/minute``, ``20/second``);
     the excess is answered 429 with ``Retry-After``."""
+    event_rate_limit: str = "60000/minute"
+    """Attempts each API key may post (counted per attempt, so a batch of 1,000 counts
+    1,000); the excess is answered 429 with ``Retry-After``. Bounds how much of the
+    workers' time one key's batches can take from other tenants."""
+    unauthenticated_rate_limit: str = "120/minute"
+    """Requests without a valid key each client address may make; past it they are
+    answered 429 instead of 401."""
+    login_rate_limit: str = "10/minute"
+    """Dashboard sign-in attempts each client address may make (429 past it)."""
+    dashboard_session_hours: float = Field(default=8.0, gt=0, le=24 * 7)
+    """How long a dashboard sign-in lasts (the session lives on the server; signing out or
+    revoking the key ends it at once)."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses of the reverse proxies in front of the API: from them,
+    and only them, ``X-Forwarded-For`` gives the client's address and
+    ``X-Forwarded-Proto: https`` marks the request as arriving over TLS (so the dashboard
+    cookie is ``Secure``)."""
     rate_limit_url: str = "memory://"
     """Where request counts live: ``memory://`` (per API process) or ``redis://host:6379/2``
     (shared by every API process, so the limit holds for the deployment)."""

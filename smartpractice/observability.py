@@ -33,6 +33,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smartpractice.services.access import list_tenants
 from smartpractice.services.analytics import ops_figures
 from smartpractice.storage.db import Database
 
@@ -41,6 +42,7 @@ __all__ = [
     "DatabaseCollector",
     "Metrics",
     "MetricsMiddleware",
+    "configure_service_logging",
     "install_metrics",
 ]
 
@@ -77,7 +79,12 @@ class DatabaseCollector(Collector):
         up = GaugeMetricFamily("smartpractice_database_up", "1 if the database answered.")
         try:
             with self._db.transaction() as session:
-                figures = ops_figures(session, now=datetime.now(UTC))
+                tenants = list_tenants(session)
+            now = datetime.now(UTC)
+            per_tenant = []
+            for tenant_id in tenants:
+                with self._db.for_tenant(tenant_id).transaction() as session:
+                    per_tenant.append((tenant_id, ops_figures(session, now=now)))
         except Exception:
             log.warning("metrics: database unavailable", extra={"action": "metrics_db_down"})
             up.add_metric([], 0.0)
@@ -85,72 +92,127 @@ class DatabaseCollector(Collector):
             return
         up.add_metric([], 1.0)
         yield up
-        for name, key, text in (
-            ("smartpractice_events_accepted", "accepted", "Events stored (all statuses)."),
-            ("smartpractice_events_applied", "applied", "Events applied to the ratings."),
-            ("smartpractice_events_rejected", "rejected", "Events that can never apply."),
-        ):
-            yield CounterMetricFamily(name, text, value=figures[key])
-        for name, key, text in (
-            ("smartpractice_events_pending", "pending", "Events waiting to be applied."),
-            (
-                "smartpractice_queue_lag_seconds",
-                "queue_lag_seconds",
-                "Age of the oldest pending event (0 when none is pending).",
-            ),
-            (
-                "smartpractice_events_received_per_second",
-                "received_per_second",
-                "Events stored per second over the last minute.",
-            ),
-            (
-                "smartpractice_events_applied_per_second",
-                "applied_per_second",
-                "Events applied per second over the last minute.",
-            ),
-        ):
-            yield GaugeMetricFamily(name, text, value=figures[key])
-        delay = GaugeMetricFamily(
-            "smartpractice_apply_delay_seconds",
-            "Received-to-applied delay of the last 1,000 applied events.",
-            labels=["quantile"],
-        )
+        yield from _pipeline_metrics(per_tenant)
+
+
+_COUNTERS = (
+    ("smartpractice_events_accepted", "accepted", "Events stored (all statuses)."),
+    ("smartpractice_events_applied", "applied", "Events applied to the ratings."),
+    ("smartpractice_events_rejected", "rejected", "Events that can never apply."),
+)
+_GAUGES = (
+    ("smartpractice_events_pending", "pending", "Events waiting to be applied."),
+    (
+        "smartpractice_queue_lag_seconds",
+        "queue_lag_seconds",
+        "Age of the oldest pending event (0 when none is pending).",
+    ),
+    (
+        "smartpractice_events_received_per_second",
+        "received_per_second",
+        "Events stored per second over the last minute.",
+    ),
+    (
+        "smartpractice_events_applied_per_second",
+        "applied_per_second",
+        "Events applied per second over the last minute.",
+    ),
+)
+
+
+def _pipeline_metrics(per_tenant: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[Metric]:
+    """Every figure of every tenant, labelled with the tenant (sum over it in PromQL for
+    the deployment's)."""
+    families: list[tuple[CounterMetricFamily | GaugeMetricFamily, str]] = [
+        (CounterMetricFamily(name, text, labels=["tenant"]), key) for name, key, text in _COUNTERS
+    ] + [(GaugeMetricFamily(name, text, labels=["tenant"]), key) for name, key, text in _GAUGES]
+    delay = GaugeMetricFamily(
+        "smartpractice_apply_delay_seconds",
+        "Received-to-applied delay of the last 1,000 applied events.",
+        labels=["tenant", "quantile"],
+    )
+    for tenant_id, figures in per_tenant:
+        for family, key in families:
+            family.add_metric([tenant_id], figures[key])
         for quantile, key in (("0.5", "apply_delay_p50"), ("0.99", "apply_delay_p99")):
             if figures[key] is not None:
-                delay.add_metric([quantile], figures[key])
-        yield delay
-        yield from _calibration_metrics(figures)
+                delay.add_metric([tenant_id, quantile], figures[key])
+    yield from (family for family, _ in families)
+    yield delay
+    yield from _calibration_metrics(per_tenant)
 
 
-def _calibration_metrics(figures: dict[str, Any]) -> Iterator[Metric]:
+def _calibration_metrics(per_tenant: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[Metric]:
     predicted = GaugeMetricFamily(
         "smartpractice_calibration_predicted_success",
         "Mean predicted success of recent applied events, per predicted-probability bin.",
-        labels=["bin"],
+        labels=["tenant", "bin"],
     )
     observed = GaugeMetricFamily(
         "smartpractice_calibration_observed_success",
         "Observed success (score >= 0.5) of recent applied events, per bin.",
-        labels=["bin"],
+        labels=["tenant", "bin"],
     )
     counts = GaugeMetricFamily(
         "smartpractice_calibration_events",
         "Recent applied events per predicted-probability bin.",
-        labels=["bin"],
+        labels=["tenant", "bin"],
     )
-    for row in figures["calibration"]:
-        label = f"{row['low']:.1f}-{row['high']:.1f}"
-        counts.add_metric([label], row["n"])
-        if row["n"]:
-            predicted.add_metric([label], row["predicted"])
-            observed.add_metric([label], row["observed"])
-    yield from (predicted, observed, counts)
-    if figures["calibration_error"] is not None:
-        yield GaugeMetricFamily(
-            "smartpractice_calibration_error",
-            "Expected calibration error (0-1) over recent applied events.",
-            value=figures["calibration_error"],
-        )
+    error = GaugeMetricFamily(
+        "smartpractice_calibration_error",
+        "Expected calibration error (0-1) over recent applied events.",
+        labels=["tenant"],
+    )
+    for tenant_id, figures in per_tenant:
+        for row in figures["calibration"]:
+            label = f"{row['low']:.1f}-{row['high']:.1f}"
+            counts.add_metric([tenant_id, label], row["n"])
+            if row["n"]:
+                predicted.add_metric([tenant_id, label], row["predicted"])
+                observed.add_metric([tenant_id, label], row["observed"])
+        if figures["calibration_error"] is not None:
+            error.add_metric([tenant_id], figures["calibration_error"])
+    yield from (predicted, observed, counts, error)
+
+
+# Attributes every LogRecord has; the others came in `extra` (action, count, path...).
+_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class _StructuredFormatter(logging.Formatter):
+    """``time LEVEL logger: message key=value ...``, the keys being the record's extras
+    (``action`` first), then the trace when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
+        fields = " ".join(f"{k}={extras[k]}" for k in sorted(extras, key=lambda k: k != "action"))
+        if not fields:
+            return line
+        head, newline, trace = line.partition("\n")
+        return f"{head} {fields}{newline}{trace}"
+
+
+class _ServiceLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler `configure_service_logging` installs, so it is installed once."""
+
+
+def configure_service_logging(level: int = logging.INFO) -> None:
+    """Print the service's own log records (the ``smartpractice`` logger: database or
+    broker unavailable, apply failures, sweeps) to stderr, one line each, as `serve` and
+    the API factory need: the web server configures only its own loggers. Idempotent."""
+    logger = logging.getLogger("smartpractice")
+    logger.setLevel(level)
+    if any(isinstance(h, _ServiceLogHandler) for h in logger.handlers):
+        return
+    handler = _ServiceLogHandler()
+    handler.setFormatter(_StructuredFormatter())
+    logger.addHandler(handler)
+    # Records stop here: a root handler someone else installs would print them twice.
+    logger.propagate = False
 
 
 class _ApplyErrorCounter(logging.Handler):

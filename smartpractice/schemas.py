@@ -11,10 +11,20 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 __all__ = [
+    "JSON_BODY",
     "AttemptIn",
+    "AttemptRecord",
     "ItemIn",
     "MisconceptionIn",
     "SkillIn",
@@ -24,12 +34,46 @@ __all__ = [
     "dumped_content_hash",
 ]
 
-Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s/?#]+$")]
+
+def _not_a_path_step(value: str) -> str:
+    # Clients and proxies normalise "/v1/students/../skills" away: such an id could be
+    # stored but never read back.
+    if value in {".", ".."}:
+        raise ValueError("must not be '.' or '..' (URLs cannot name them)")
+    return value
+
+
+JSON_BODY = {"json_body": True}
+"""Validation context of a record that arrived as JSON (an API body): its numbers must be
+JSON numbers. Without it (a CSV row, whose every cell is text) numbers may be text."""
+
+
+def _number(value: Any, info: ValidationInfo) -> Any:
+    # JSON has a number type: true or "0.5" in a JSON body is a client bug, not a number
+    # to coerce. A boolean is never a number.
+    if isinstance(value, bool) or (
+        isinstance(value, str | bytes) and (info.context or {}).get("json_body")
+    ):
+        raise ValueError("must be a JSON number, not a boolean or a string")
+    return value
+
+
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=r"^[^\s/?#]+$"),
+    AfterValidator(_not_a_path_step),
+]
+Number = Annotated[float, BeforeValidator(_number)]
+"""A float that only a JSON number (or a Python int or float) can give."""
+WholeNumber = Annotated[int, BeforeValidator(_number)]
+"""An int that only a JSON number (or a Python int or integral float) can give."""
 SKILL_ID_PATTERN = re.compile(r"^[a-z0-9_]+(:[a-z0-9_]+)*$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # NaN and Infinity (which Python's json module writes and reads by default) are
+    # refused: no field means them, and they would poison every sum they enter.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     @field_validator("*")
     @classmethod
@@ -82,12 +126,12 @@ class ItemIn(_Strict):
     subject: Annotated[str, Field(min_length=1, max_length=200)]
     chapter: Annotated[str, Field(min_length=1, max_length=200)]
     topic: Annotated[str, Field(min_length=1, max_length=200)]
-    grade: Annotated[int, Field(ge=1, le=12)] | None = None
+    grade: Annotated[WholeNumber, Field(ge=1, le=12)] | None = None
     difficulty_label: Literal["Easy", "Medium", "Hard"] | None = None
-    expected_time_seconds: Annotated[float, Field(gt=0, le=86400)] | None = None
-    marks: Annotated[float, Field(ge=0, le=1000)] | None = None
+    expected_time_seconds: Annotated[Number, Field(gt=0, le=86400)] | None = None
+    marks: Annotated[Number, Field(ge=0, le=1000)] | None = None
     text: Annotated[str, Field(max_length=20000)] | None = None
-    skills: dict[str, Annotated[float, Field(ge=0, le=3000)] | None]
+    skills: dict[str, Annotated[Number, Field(ge=0, le=3000)] | None]
 
     @field_validator("skills")
     @classmethod
@@ -99,22 +143,49 @@ class ItemIn(_Strict):
         return value
 
 
-class AttemptIn(_Strict):
+class AttemptRecord(BaseModel):
+    """A graded attempt as the event log holds it (the JSON of an accepted `AttemptIn`).
+
+    Stored events are read back with this type, whose rules are those every stored event
+    already met, so that stricter input rules never make an accepted event unreadable.
+    Fields added later get defaults; unknown ones are ignored.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str
+    student_id: str
+    item_id: str
+    score: Annotated[float, Field(ge=0, le=1)]
+    occurred_at: datetime | None = None
+    skill_scores: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    attempts: Annotated[int, Field(ge=1)] = 1
+    time_spent_seconds: Annotated[float, Field(ge=0)] | None = None
+    hints_used: Annotated[int, Field(ge=0)] = 0
+    solution_viewed: bool = False
+    confidence: Annotated[int, Field(ge=1, le=5)] | None = None
+    mode: str | None = None
+    tutor_session_id: str | None = None
+
+
+class AttemptIn(_Strict, AttemptRecord):
     """One graded attempt. Only event_id, student_id, item_id and score are required."""
+
+    model_config = _Strict.model_config
 
     event_id: Identifier
     student_id: Identifier
     item_id: Identifier
-    score: Annotated[float, Field(ge=0, le=1)]
+    score: Annotated[Number, Field(ge=0, le=1)]
     occurred_at: datetime | None = None
-    skill_scores: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+    skill_scores: dict[str, Annotated[Number, Field(ge=0, le=1)]] = Field(
         default_factory=dict, max_length=20
     )
-    attempts: Annotated[int, Field(ge=1, le=100)] = 1
-    time_spent_seconds: Annotated[float, Field(ge=0, le=86400)] | None = None
-    hints_used: Annotated[int, Field(ge=0, le=100)] = 0
-    solution_viewed: bool = False
-    confidence: Annotated[int, Field(ge=1, le=5)] | None = None
+    attempts: Annotated[WholeNumber, Field(ge=1, le=100)] = 1
+    time_spent_seconds: Annotated[Number, Field(ge=0, le=86400)] | None = None
+    hints_used: Annotated[WholeNumber, Field(ge=0, le=100)] = 0
+    solution_viewed: Annotated[bool, Field(strict=True)] = False
+    confidence: Annotated[WholeNumber, Field(ge=1, le=5)] | None = None
     mode: Annotated[str, Field(max_length=50)] | None = None
     tutor_session_id: Identifier | None = None
     """A tutor chat about this attempt is on its way: the attempt waits for its analysis

@@ -34,3 +34,15 @@ def require(name: str, url: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{message}; CI must run this test (start it in .ci/run)")
     pytest.skip(f"{message}; set SMARTPRACTICE_TEST_* to point at one")
+
+
+def require_binary(name: str) -> None:
+    """Skip (or, in CI, fail) when the program `name` is not installed."""
+    import shutil
+
+    if shutil.which(name) is not None:
+        return
+    message = f"{name} is not installed"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI must run this test")
+    pytest.skip(message)

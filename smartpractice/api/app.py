@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from limits import parse as parse_limit
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Send
+from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as ASGIScope
 
 from smartpractice import __version__
@@ -33,7 +37,7 @@ from smartpractice.services.demo_students import simulate_demo_students
 from smartpractice.services.errors import Conflict, InvalidInput, NotFound
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
-from smartpractice.worker.celery_app import make_celery, send_partitions
+from smartpractice.worker.celery_app import PartitionNotifier, make_celery
 from smartpractice.worker.embedded import EmbeddedWorker
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -41,7 +45,24 @@ __all__ = ["create_app", "create_app_from_env"]
 log = logging.getLogger(__name__)
 
 
+def _json_safe(value: Any) -> Any:
+    """`value` with every NaN or infinite float replaced by its name ("nan", "inf"):
+    strict JSON cannot carry them, and a 422 echoes the input it refuses."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def unprocessable(_: Request, error: RequestValidationError) -> JSONResponse:
+        detail = _json_safe(jsonable_encoder(error.errors()))
+        return JSONResponse({"detail": detail}, status_code=422)
+
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, error: InvalidInput) -> JSONResponse:
         detail = [{"type": "value_error", **e} for e in error.errors]
@@ -111,6 +132,41 @@ class RejectNul:
         await self.app(scope, receive, send)
 
 
+_BYTE_ORDER_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+class RequireUtf8Body:
+    """422 for a body in UTF-16 or UTF-32, or with a byte-order mark: JSON bodies are UTF-8
+    (RFC 8259), and Python's json module would otherwise guess the encoding. Such a body
+    starts with a mark or has a NUL byte among its first four (a JSON text starts with
+    an ASCII character, and UTF-8 JSON never holds a raw NUL)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        first = await receive()
+        head = first.get("body", b"")[:4] if first["type"] == "http.request" else b""
+        if head.startswith(_BYTE_ORDER_MARKS) or b"\x00" in head:
+            msg = "must be UTF-8 JSON without a byte-order mark"
+            detail = [{"type": "value_error", "loc": ["body"], "msg": msg}]
+            await JSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return first
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -151,6 +207,7 @@ def create_app(
                 simulate_demo_students(db, settings)
         metrics.attach(db)
         worker: EmbeddedWorker | None = None
+        notifier: PartitionNotifier | None = None
         if notify_worker is not None:
             app.state.notify_worker = notify_worker
         elif settings.queue == "embedded":
@@ -158,13 +215,8 @@ def create_app(
             worker.start()
             app.state.notify_worker = lambda _tenant, _partitions: worker.wake()
         else:
-            celery = make_celery(settings, with_tasks=False)
-            app.state.notify_worker = lambda tenant, partitions: send_partitions(
-                celery,
-                partitions,
-                tenant_id=tenant,
-                per_message=settings.worker_partitions_per_task,
-            )
+            notifier = PartitionNotifier(make_celery(settings, with_tasks=False), settings)
+            app.state.notify_worker = notifier.notify
         app.state.profile_cache = (
             ProfileCache(settings.cache_url, ttl_seconds=settings.profile_cache_seconds)
             if settings.cache_url
@@ -176,6 +228,9 @@ def create_app(
         app.state.auth_required = auth_required
         app.state.key_checker = KeyChecker(db, settings.key_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_url)
+        app.state.event_limit = parse_limit(settings.event_rate_limit)
+        app.state.unauthenticated_limit = parse_limit(settings.unauthenticated_rate_limit)
+        app.state.login_limit = parse_limit(settings.login_rate_limit)
         if not auth_required:
             log.warning(
                 "AUTHENTICATION IS OFF: every caller is an admin of the default tenant. "
@@ -188,6 +243,8 @@ def create_app(
             metrics.detach()
             if worker is not None:
                 worker.stop()
+            if notifier is not None:
+                notifier.close()
             if app.state.profile_cache is not None:
                 app.state.profile_cache.close()
             db.dispose()
@@ -206,6 +263,7 @@ def create_app(
     install_docs(app)
     _error_handlers(app)
     app.add_middleware(RejectNul)
+    app.add_middleware(RequireUtf8Body)
     metrics = install_metrics(
         app, dependencies=[Depends(require_operator)], responses=KEY_RESPONSES
     )
@@ -247,4 +305,7 @@ def create_app_from_env() -> FastAPI:
     environment, the sample bank when ``SMARTPRACTICE_DEMO=1``."""
     import os
 
+    from smartpractice.observability import configure_service_logging
+
+    configure_service_logging()
     return create_app(Settings(), demo=os.environ.get("SMARTPRACTICE_DEMO") == "1")

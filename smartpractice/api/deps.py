@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
+from smartpractice.schemas import JSON_BODY
 from smartpractice.services.access import Principal, record_audit
 from smartpractice.services.catalog_view import ScopeSkillsCache
 from smartpractice.services.errors import InvalidInput
@@ -34,7 +35,7 @@ Model = TypeVar("Model", bound=BaseModel)
 def parse_body(model: type[Model], body: Any) -> Model:
     """Validate a JSON body against `model`; errors become a 422 naming each field."""
     try:
-        return model.model_validate(body)
+        return model.model_validate(body, context=JSON_BODY)
     except ValidationError as error:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]

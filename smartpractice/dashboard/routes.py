@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
 
@@ -13,10 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
 from smartpractice.api.deps import SettingsDep
-from smartpractice.api.security import DASHBOARD_COOKIE, PUBLIC, KeyChecker, ReadDatabase
+from smartpractice.api.security import (
+    DASHBOARD_COOKIE,
+    PUBLIC,
+    KeyChecker,
+    ReadDatabase,
+    is_https,
+    limit_address,
+)
+from smartpractice.config import Settings
 from smartpractice.dashboard.charts import calibration_chart, line_chart
 from smartpractice.dashboard.render import STATIC_DIR, render
 from smartpractice.services.access import Scope as KeyScope
+from smartpractice.services.access import close_dashboard_session, open_dashboard_session
 from smartpractice.services.analytics import (
     CohortFilter,
     cohort_view,
@@ -30,6 +39,7 @@ from smartpractice.services.analytics import (
 )
 from smartpractice.services.errors import NotFound
 from smartpractice.services.practice import Scope, student_learning_path
+from smartpractice.storage.db import Database
 from smartpractice.storage.models import Student
 
 __all__ = ["install_dashboard", "router"]
@@ -286,10 +296,13 @@ def login_page(request: Request) -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse, response_model=None, openapi_extra=PUBLIC)
 async def login(request: Request) -> Response:
-    """Check the pasted key (read or admin scope) and keep it in an HttpOnly cookie."""
+    """Check the pasted key (read or admin scope) and open a server-side session for it;
+    the browser's HttpOnly cookie holds only the session's random id."""
+    state = request.app.state
+    limit_address(request, "login", state.login_limit)
     form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=5)
     token = (form.get("key") or [""])[0].strip()
-    checker: KeyChecker = request.app.state.key_checker
+    checker: KeyChecker = state.key_checker
     principal = checker.principal(token) if token else None
     if principal is None or not principal.scope.allows(KeyScope.read):
         return render(
@@ -300,21 +313,33 @@ async def login(request: Request) -> Response:
             nav="",
             error="That key is not valid for the dashboard (it needs the read scope).",
         )
+    settings: Settings = state.settings
+    lifetime = timedelta(hours=settings.dashboard_session_hours)
+    root: Database = state.db
+    with root.transaction() as session:
+        session_id = open_dashboard_session(
+            session, principal, now=datetime.now(UTC), lifetime=lifetime
+        )
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(
         DASHBOARD_COOKIE,
-        token,
+        session_id,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=is_https(request),
         path="/dashboard",
-        max_age=12 * 3600,
+        max_age=int(lifetime.total_seconds()),
     )
     return response
 
 
 @router.get("/logout", openapi_extra=PUBLIC)
-def logout() -> RedirectResponse:
+def logout(request: Request) -> RedirectResponse:
+    session_id = request.cookies.get(DASHBOARD_COOKIE)
+    if session_id:
+        root: Database = request.app.state.db
+        with root.transaction() as session:
+            close_dashboard_session(session, session_id)
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(DASHBOARD_COOKIE, path="/dashboard")
     return response

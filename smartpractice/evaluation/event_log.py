@@ -39,7 +39,7 @@ def read_event_log(database_url: str) -> LoadedResponses:
     from sqlalchemy.exc import SQLAlchemyError
 
     from smartpractice.evaluation.dataset import Response
-    from smartpractice.schemas import AttemptIn
+    from smartpractice.schemas import AttemptRecord
     from smartpractice.storage.db import Database
     from smartpractice.storage.models import Event, Item, ItemSkill
 
@@ -65,7 +65,7 @@ def read_event_log(database_url: str) -> LoadedResponses:
                 info = items.get(event.item_id)
                 if info is None:  # the item was deleted after the event applied
                     continue
-                attempt = AttemptIn.model_validate(event.payload)
+                attempt = AttemptRecord.model_validate(event.payload)
                 responses.append(
                     Response(
                         student_id=event.student_id,

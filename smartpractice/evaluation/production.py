@@ -17,7 +17,7 @@ from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import GradedAttempt, ItemRatings, RatingState
 from smartpractice.evaluation.dataset import ItemInfo, Response
 from smartpractice.evaluation.protocol import OnlineModel
-from smartpractice.schemas import AttemptIn
+from smartpractice.schemas import AttemptRecord
 from smartpractice.services.rating import (
     AppliedAttempt,
     ItemContext,
@@ -34,14 +34,14 @@ NO_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 between attempts)."""
 
 
-def attempt_of(response: Response) -> AttemptIn:
+def attempt_of(response: Response) -> AttemptRecord:
     """The attempt event for a response: the original event from the service's log, or a
     score-only attempt for public data sets (free-form ids of a customer's CSV need not
     match the API's id pattern, so it is not validated again: the reader checked the
     score)."""
     if response.attempt is not None:
         return response.attempt
-    return AttemptIn.model_construct(
+    return AttemptRecord.model_construct(
         event_id="evaluate",
         student_id=response.student_id,
         item_id=response.item_id,

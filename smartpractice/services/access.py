@@ -11,16 +11,16 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from smartpractice.services.errors import InvalidInput, NotFound
 from smartpractice.storage.db import DEFAULT_TENANT, check_tenant_id
-from smartpractice.storage.models import ApiKey, AuditEntry, Tenant
+from smartpractice.storage.models import ApiKey, AuditEntry, DashboardSession, Tenant
 
 __all__ = [
     "KEY_PREFIX",
@@ -31,10 +31,13 @@ __all__ = [
     "Scope",
     "audit_entries",
     "authenticate",
+    "close_dashboard_session",
     "create_key",
+    "dashboard_principal",
     "ensure_tenant",
     "list_keys",
     "list_tenants",
+    "open_dashboard_session",
     "record_audit",
     "revoke_key",
 ]
@@ -195,6 +198,56 @@ def authenticate(session: Session, token: str) -> Principal | None:
         return None
     return Principal(
         key_id=row.key_id, key_name=row.name, tenant_id=row.tenant_id, scope=Scope(row.scope)
+    )
+
+
+def _session_digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def open_dashboard_session(
+    session: Session, principal: Principal, *, now: datetime, lifetime: timedelta
+) -> str:
+    """A new dashboard session for `principal`'s key, until `now + lifetime`; returns its
+    id (256 random bits) for the browser's cookie. Only a digest of the id is stored.
+    Expired sessions are removed on the way."""
+    session.execute(delete(DashboardSession).where(DashboardSession.expires_at <= now))
+    session_id = secrets.token_urlsafe(32)
+    session.add(
+        DashboardSession(
+            id_hash=_session_digest(session_id),
+            key_id=principal.key_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return session_id
+
+
+def dashboard_principal(session: Session, session_id: str, *, now: datetime) -> Principal | None:
+    """The principal of a live dashboard session (not expired, its key not revoked)."""
+    if not session_id or len(session_id) > 100:
+        return None
+    row = session.execute(
+        select(ApiKey)
+        .join(DashboardSession, DashboardSession.key_id == ApiKey.key_id)
+        .where(
+            DashboardSession.id_hash == _session_digest(session_id),
+            DashboardSession.expires_at > now,
+            ApiKey.revoked_at.is_(None),
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    return Principal(
+        key_id=row.key_id, key_name=row.name, tenant_id=row.tenant_id, scope=Scope(row.scope)
+    )
+
+
+def close_dashboard_session(session: Session, session_id: str) -> None:
+    """Sign a dashboard session out (its id stops working everywhere at once)."""
+    session.execute(
+        delete(DashboardSession).where(DashboardSession.id_hash == _session_digest(session_id))
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from smartpractice.services.events import lock_partitions
@@ -20,7 +22,14 @@ from smartpractice.storage.models import (
     TutorSession,
 )
 
-__all__ = ["RetentionResult", "delete_student", "enforce_retention"]
+__all__ = ["ERASED_KIND", "RetentionResult", "delete_student", "enforce_retention"]
+
+ERASED_KIND = "erased"
+"""`events.kind` of what remains of an erased student's applied attempt: its effect on
+the item, and nothing about the student (see `delete_student`)."""
+
+# A skill counts as answered correctly from this performance on (as in core.elo).
+_CORRECT_PERFORMANCE = 0.5
 
 # Every table that holds a student's rows, children before parents.
 _STUDENT_TABLES = (
@@ -28,7 +37,6 @@ _STUDENT_TABLES = (
     ("misconceptions", StudentMisconception, StudentMisconception.student_id),
     ("selections", SelectionLog, SelectionLog.student_id),
     ("tutor_sessions", TutorSession, TutorSession.student_id),
-    ("events", Event, Event.student_id),
     ("student", Student, Student.student_id),
 )
 
@@ -38,15 +46,61 @@ def delete_student(session: Session, student_id: str, *, partitions: int) -> dic
     selections, misconceptions); returns how many rows each kind had.
 
     Item difficulties and counts keep what the student's answers taught them: they are
-    about the items, not the student. The student's partition is locked first, so a worker
-    cannot be half-way through applying one of their events.
+    about the items, not the student. So that replay can still rebuild them exactly, each
+    applied attempt is kept only as its effect on its item, at its place in the apply
+    order: the item, the event time, and per skill the difficulty after it and whether it
+    was answered correctly. The student id, event id, answer details, chat link and the
+    student's ratings are gone; nothing links the remaining row to the student. The
+    student's partition is locked first, so a worker cannot be half-way through applying
+    one of their events.
     """
     lock_partitions(session, [partition_of(student_id, partitions)], wait=True)
-    removed: dict[str, int] = {}
+    removed: dict[str, int] = {"events": _erase_events(session, student_id)}
     for name, table, column in _STUDENT_TABLES:
         result = session.execute(delete(table).where(column == student_id))
         removed[name] = int(getattr(result, "rowcount", 0) or 0)
     return removed
+
+
+def _erase_events(session: Session, student_id: str) -> int:
+    rows = session.execute(
+        select(Event.seq, Event.status, Event.payload, Event.outcome).where(
+            Event.student_id == student_id
+        )
+    ).all()
+    effects: list[dict[str, Any]] = []
+    for seq, status, payload, outcome in rows:
+        if status != "applied" or not outcome:
+            continue
+        skills = {
+            skill: {
+                "difficulty": after["difficulty"],
+                "success": after["performance"] >= _CORRECT_PERFORMANCE,
+            }
+            for skill, after in outcome.get("skills", {}).items()
+        }
+        effects.append(
+            {
+                "seq": seq,
+                "event_id": f"erased-{uuid.uuid4().hex}",
+                "kind": ERASED_KIND,
+                "student_id": "",
+                "partition": 0,
+                "payload": {"item_success": payload.get("score", 0) >= 0.5, "skills": skills},
+                "content_hash": "",
+                "predicted": None,
+                "performance": None,
+                # The item's history (dashboard) reads the difficulties from here.
+                "outcome": {
+                    "skills": {s: {"difficulty": v["difficulty"]} for s, v in skills.items()}
+                },
+            }
+        )
+    if effects:
+        session.execute(update(Event), effects)
+    kept = [effect["seq"] for effect in effects]
+    session.execute(delete(Event).where(Event.student_id == student_id, Event.seq.not_in(kept)))
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -6,22 +6,23 @@ import logging
 import zlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import Table, Text, func, select
 from sqlalchemy import cast as cast_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.schemas import AttemptIn, dumped_content_hash
+from smartpractice.schemas import AttemptIn, AttemptRecord, dumped_content_hash
 from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
 from smartpractice.services.rating import AttemptRejected, apply_attempt
 from smartpractice.services.tutor import Analyzer, analyze_pending_sessions, struggles_for_attempts
 from smartpractice.storage.bulk import BatchWriter, is_one_of
-from smartpractice.storage.db import DEFAULT_TENANT
+from smartpractice.storage.db import DEFAULT_TENANT, is_transient_conflict
 from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
 from smartpractice.storage.rating_store import SqlBatchRatingStore
 
@@ -104,15 +105,50 @@ def catalog_problems(session: Session, attempts: Sequence[AttemptIn]) -> list[di
     return errors
 
 
+def _check_times(
+    attempts: Sequence[AttemptIn],
+    *,
+    now: datetime,
+    max_future: timedelta | None,
+    max_age: timedelta | None,
+) -> None:
+    errors: list[dict[str, Any]] = []
+    for index, attempt in enumerate(attempts):
+        at = attempt.occurred_at
+        if at is None:
+            continue
+        if max_future is not None and at > now + max_future:
+            limit = f"{max_future.total_seconds():g} s"
+            msg = f"is more than {limit} ahead of the service's clock ({now.isoformat()})"
+            errors.append({"loc": [index, "occurred_at"], "msg": msg})
+        elif max_age is not None and at < now - max_age:
+            msg = f"is more than {max_age.days} days before the service's clock"
+            errors.append({"loc": [index, "occurred_at"], "msg": msg})
+    if errors:
+        raise InvalidInput(errors)
+
+
 def accept_attempts(
-    session: Session, attempts: Sequence[AttemptIn], *, now: datetime, partitions: int = 64
+    session: Session,
+    attempts: Sequence[AttemptIn],
+    *,
+    now: datetime,
+    partitions: int = 64,
+    max_future: timedelta | None = None,
+    max_age: timedelta | None = None,
 ) -> AcceptedAttempts:
     """Store the attempts as pending events in one transaction, or none of them.
 
+    An `occurred_at` later than `now + max_future` or earlier than `now - max_age` (when
+    given) is refused: event times set the time effects of shared rows (an item's
+    last practice), so one far-future time would freeze them for every student.
+
     Raises:
-        InvalidInput: an attempt names an unknown item or a skill its item does not test.
+        InvalidInput: an attempt names an unknown item or a skill its item does not test,
+            or happened outside the accepted time window.
         Conflict: an event id is already stored (or repeated in the batch) with other content.
     """
+    _check_times(attempts, now=now, max_future=max_future, max_age=max_age)
     _validate_against_catalog(session, attempts)
     dumps = [a.model_dump(mode="json") for a in attempts]
     hashes: dict[str, str] = {}
@@ -158,12 +194,37 @@ def accept_attempts(
         accepted.append(attempt.event_id)
     if rows:
         # One set-based INSERT in acceptance order: seq follows the batch order (the rows
-        # are inserted as numbered, ORDER BY row_number).
-        writer = BatchWriter(session.connection())
-        writer.insert(_EVENTS, rows)
-        writer.send()
+        # are inserted as numbered, ORDER BY row_number). Rows another request stored
+        # after the look-up above are left out, then judged like any stored event.
+        inserted = BatchWriter(session.connection()).insert_new(_EVENTS, rows, unique="event_id")
+        late = [row for row in rows if row["event_id"] not in inserted]
+        if late:
+            _judge_stored_meanwhile(session, late)
+            rows = [row for row in rows if row["event_id"] in inserted]
+            accepted = [eid for eid in accepted if eid in inserted]
+            duplicates += [row["event_id"] for row in late]
     touched = {row["partition"] for row in rows}
     return AcceptedAttempts(accepted=accepted, duplicates=duplicates, partitions=touched)
+
+
+def _judge_stored_meanwhile(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Raise Conflict if any of these rows, which another transaction stored meanwhile,
+    was stored with other content (else they are duplicates)."""
+    dialect = session.get_bind().dialect.name
+    ids = [row["event_id"] for row in rows]
+    stored: dict[str, str] = {
+        event_id: digest
+        for event_id, digest in session.execute(
+            select(Event.event_id, Event.content_hash).where(
+                is_one_of(Event.event_id, ids, dialect=dialect)
+            )
+        )
+    }
+    conflicts = sorted(
+        row["event_id"] for row in rows if stored.get(row["event_id"]) != row["content_hash"]
+    )
+    if conflicts:
+        raise Conflict(conflicts)
 
 
 def event_status(session: Session, event_id: str) -> EventStatus | None:
@@ -204,7 +265,7 @@ class PendingEvent:
     event_id: str
     student_id: str
     item_id: str
-    attempt: AttemptIn
+    attempt: AttemptRecord
     received_at: datetime
     occurred_at: datetime
 
@@ -291,7 +352,18 @@ def apply_events(
         attempt.commit()
     else:
         attempt.rollback()
-        store.lock_items(items, skip_locked=False)
+        waiting = session.begin_nested()
+        try:
+            store.lock_items(items, skip_locked=False)
+        except DBAPIError as error:
+            # Held past the lock timeout (a stalled worker): leave them pending for a
+            # later batch rather than fail it; the server ends a holder idle too long.
+            waiting.rollback()
+            if not is_transient_conflict(error):
+                raise
+            log.warning("items held elsewhere", extra={"action": "items_busy"})
+            return 0
+        waiting.commit()
         ready = list(events)
     store.load_items({e.item_id for e in ready})
     _apply_in_order(
@@ -349,7 +421,13 @@ def _apply_in_order(
 
 
 def _read_pending(
-    session: Session, *, limit: int, partitions: Sequence[int] | None, now: datetime
+    session: Session,
+    *,
+    limit: int,
+    partitions: Sequence[int] | None,
+    now: datetime,
+    after_seq: int | None = None,
+    skip_students: Collection[str] = (),
 ) -> list[PendingEvent]:
     query = select(
         Event.seq,
@@ -363,13 +441,18 @@ def _read_pending(
     ).where(Event.status == "pending")
     if partitions is not None:
         query = query.where(Event.partition.in_(list(partitions)))
+    if after_seq is not None:
+        query = query.where(Event.seq > after_seq)
+    if skip_students:
+        dialect = session.get_bind().dialect.name
+        query = query.where(~is_one_of(Event.student_id, skip_students, dialect=dialect))
     events: list[PendingEvent] = []
     unreadable: list[dict[str, Any]] = []
     for seq, event_id, student_id, item_id, payload, *at in session.execute(
         query.order_by(Event.seq).limit(limit)
     ):
         try:
-            attempt = AttemptIn.model_validate_json(payload)
+            attempt = AttemptRecord.model_validate_json(payload)
         except ValidationError as error:
             # Stored under rules that no longer accept it (a schema change): rejected with
             # the reason, rather than failing every batch of its partition forever.
@@ -385,6 +468,43 @@ def _read_pending(
         writer.update(_EVENTS, unreadable, keys=["seq"])
         writer.send()
     return events
+
+
+_LOOK_AHEAD_PAGES = 100
+"""Most pages of pending events one batch reads past students waiting for a chat."""
+
+
+def _ready_past_waiting(
+    session: Session,
+    *,
+    limit: int,
+    partitions: Sequence[int] | None,
+    now: datetime,
+    wait: float,
+) -> list[PendingEvent]:
+    """The first `limit` pending events that wait for no tutor chat, in acceptance order.
+    A student whose attempt waits for its chat's analysis is skipped from that attempt on
+    (their later events wait too, to keep their order); everyone else's events are read
+    past them, a page at a time, the skipped students left out of each next page."""
+    ready: list[PendingEvent] = []
+    waiting_students: set[str] = set()
+    after: int | None = None
+    for _ in range(_LOOK_AHEAD_PAGES):
+        page = _read_pending(
+            session,
+            limit=limit,
+            partitions=partitions,
+            now=now,
+            after_seq=after,
+            skip_students=waiting_students,
+        )
+        held = _held_back(session, page, now=now, wait_seconds=wait)
+        waiting_students |= {e.student_id for e in page if e.seq in held}
+        ready += [e for e in page if e.seq not in held]
+        if len(ready) >= limit or len(page) < limit:
+            break
+        after = page[-1].seq
+    return ready[:limit]
 
 
 def apply_pending_events(
@@ -414,17 +534,12 @@ def apply_pending_events(
             keep_raw_text=transcripts.keep_raw_text,
             partitions=partitions,
         )
-    events = _read_pending(session, limit=limit, partitions=partitions, now=now)
-    held: set[int] = set()
-    if transcripts is not None:
-        held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
-        if held:
-            # Read past events held back for a chat so that they cannot starve everyone
-            # else. Whether an event is held depends only on its student's earlier events,
-            # so the first `limit` ready events are the same however far one reads.
-            events = _read_pending(session, limit=limit * 4, partitions=partitions, now=now)
-            held = _held_back(session, events, now=now, wait_seconds=transcripts.wait_seconds)
-    ready = [e for e in events if e.seq not in held][:limit]
+    if transcripts is None:
+        ready = _read_pending(session, limit=limit, partitions=partitions, now=now)
+    else:
+        ready = _ready_past_waiting(
+            session, limit=limit, partitions=partitions, now=now, wait=transcripts.wait_seconds
+        )
     if not ready:
         return 0
     struggles = struggles_for_attempts(

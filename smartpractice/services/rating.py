@@ -27,7 +27,7 @@ from smartpractice.core.types import (
     SkillEvidence,
     StudentRatings,
 )
-from smartpractice.schemas import AttemptIn
+from smartpractice.schemas import AttemptRecord
 
 __all__ = [
     "AppliedAttempt",
@@ -100,7 +100,7 @@ class RatingStore(Protocol):
 
 def apply_attempt(
     store: RatingStore,
-    attempt: AttemptIn,
+    attempt: AttemptRecord,
     *,
     occurred_at: datetime,
     config: ModelConfig,
@@ -125,7 +125,7 @@ def apply_attempt(
 
 
 def graded_attempt(
-    attempt: AttemptIn, *, struggles: Mapping[str, float] | None = None
+    attempt: AttemptRecord, *, struggles: Mapping[str, float] | None = None
 ) -> GradedAttempt:
     """The core's view of an attempt event, with the per-skill struggle (0-1) found in its
     tutor chats."""

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import ItemRatings, RatingState
-from smartpractice.schemas import AttemptIn
+from smartpractice.schemas import AttemptRecord
+from smartpractice.services.data_protection import ERASED_KIND
 from smartpractice.services.rating import (
     AttemptRejected,
     ItemContext,
@@ -84,10 +85,13 @@ def replay_event_log(session: Session, *, config: ModelConfig) -> ReplayResult:
     """Recompute all ratings in memory from the applied events (the database is unchanged)."""
     result = ReplayResult(store=_initial_store(session, config))
     for event, struggles in _applied_events(session):
+        if event.kind == ERASED_KIND:
+            _apply_erased(result.store, event)
+            continue
         try:
             outcome = apply_attempt(
                 result.store,
-                AttemptIn.model_validate(event.payload),
+                AttemptRecord.model_validate(event.payload),
                 occurred_at=event.occurred_at,
                 config=config,
                 struggles=struggles,
@@ -102,6 +106,32 @@ def replay_event_log(session: Session, *, config: ModelConfig) -> ReplayResult:
             outcome.summary(config=config, now=event.occurred_at),
         )
     return result
+
+
+def _apply_erased(store: MemoryRatingStore, event: Event) -> None:
+    """What an erased student's attempt did to its item, as recorded at erasure."""
+    context = store.items.get(event.item_id)
+    if context is None:
+        return
+    at = event.occurred_at
+    difficulties = dict(context.ratings.difficulties)
+    for skill, effect in event.payload["skills"].items():
+        before = difficulties.get(skill)
+        if before is None:
+            continue
+        last_at = before.last_at if before.last_at is not None and before.last_at >= at else at
+        difficulties[skill] = RatingState(
+            effect["difficulty"],
+            before.attempts + 1,
+            before.correct + (1 if effect["success"] else 0),
+            last_at,
+        )
+    store.items[event.item_id] = ItemContext(
+        event.item_id, context.expected_time_seconds, ItemRatings(difficulties)
+    )
+    attempts, correct = store.item_attempts.get(event.item_id, (0, 0))
+    success = bool(event.payload["item_success"])
+    store.item_attempts[event.item_id] = (attempts + 1, correct + (1 if success else 0))
 
 
 def compare_with_live(session: Session, result: ReplayResult) -> list[str]:

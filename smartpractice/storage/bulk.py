@@ -106,6 +106,48 @@ class BatchWriter:
             )
         )
 
+    def insert_new(
+        self, table: Table, rows: Sequence[Mapping[str, Any]], *, unique: str
+    ) -> set[Any]:
+        """`insert` for the rows whose `unique` column value is not stored yet, at once
+        (queued statements go first); returns the values of `unique` it inserted.
+
+        A row another transaction is inserting meanwhile is waited for, then left out if
+        that transaction commits (PostgreSQL ``ON CONFLICT DO NOTHING``), so overlapping
+        batches sent at once do not fail on the unique index. The rows take their serial
+        key in their given order but are inserted in `unique` order, so two transactions
+        inserting overlapping rows wait for each other in one order and cannot deadlock.
+        SQLite runs one writer at a time, so what the caller read before is still true and
+        every row is inserted.
+        """
+        if not rows:
+            return set()
+        if not self._postgres:
+            self._connection.execute(insert(table), list(rows))
+            return {row[unique] for row in rows}
+        self.send()
+        names = list(rows[0])
+        serial = table.autoincrement_column
+        assert serial is not None, f"{table.name} has no serial key"
+        source, params = self._recordset(table, names, rows)
+        quote = self._quote
+        values = ", ".join(f"v.{quote(name)}" for name in names)
+        columns = ", ".join(quote(name) for name in names)
+        picked = ", ".join(f"n.{quote(name)}" for name in names)
+        key = quote(unique)
+        # nextval runs after the inner ORDER BY (a volatile output column), so the keys
+        # follow the rows' order; the subquery keeps them when the rows are re-sorted.
+        number = f"nextval(pg_get_serial_sequence('{table.name}', '{serial.name}'))"
+        inserted = self._connection.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({quote(serial.name)}, {columns})"
+            f" SELECT n.serial_key, {picked} FROM"
+            f" (SELECT {values}, {number} AS serial_key FROM {source}"
+            f" ORDER BY v.row_number) AS n"
+            f" ORDER BY n.{key} ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
+            params,
+        )
+        return set(inserted.scalars())
+
     def update(
         self,
         table: Table,

@@ -13,6 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Database",
     "alembic_config",
     "check_tenant_id",
+    "is_transient_conflict",
     "make_engine",
     "make_session_factory",
     "tenant_schema",
@@ -54,6 +56,22 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+LOCK_TIMEOUT_MS = 5_000
+"""PostgreSQL: longest wait for a lock before the statement fails (and is retried), so a
+stalled holder cannot hold every other worker or request."""
+IDLE_IN_TRANSACTION_MS = 30_000
+"""PostgreSQL: a session idle this long inside a transaction (a frozen or cut-off worker)
+is ended by the server, which rolls its transaction back and frees its locks; nothing the
+service does stays idle in a transaction for that long."""
+PG_SESSION_OPTIONS = (
+    f"-c lock_timeout={LOCK_TIMEOUT_MS} "
+    f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS} "
+    # The server notices a peer that vanished from the network in about 25 s, not 2 h.
+    "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+)
+_PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5}
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url` with the per-backend settings the service relies on."""
     if url.startswith("sqlite"):
@@ -61,7 +79,26 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"options": PG_SESSION_OPTIONS, **_PG_KEEPALIVES},
+    )
+
+
+_TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}
+"""PostgreSQL: deadlock detected, serialization failure, lock not available."""
+
+
+def is_transient_conflict(error: DBAPIError) -> bool:
+    """True if the transaction failed only because of another one running at once (a
+    unique key it stored meanwhile, a deadlock, a lock wait cut short), so that running
+    it again can succeed."""
+    if isinstance(error, IntegrityError):
+        return True
+    return getattr(error.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
 
 
 def check_tenant_id(tenant_id: str) -> str:

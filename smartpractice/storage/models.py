@@ -26,6 +26,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "DashboardSession",
     "Event",
     "Item",
     "ItemSkill",
@@ -276,7 +277,7 @@ class SelectionLog(Base):
 
 # Service-wide tables: they live with the default tenant only (PostgreSQL ``public``, the
 # main SQLite file); every other table exists once per tenant.
-SERVICE_TABLES = frozenset({"tenants", "api_keys", "audit_log"})
+SERVICE_TABLES = frozenset({"tenants", "api_keys", "audit_log", "dashboard_sessions"})
 
 
 class Tenant(Base):
@@ -302,6 +303,18 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class DashboardSession(Base):
+    """A signed-in dashboard browser. Its cookie holds a random session id; only a SHA-256
+    of that id is stored, with the key it stands for (never the key itself)."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.key_id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
 
 
 class AuditEntry(Base):

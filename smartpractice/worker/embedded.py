@@ -14,9 +14,18 @@ from smartpractice.services.events import apply_pending_events
 from smartpractice.services.tutor_analysis import transcript_handling
 from smartpractice.storage.db import Database
 
-__all__ = ["EmbeddedWorker", "drain_pending", "enforce_retention_everywhere", "tenant_databases"]
+__all__ = [
+    "EmbeddedWorker",
+    "drain_pending",
+    "drain_tenants",
+    "enforce_retention_everywhere",
+    "tenant_databases",
+]
 
 log = logging.getLogger(__name__)
+
+_ROUNDS_PER_LOOK = 20
+"""Rounds of batches between two looks at the tenant list and the stop flag."""
 
 
 def drain_pending(db: Database, settings: Settings) -> int:
@@ -36,6 +45,34 @@ def drain_pending(db: Database, settings: Settings) -> int:
         total += applied
         if applied == 0:
             return total
+
+
+def drain_tenants(dbs: list[Database], settings: Settings, *, max_rounds: int | None = None) -> int:
+    """`drain_pending` over several tenants, one batch of each in turn, until none has
+    events ready (or after `max_rounds` turns): a tenant with a backlog delays another's
+    events by one batch, not by its whole backlog. Returns how many events were applied
+    or rejected."""
+    transcripts = transcript_handling(settings)
+    total = 0
+    active = list(dbs)
+    rounds = 0
+    while active and (max_rounds is None or rounds < max_rounds):
+        rounds += 1
+        still: list[Database] = []
+        for db in active:
+            with db.transaction() as session:
+                applied = apply_pending_events(
+                    session,
+                    config=settings.model,
+                    now=datetime.now(UTC),
+                    limit=settings.worker_batch_size,
+                    transcripts=transcripts,
+                )
+            total += applied
+            if applied:
+                still.append(db)
+        active = still
+    return total
 
 
 def tenant_databases(root: Database) -> list[Database]:
@@ -68,8 +105,9 @@ def enforce_retention_everywhere(root: Database, settings: Settings) -> None:
 class EmbeddedWorker:
     """A daemon thread that drains pending events when woken or every poll interval.
 
-    One thread applies events in acceptance order, tenant after tenant, so each student's
-    events are applied in the order the service accepted them. `db` is the default
+    One thread applies events in acceptance order, a batch of each tenant in turn, so each
+    student's events are applied in the order the service accepted them and no tenant's
+    backlog delays another's events by more than a batch. `db` is the default
     tenant's database, through which the others are found.
     """
 
@@ -96,8 +134,9 @@ class EmbeddedWorker:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                applied = sum(
-                    drain_pending(db, self._settings) for db in tenant_databases(self._db)
+                # Bounded rounds, so that a stop request or a new tenant is seen soon.
+                applied = drain_tenants(
+                    tenant_databases(self._db), self._settings, max_rounds=_ROUNDS_PER_LOOK
                 )
                 if applied:
                     log.info("applied events", extra={"action": "apply", "count": applied})
@@ -107,4 +146,6 @@ class EmbeddedWorker:
             except Exception:
                 # The events stay pending and are retried on the next round.
                 log.exception("applying events failed", extra={"action": "apply_failed"})
-            self._wake.wait(self._settings.worker_poll_seconds)
+                applied = 0
+            if not applied:
+                self._wake.wait(self._settings.worker_poll_seconds)

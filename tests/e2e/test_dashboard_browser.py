@@ -285,9 +285,9 @@ def test_with_authentication_on_the_dashboard_asks_for_a_key(tmp_path: Path, bro
         page.click("button[type=submit]")
         page.wait_for_url(f"{base}/dashboard")
         assert page.locator("h1").first.is_visible()
-        cookie = next(c for c in page.context.cookies() if c["name"] == "smartpractice_key")
+        cookie = next(c for c in page.context.cookies() if c["name"] == "smartpractice_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-        assert page.evaluate("document.cookie") == ""  # scripts cannot read the key
+        assert page.evaluate("document.cookie") == ""  # scripts cannot read the session
         page.close()
     finally:
         served.close()

@@ -69,3 +69,87 @@ def test_same_event_id_stored_meanwhile_is_a_duplicate_or_a_conflict(
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Event)) == 1
     db.dispose()
+
+
+def test_a_batch_overlapping_two_batches_stored_meanwhile_is_all_duplicates(
+    postgres_url: str,
+) -> None:
+    # A batch of two events, each of which another request is storing at that moment and
+    # commits while this one waits: both are duplicates, whatever the order of commits.
+    settings = Settings(database_url=postgres_url, queue="embedded")
+    app = create_app(settings, demo=True, notify_worker=lambda *_: None)
+    db = Database(postgres_url)
+    first, second = ({**_ATTEMPT, "event_id": f"ev-{n}"} for n in (1, 2))
+    others = []
+    for body in (first, second):
+        other = db.sessions()
+        accept_attempts(other, [AttemptIn(**body)], now=datetime.now(UTC))
+        others.append(other)
+    answers: list[Any] = []
+    with TestClient(app) as client:
+        thread = threading.Thread(
+            target=lambda: answers.append(
+                client.post("/v1/attempts", json={"attempts": [first, second]})
+            )
+        )
+        thread.start()
+        for other in others:
+            _wait_until_a_request_waits_on_a_lock(db)
+            other.commit()
+            other.close()
+        thread.join(30)
+    response = answers[0]
+    assert response.status_code == 202, response.text
+    assert response.json()["accepted"] == 0 and response.json()["duplicates"] == 2
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Event)) == 2
+    db.dispose()
+
+
+def test_overlapping_batches_sent_at_once_are_all_accepted(postgres_url: str) -> None:
+    settings = Settings(database_url=postgres_url, queue="embedded")
+    app = create_app(settings, demo=True, notify_worker=lambda *_: None)
+    # Eight batches of 40 events in different orders, each overlapping the others.
+    ids = [f"ev-{n}" for n in range(60)]
+    batches = [
+        [{**_ATTEMPT, "event_id": eid, "student_id": eid} for eid in ids[k * 3 : k * 3 + 40]][
+            :: (1 if k % 2 else -1)
+        ]
+        for k in range(8)
+    ]
+    answers: list[int] = []
+    with TestClient(app) as client:
+        threads = [
+            threading.Thread(
+                target=lambda b=batch: answers.append(
+                    client.post("/v1/attempts", json={"attempts": b}).status_code
+                )
+            )
+            for batch in batches * 3
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert answers == [202] * len(threads)
+    db = Database(postgres_url)
+    with db.transaction() as session:
+        stored = session.scalar(select(func.count()).select_from(Event))
+    assert stored == len({eid for batch in batches for eid in (a["event_id"] for a in batch)})
+    db.dispose()
+
+
+def test_a_batch_keeps_its_order_in_the_log(postgres_url: str) -> None:
+    # Inserted in event-id order (one lock order for everyone), numbered in batch order.
+    db = Database(postgres_url)
+    ids = ["ev-c", "ev-a", "ev-b", "ev-e", "ev-d"]
+    with db.transaction() as session:
+        accept_attempts(
+            session,
+            [AttemptIn(**{**_ATTEMPT, "event_id": eid}) for eid in ids],
+            now=datetime.now(UTC),
+        )
+    with db.transaction() as session:
+        stored = list(session.scalars(select(Event.event_id).order_by(Event.seq)))
+    assert stored == ids
+    db.dispose()

@@ -83,7 +83,8 @@ def test_every_view_answers_with_its_content(client: TestClient, drain: Any) -> 
     # Skills of the topic the student has not answered are estimated, not called weak.
     assert 'data-status="estimated"' in student and "Learning path" in student
     assert "practising now" in student
-    assert student.count('<details class="pick"') == 4
+    # The first pick came before the student had an applied attempt: answered, not logged.
+    assert student.count('<details class="pick"') == 3
     assert "Runner-up" in student and "Why this question?" in student
     assert 'id="curves-data"' in student
 
@@ -166,16 +167,17 @@ def test_metrics_parse_and_follow_the_pipeline(client: TestClient, drain: Any) -
         for s in family.samples
     }
     assert samples[("smartpractice_database_up", ())] == 1
-    assert samples[("smartpractice_events_accepted_total", ())] == 3
-    assert samples[("smartpractice_events_applied_total", ())] == 3
-    assert samples[("smartpractice_events_rejected_total", ())] == 0
-    assert samples[("smartpractice_events_pending", ())] == 0
-    assert samples[("smartpractice_queue_lag_seconds", ())] == 0
+    default = (("tenant", "default"),)
+    assert samples[("smartpractice_events_accepted_total", default)] == 3
+    assert samples[("smartpractice_events_applied_total", default)] == 3
+    assert samples[("smartpractice_events_rejected_total", default)] == 0
+    assert samples[("smartpractice_events_pending", default)] == 0
+    assert samples[("smartpractice_queue_lag_seconds", default)] == 0
     assert samples[("smartpractice_apply_errors_total", ())] == 1
     assert samples[("smartpractice_next_question_duration_seconds_count", ())] == 3
     route = ("route", "/v1/students/{student_id}/next-question")
     assert any(route in labels for name, labels in samples if name.endswith("_count"))
-    assert 0 <= samples[("smartpractice_calibration_error", ())] <= 1
+    assert 0 <= samples[("smartpractice_calibration_error", default)] <= 1
     binned = [v for (name, _), v in samples.items() if name == "smartpractice_calibration_events"]
     assert sum(binned) == 3
 

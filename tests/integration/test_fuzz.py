@@ -383,7 +383,12 @@ def _world(settings: Settings) -> Iterator[World]:
     # No rate limit to speak of (it has tests of its own; here a 429 would only hide what
     # the fuzz is after) and the lexical chat backend (no model to load).
     fuzz_settings = settings.model_copy(
-        update={"rate_limit": "1000000/minute", "tutor_backend": "lexical"}
+        update={
+            "rate_limit": "1000000/minute",
+            "unauthenticated_rate_limit": "1000000/minute",
+            "event_rate_limit": "100000000/minute",
+            "tutor_backend": "lexical",
+        }
     )
     app = create_app(fuzz_settings, demo=False, notify_worker=lambda *_: None)
     with TestClient(app) as client:

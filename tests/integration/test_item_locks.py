@@ -8,12 +8,12 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from smartpractice.config import Settings
 from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, apply_pending_events
-from smartpractice.storage.db import Database
+from smartpractice.storage.db import IDLE_IN_TRANSACTION_MS, LOCK_TIMEOUT_MS, Database
 from smartpractice.storage.models import Event, Item
 
 pytestmark = pytest.mark.integration
@@ -89,4 +89,33 @@ def test_a_batch_whose_every_item_is_held_waits_for_them(postgres_url: str) -> N
         timer.join()
     assert time.monotonic() - started >= 0.4  # it waited for the holder, then applied all
     assert set(_status(db).values()) == {"applied"}
+    db.dispose()
+
+
+def test_a_stalled_holder_does_not_hold_the_worker(postgres_url: str) -> None:
+    # The holder never commits (a frozen worker): the batch gives up after the lock
+    # timeout, leaving its events pending, instead of waiting for as long as it stalls.
+    db = Database(postgres_url)
+    _accept(db, [("a1", "s-a", _HELD), ("b1", "s-b", _HELD)])
+    holder = _Holder(db, _HELD)
+    answers: list[int] = []
+    try:
+        thread = threading.Thread(target=lambda: answers.append(_apply(db)), daemon=True)
+        thread.start()
+        thread.join(LOCK_TIMEOUT_MS / 1000 + 10)
+        assert answers == [0]
+        assert set(_status(db).values()) == {"pending"}
+    finally:
+        holder.release()
+    assert _apply(db) == 2
+    db.dispose()
+
+
+def test_the_server_ends_a_session_idle_in_a_transaction(postgres_url: str) -> None:
+    # What frees the locks of a worker frozen or cut off between two statements.
+    db = Database(postgres_url)
+    with db.transaction() as session:
+        idle = session.execute(text("SHOW idle_in_transaction_session_timeout")).scalar_one()
+        lock = session.execute(text("SHOW lock_timeout")).scalar_one()
+    assert (idle, lock) == (f"{IDLE_IN_TRANSACTION_MS // 1000}s", f"{LOCK_TIMEOUT_MS // 1000}s")
     db.dispose()

@@ -19,6 +19,7 @@ from smartpractice.api.security import PUBLIC
 from smartpractice.cache import ProfileCache
 from smartpractice.config import Settings
 from smartpractice.services.access import Scope, create_key, ensure_tenant, revoke_key
+from smartpractice.services.replay import compare_with_live, replay_event_log
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import (
@@ -180,22 +181,62 @@ def test_the_dashboard_signs_in_with_a_read_key_in_a_get_only_cookie(service: Se
     c = service.client
     refused = c.post("/dashboard/login", data={"key": service.keys["a_ingest"]})
     assert refused.status_code == 401
-    assert "smartpractice_key" not in c.cookies
+    assert "smartpractice_session" not in c.cookies
     signed_in = c.post(
         "/dashboard/login", data={"key": service.keys["a_read"]}, follow_redirects=False
     )
     assert signed_in.status_code == 303
     cookie = signed_in.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/dashboard" in cookie
+    assert "Secure" not in cookie  # plain HTTP, no trusted proxy said otherwise
+    # The cookie holds a session id kept on the server, never the key.
+    session_id = c.cookies["smartpractice_session"]
+    assert session_id and all(key not in cookie for key in service.keys.values())
     assert c.get("/dashboard", follow_redirects=False).status_code == 200
     # The cookie opens dashboard pages only, and never a request that changes anything.
-    c.cookies.set("smartpractice_key", service.keys["a_admin"])
-    assert c.get("/dashboard", follow_redirects=False).status_code == 200
     assert c.get("/v1/skills").status_code == 401
     assert c.delete("/v1/students/x").status_code == 401
     c.get("/dashboard/logout")
-    c.cookies.clear()
+    # Signed out on the server: the old id opens nothing any more.
+    c.cookies.set("smartpractice_session", session_id, path="/dashboard")
     assert c.get("/dashboard", follow_redirects=False).status_code == 303
+    c.cookies.clear()
+    # A raw key in the cookie is not a session.
+    c.cookies.set("smartpractice_session", service.keys["a_admin"], path="/dashboard")
+    assert c.get("/dashboard", follow_redirects=False).status_code == 303
+    c.cookies.clear()
+
+
+def test_the_session_cookie_is_secure_behind_a_configured_tls_proxy(settings: Settings) -> None:
+    # TestClient connects as "testclient": here, the configured proxy.
+    for proxies, secure in (("testclient", True), ("10.0.0.1", False)):
+        app = create_app(settings.model_copy(update={"trusted_proxies": proxies}))
+        with TestClient(app) as client:
+            with app.state.db.transaction() as session:
+                key = create_key(session, tenant_id="default", scope=Scope.read, name="r").token
+            signed_in = client.post(
+                "/dashboard/login",
+                data={"key": key},
+                headers={"X-Forwarded-Proto": "https"},
+                follow_redirects=False,
+            )
+            assert signed_in.status_code == 303
+            assert ("Secure" in signed_in.headers["set-cookie"]) is secure
+
+
+def test_unauthenticated_requests_and_sign_ins_are_limited(settings: Settings) -> None:
+    limited = settings.model_copy(
+        update={"unauthenticated_rate_limit": "20/minute", "login_rate_limit": "5/minute"}
+    )
+    app = create_app(limited)
+    with TestClient(app) as client:
+        bad = {"Authorization": "Bearer sp_0000000000000000_nope"}
+        statuses = [client.get("/v1/skills", headers=bad).status_code for _ in range(25)]
+        assert statuses == [401] * 20 + [429] * 5
+        logins = [
+            client.post("/dashboard/login", data={"key": "wrong"}).status_code for _ in range(7)
+        ]
+        assert logins == [401] * 5 + [429] * 2
 
 
 def test_refusals_do_not_reveal_whether_a_student_exists(service: Service) -> None:
@@ -359,6 +400,10 @@ def test_deleting_a_student_leaves_no_row_behind(service: Service) -> None:
     with db.transaction() as session:
         after = {(r.item_id, r.skill_id): r.difficulty for r in session.scalars(select(ItemSkill))}
     assert after == before  # items keep what they learned
+    with db.transaction() as session:
+        # Replay still rebuilds every rating exactly, from what the erasure left.
+        replayed = replay_event_log(session, config=service.settings.model)
+        assert compare_with_live(session, replayed) == []
     again = c.delete(f"/v1/students/{student}", headers=service.headers("a_admin"))
     assert again.status_code == 404
     audit = c.get("/v1/audit", headers=service.headers("a_admin")).json()["data"]
@@ -377,7 +422,10 @@ def test_the_audit_log_is_append_only(service: Service) -> None:
                 at=datetime.now(UTC), tenant_id="default", key_name="t", action="x", detail={}
             )
         )
-    for statement in ("UPDATE audit_log SET action = 'changed'", "DELETE FROM audit_log"):
+    statements = ["UPDATE audit_log SET action = 'changed'", "DELETE FROM audit_log"]
+    if service.root.engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE audit_log")
+    for statement in statements:
         with (
             pytest.raises(DBAPIError, match="append-only"),
             service.root.transaction() as session,
@@ -482,3 +530,46 @@ def test_the_retention_sweep_drops_old_events_and_chat_text_but_never_pending_on
         assert session.scalar(select(TutorSession.analysis)) is not None
     skills = c.get("/v1/students/old-timer/skills", headers=service.headers("a_read")).json()
     assert skills["attempts"] == 3  # ratings keep what the deleted events taught them
+
+
+def test_metrics_count_every_tenant(service: Service) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    item = _item_ids(service, "b_read", 1)[0]
+    for n in range(3):
+        posted = service.client.post(
+            "/v1/attempts", json=_attempt(f"e{n}", "s", item), headers=service.headers("b_ingest")
+        )
+        assert posted.status_code == 202
+    response = service.client.get("/metrics", headers=service.headers("a_admin"))
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
+    other = (("tenant", "school_b"),)
+    assert samples[("smartpractice_events_accepted_total", other)] == 3
+    assert samples[("smartpractice_events_pending", other)] == 3
+    assert samples[("smartpractice_events_pending", (("tenant", "default"),))] == 0
+
+
+def test_a_next_question_for_an_unknown_student_stores_nothing(service: Service) -> None:
+    from smartpractice.storage.models import SelectionLog
+
+    db = service.root.for_tenant("default")
+
+    def logged() -> int:
+        with db.transaction() as session:
+            return int(session.scalar(select(func.count()).select_from(SelectionLog)) or 0)
+
+    c, read = service.client, service.headers("a_read")
+    answer = c.get("/v1/students/nobody-yet/next-question", headers=read)
+    assert answer.status_code == 200 and answer.json()["selection_id"] is None
+    assert logged() == 0
+    item = _item_ids(service, "a_read", 1)[0]
+    body = _attempt("known-1", "known", item)
+    assert c.post("/v1/attempts", json=body, headers=service.headers("a_ingest")).status_code == 202
+    _drain(service, "default")
+    answer = c.get("/v1/students/known/next-question", headers=read)
+    assert answer.status_code == 200 and answer.json()["selection_id"] is not None
+    assert logged() == 1

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from smartpractice.api.deps import (
     SettingsDep,
@@ -25,10 +27,12 @@ from smartpractice.api.schemas import (
     AttemptsAccepted,
     EventStatusOut,
 )
-from smartpractice.api.security import IngestDatabase
+from smartpractice.api.security import IngestDatabase, charge_events
 from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, catalog_problems, event_status
-from smartpractice.storage.db import Database
+from smartpractice.storage.db import Database, is_transient_conflict
+
+_TRIES = 5
 
 router = APIRouter(prefix="/v1/attempts", tags=["attempts"])
 
@@ -98,20 +102,26 @@ def post_attempts(
     event id with the same content is accepted and not applied twice; with other content it
     is a 409."""
     attempts = _parse(db, body)
+    charge_events(request, len(attempts))
     is_batch = not (isinstance(body, dict) and "event_id" in body)
-    for tries_left in (1, 0):
+    for tries_left in range(_TRIES - 1, -1, -1):
         try:
             with located_in_body("attempts" if is_batch else None), db.transaction() as session:
                 result = accept_attempts(
-                    session, attempts, now=datetime.now(UTC), partitions=settings.partitions
+                    session,
+                    attempts,
+                    now=datetime.now(UTC),
+                    partitions=settings.partitions,
+                    max_future=timedelta(seconds=settings.max_clock_skew_seconds),
+                    max_age=timedelta(days=settings.max_event_age_days),
                 )
             break
-        except IntegrityError:
-            # Another request stored one of these event ids between this one's look-up
-            # and its insert (both sent the same event at once). Looked at again, each
-            # such id is a duplicate or a conflict like any other.
-            if not tries_left:
+        except DBAPIError as error:
+            # Overlapping batches sent at once can deadlock on each other's new rows; run
+            # again, each such id is then a duplicate or a conflict like any other.
+            if not tries_left or not is_transient_conflict(error):
                 raise
+            time.sleep(random.uniform(0.01, 0.05))
     notify_worker(request, db, result.partitions)
     return AttemptsAccepted(
         accepted=len(result.accepted),

@@ -35,7 +35,9 @@ def get_next_question(
 ) -> dict[str, Any]:
     scope = _scope(subject, chapter, topic, skills)
     with db.transaction() as session:
-        return next_question(
+        known = student_version(session, student_id) is not None
+        pick = session.begin_nested()
+        answer = next_question(
             session,
             student_id,
             scope,
@@ -44,6 +46,13 @@ def get_next_question(
             seed=seed,
             cache=scope_cache(request, db),
         )
+        if known:
+            pick.commit()
+            return answer
+        # A student with no applied attempt yet: answered, but not logged, so that any id
+        # a read key names leaves no row behind.
+        pick.rollback()
+        return {**answer, "selection_id": None}
 
 
 def _scope(
