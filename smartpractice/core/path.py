@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 
 from smartpractice.core.config import EloConfig, PathConfig
@@ -153,10 +153,12 @@ class LearningPath:
     expected_questions: float
     mastered: frozenset[str]
     practise: tuple[str, ...] = ()
+    by_skill: Mapping[str, PathStep] = field(default_factory=dict, compare=False, repr=False)
+    """The steps by skill id (built with the path)."""
 
     def step(self, skill_id: str) -> PathStep | None:
         """The step of one skill, if it is on the path."""
-        return next((s for s in self.steps if s.skill_id == skill_id), None)
+        return self.by_skill.get(skill_id)
 
 
 def _relation(skill_id: str, other: str, prerequisites: Mapping[str, Sequence[str]]) -> int:
@@ -464,6 +466,7 @@ def plan_path(
         expected_questions=sum(s.expected_questions for s in steps),
         mastered=frozenset(mastered),
         practise=tuple(open_steps or [s.skill_id for s in steps]),
+        by_skill={s.skill_id: s for s in steps},
     )
 
 

@@ -313,8 +313,10 @@ def plan_student_path(
     config: ModelConfig,
     now: datetime,
     previously_mastered: frozenset[str] = frozenset(),
+    answered: Sequence[RecentAnswer] | None = None,
 ) -> StudentPath:
-    """The student's learning path through the scope; nothing is written.
+    """The student's learning path through the scope; nothing is written (`answered`: the
+    student's last `recent_window` answers, most recent first, when already read).
 
     Raises:
         InvalidInput: the scope names unknown skills.
@@ -347,7 +349,9 @@ def plan_student_path(
         _textbook_order(taught, prerequisites),
         config=config,
         now=now,
-        recent=view.recent_answers(student_id, window=config.selection.recent_window),
+        recent=view.recent_answers(student_id, window=config.selection.recent_window)
+        if answered is None
+        else answered,
         previously_mastered=previously_mastered,
     )
     return StudentPath(path=path, views=views, student=student)
@@ -418,13 +422,18 @@ def pick_next_item(
         InvalidInput: the scope names unknown skills.
         NotFound: nothing in the scope to practise.
     """
+    answered = view.recent_answers(student_id, window=config.selection.recent_window)
     planned = plan_student_path(
-        view, student_id, scope, config=config, now=now, previously_mastered=previously_mastered
+        view,
+        student_id,
+        scope,
+        config=config,
+        now=now,
+        previously_mastered=previously_mastered,
+        answered=answered,
     )
     path, student = planned.path, planned.student
-    config = _recovering(
-        config, view.recent_answers(student_id, window=config.selection.recent_window)
-    )
+    config = _recovering(config, answered)
     # What each path skill still needs: the chance it is not mastered (0 once mastered).
     views = {
         skill_id: dataclasses.replace(
@@ -434,10 +443,7 @@ def pick_next_item(
         for skill_id, skill_view in planned.views.items()
         for step in [path.step(skill_id)]
     }
-    recent = {
-        answer.item_id
-        for answer in view.recent_answers(student_id, window=config.selection.repeat_window)
-    }
+    recent = {answer.item_id for answer in answered[: config.selection.repeat_window]}
     found = _candidate_ids(view, scope, path, path.practise, views, config=config)
     if not set(found) - recent:
         # The open skills have no item left that was not just answered (or no item at all):
