@@ -120,7 +120,8 @@ def student_skills(
 def knowledge_profile(
     session: Session, student_id: str, *, config: ModelConfig, now: datetime
 ) -> dict[str, Any]:
-    """The MISSION part 5 profile of every topic the student has practised.
+    """The knowledge profile (subject > chapter > topic) of every topic the student has
+    practised.
 
     Raises:
         NotFound: the student has no applied attempt yet.

@@ -44,8 +44,8 @@ MISSION_START = SelectionConfig(
     match_width=120.0,
     prerequisite_mastered=0.7,
 )
-"""The selector as first specified (MISSION part 6, customer's challenge zone), where the
-search starts."""
+"""The selector as the customer first specified it (weights 0.4/0.3/0.2/0.1, the challenge
+zone), where the search starts."""
 
 AXES: dict[str, tuple[float, ...]] = {
     "target_success": (0.36, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8),

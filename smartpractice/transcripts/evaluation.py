@@ -1,6 +1,6 @@
 """``smartpractice evaluate-transcripts``: the analyzer on real tutoring dialogues.
 
-Protocol (issue 6, data README):
+Protocol (the data README):
 
 * The detector (`analyze_transcript`) sees the problem text and the conversation only,
   MathDial move tags stripped; never a label field.
