@@ -367,23 +367,53 @@ def plan_path(
     judged = {
         s.skill_id: _judge(s, s.skill_id in previously_mastered, config, scale) for s in skills
     }
-    mastered = {k for k, j in judged.items() if j.mastered}
-    # Surmise: a mastered skill's unpractised prerequisites are mastered too.
-    for skill_id in list(mastered):
-        for p in by_id[skill_id].prerequisites:
-            if p in judged and judged[p].skill.attempts == 0 and p not in mastered:
-                mastered.add(p)
-                judged[p] = replace(judged[p], mastered=True)
-    depth = _depths(by_id)
+    mastered = _surmise(judged)
     # Clearly weak: real evidence (`min_evidence` answers) and proficiency below the gate.
     weak = frozenset(
         k
         for k, j in judged.items()
         if j.skill.attempts >= config.min_evidence and j.proficiency < config.prerequisite_gate
     )
-    # What holds a skill back: a clearly weak prerequisite, or one itself held back.
-    # In the scope, a prerequisite not yet likely enough at the mastery level holds back
-    # too, unless it is unpractised and undecided: then the diagnostic probes above it.
+    holding = _holding(judged, mastered, weak, config)
+    remediation = _remediation(judged, weak, config)
+    steps = [
+        _step(j, mastered, holding, remediation, by_id, config, scale)
+        for j in judged.values()
+        if j.skill.in_scope or j.skill.skill_id in remediation
+    ]
+    depth = _depths(by_id)
+    focus, phase = _focus(steps, judged, depth)
+    steps.sort(key=lambda step: _display_order(step, focus, depth, by_id))
+    return LearningPath(
+        steps=tuple(steps),
+        focus=focus,
+        phase=phase,
+        expected_questions=sum(s.expected_questions for s in steps),
+        mastered=frozenset(mastered),
+        practise=_open_skills(steps, focus, config),
+        by_skill={s.skill_id: s for s in steps},
+    )
+
+
+def _surmise(judged: dict[str, _Judged]) -> set[str]:
+    """The mastered skills, adding each mastered skill's unpractised prerequisites (the
+    surmise relation of knowledge spaces); updates `judged` for those."""
+    mastered = {k for k, j in judged.items() if j.mastered}
+    for skill_id in list(mastered):
+        for p in judged[skill_id].skill.prerequisites:
+            if p in judged and judged[p].skill.attempts == 0 and p not in mastered:
+                mastered.add(p)
+                judged[p] = replace(judged[p], mastered=True)
+    return mastered
+
+
+def _holding(
+    judged: Mapping[str, _Judged], mastered: set[str], weak: frozenset[str], config: PathConfig
+) -> frozenset[str]:
+    """The skills that hold back what is built on them: clearly weak ones; in the scope,
+    ones not yet likely enough at the mastery level (unless unpractised and undecided: the
+    diagnostic probes above them) and unmastered prerequisites of a clearly failing skill
+    (the failures may be theirs); and, down the chain, every skill held back itself."""
     holding = set(weak) | {
         k
         for k, j in judged.items()
@@ -392,8 +422,6 @@ def plan_path(
         and max(j.held, j.known) < config.unlock_probability
         and not (j.skill.attempts == 0 and j.held > config.diagnostic_low)
     }
-    # A skill clearly failing while a prerequisite in the scope is not mastered goes back
-    # to that prerequisite: the failures may be the prerequisite's.
     for k in weak:
         if judged[k].skill.in_scope:
             holding |= {
@@ -410,7 +438,13 @@ def plan_path(
             if any(p in holding and p not in mastered for p in j.skill.prerequisites):
                 holding.add(skill_id)
                 changed = True
-    steps: list[PathStep] = []
+    return frozenset(holding)
+
+
+def _remediation(
+    judged: Mapping[str, _Judged], weak: frozenset[str], config: PathConfig
+) -> dict[str, list[str]]:
+    """Per prerequisite outside the scope to teach, the in-scope skills it holds back."""
     remediation: dict[str, list[str]] = {}
     for skill_id, j in judged.items():
         if not j.skill.in_scope or j.mastered:
@@ -428,46 +462,41 @@ def plan_path(
             )
             if p in weak or (skill_id in weak and doubtful):
                 remediation.setdefault(p, []).append(skill_id)
-    for j in judged.values():
-        steps.append(_step(j, mastered, frozenset(holding), remediation, by_id, config, scale))
-    steps = [s for s in steps if by_id[s.skill_id].in_scope or s.remediation_for]
-    focus, phase = _focus(steps, judged, depth)
-    rank = {"remediation": 0, "review_due": 1, "estimated": 2, "frontier": 3, "locked": 4}
+    return remediation
 
-    def key(step: PathStep) -> tuple[int, int, float, int]:
-        if step.skill_id == focus:
-            return (-1, 0, 0.0, 0)
-        group = (
-            5
-            if step.status == "mastered"
-            else rank["remediation" if step.remediation_for else step.status]
-        )
-        return (
-            group,
-            -depth.get(step.skill_id, 0) * (group == 2),
-            step.mastery_probability,
-            by_id[step.skill_id].order,
-        )
 
-    steps.sort(key=key)
+_DISPLAY_GROUP = {"remediation": 0, "review_due": 1, "estimated": 2, "frontier": 3, "locked": 4}
+
+
+def _display_order(
+    step: PathStep, focus: str | None, depth: Mapping[str, int], by_id: Mapping[str, PathSkill]
+) -> tuple[int, int, float, int]:
+    """Path order: the focus, then remediation, review, diagnostic (highest first),
+    frontier, locked and mastered steps, the least likely mastered first."""
+    if step.skill_id == focus:
+        return (-1, 0, 0.0, 0)
+    if step.status == "mastered":
+        group = 5
+    else:
+        group = _DISPLAY_GROUP["remediation" if step.remediation_for else step.status]
+    highest = -depth.get(step.skill_id, 0) if group == _DISPLAY_GROUP["estimated"] else 0
+    return (group, highest, step.mastery_probability, by_id[step.skill_id].order)
+
+
+def _open_skills(
+    steps: Sequence[PathStep], focus: str | None, config: PathConfig
+) -> tuple[str, ...]:
+    """The `practice_skills` skills open for practice: the focus, then the most needed
+    remediation (or else review, diagnostic and frontier) steps; every skill when none."""
     remedial = [s.skill_id for s in steps if s.remediation_for]
     open_steps = remedial or [
         s.skill_id
         for s in sorted(steps, key=lambda s: -s.need)
         if s.status in ("review_due", "estimated", "frontier")
     ]
-    if focus in open_steps:  # the focus first, then the most needed
+    if focus in open_steps:
         open_steps = [focus] + [s for s in open_steps if s != focus]
-    open_steps = open_steps[: config.practice_skills]
-    return LearningPath(
-        steps=tuple(steps),
-        focus=focus,
-        phase=phase,
-        expected_questions=sum(s.expected_questions for s in steps),
-        mastered=frozenset(mastered),
-        practise=tuple(open_steps or [s.skill_id for s in steps]),
-        by_skill={s.skill_id: s for s in steps},
-    )
+    return tuple(open_steps[: config.practice_skills] or [s.skill_id for s in steps])
 
 
 def _step(
