@@ -1,6 +1,6 @@
 """AI-tutor transcript analysis: where the student struggled, and with which skill.
 
-MISSION part 4. `analyze_transcript` reads one tutor chat about one item and returns, per
+`analyze_transcript` reads one tutor chat about one item and returns, per
 skill of the item, a struggle score 0-1 with its evidence (message index and text span),
 the solution step where the struggle began, recognised catalogue misconceptions and a short
 extractive summary. The struggle scores feed `GradedAttempt.struggles`, which lowers the

@@ -58,9 +58,9 @@ AXES: dict[str, tuple[float, ...]] = {
     "match_width": (60.0, 120.0, 200.0, 300.0),
     "prerequisite_mastered": (0.5, 0.6, 0.7),
 }
-"""The constants searched and the values tried (issue 5: weights, target zone, prior
-strength, recency; plus the match width and when a weak prerequisite is remediated). The
-Thompson weight stays above 0: the sampling is the product's (MISSION part 6)."""
+"""The constants searched and the values tried (weights, target zone, prior strength,
+recency; plus the match width and when a weak prerequisite is remediated). The Thompson
+weight stays above 0: Thompson sampling is what the product promises."""
 
 
 @dataclass(frozen=True, slots=True)
