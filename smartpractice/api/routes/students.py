@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic_core import to_jsonable_python
 
 from smartpractice.api.deps import SettingsDep, profile_cache, scope_cache
@@ -15,6 +15,24 @@ from smartpractice.services.practice import Scope, next_question, student_learni
 from smartpractice.services.students import knowledge_profile, student_skills, student_version
 
 router = APIRouter(prefix="/v1/students", tags=["students"])
+
+
+def _scope(
+    subject: str | None = None,
+    chapter: str | None = None,
+    topic: str | None = None,
+    skills: Annotated[str | None, Query(description="comma-separated skill ids")] = None,
+) -> Scope:
+    """The scope's query parameters, shared by next-question and learning-path."""
+    return Scope(
+        subject=subject,
+        chapter=chapter,
+        topic=topic,
+        skills=tuple(s.strip() for s in skills.split(",") if s.strip()) if skills else (),
+    )
+
+
+ScopeQuery = Annotated[Scope, Depends(_scope)]
 
 
 @router.get(
@@ -27,13 +45,9 @@ def get_next_question(
     student_id: str,
     db: ReadDatabase,
     settings: SettingsDep,
-    subject: str | None = None,
-    chapter: str | None = None,
-    topic: str | None = None,
-    skills: Annotated[str | None, Query(description="comma-separated skill ids")] = None,
+    scope: ScopeQuery,
     seed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:
-    scope = _scope(subject, chapter, topic, skills)
     with db.transaction() as session:
         known = student_version(session, student_id) is not None
         pick = session.begin_nested()
@@ -55,17 +69,6 @@ def get_next_question(
         return {**answer, "selection_id": None}
 
 
-def _scope(
-    subject: str | None, chapter: str | None, topic: str | None, skills: str | None
-) -> Scope:
-    return Scope(
-        subject=subject,
-        chapter=chapter,
-        topic=topic,
-        skills=tuple(s.strip() for s in skills.split(",") if s.strip()) if skills else (),
-    )
-
-
 @router.get(
     "/{student_id}/learning-path",
     responses=NOT_FOUND,
@@ -76,15 +79,11 @@ def get_learning_path(
     student_id: str,
     db: ReadDatabase,
     settings: SettingsDep,
-    subject: str | None = None,
-    chapter: str | None = None,
-    topic: str | None = None,
-    skills: Annotated[str | None, Query(description="comma-separated skill ids")] = None,
+    scope: ScopeQuery,
 ) -> dict[str, Any]:
     """Skills in path order with status `mastered`, `review_due`, `frontier`,
     `estimated` or `locked`, the evidence behind each, and the expected number of
     questions to master the scope. A student never seen gets a new student's path."""
-    scope = _scope(subject, chapter, topic, skills)
     with db.transaction() as session:
         return student_learning_path(
             session,
