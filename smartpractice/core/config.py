@@ -131,7 +131,7 @@ class EvidenceConfig:
 class SelectionConfig:
     """Smart Practice: Thompson sampling on an Elo-informed Beta prior, plus match terms.
 
-    Defaults tuned with the simulator (issue 5; evidence in docs/simulation.md): only the
+    Defaults tuned with the simulator (evidence in docs/simulation.md): only the
     weights' ratios matter, the score is their weighted sum.
     """
 

@@ -1,6 +1,6 @@
 """Multi-skill Elo with uncertainty: prediction and the update after one attempt.
 
-For skill s of item q (MISSION part 2; Elo 1978, Pelanek 2016 for the uncertainty step):
+For skill s of item q (Elo 1978, Pelanek 2016 for the uncertainty step):
 ``E_s = 1 / (1 + 10 ** ((D_qs - R_us) / scale))``, ``R_us += K_u * w_s * (a_s - E_s)``,
 ``D_qs -= K_q * w_s * (a_s - E_s)``. A student's rating on a skill is a global ability plus
 a skill offset plus a practice term on the skill's success and failure counts

@@ -1,6 +1,6 @@
 """From a graded attempt to the performance (0-1) and evidence weight of each skill.
 
-MISSION part 3. Each effect is one named constant of `EvidenceConfig`:
+Each effect is one named constant of `EvidenceConfig`:
 
 * per-skill (per-step) scores override the overall score for their skill;
 * every extra attempt and every hint multiplies performance by a discount;

@@ -1,6 +1,6 @@
 """The knowledge profile: subject -> chapter -> topic, each with skills and metrics.
 
-MISSION part 5. A skill's proficiency is the predicted success (0-1) of the student on the
+A skill's proficiency is the predicted success (0-1) of the student on the
 skill's typical item (the mean difficulty of the items testing it), so it is a probability
 on the same scale as every prediction the model makes, not a rescaled rating.
 """

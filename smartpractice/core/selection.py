@@ -1,4 +1,4 @@
-"""Smart Practice: pick the next item for a student (MISSION part 6).
+"""Smart Practice: pick the next item for a student.
 
 Each candidate gets four component scores in [0, 1] and a weighted sum:
 

@@ -1,4 +1,4 @@
-"""Solution steps in a tutor chat and how doubtful each one is (MISSION part 4).
+"""Solution steps in a tutor chat and how doubtful each one is.
 
 The student's statements that carry a computation (a number or an ``=``) are *claims*.
 A later claim that restates an earlier step (similar text, shared numbers, in a later

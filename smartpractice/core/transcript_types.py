@@ -1,4 +1,4 @@
-"""Plain frozen data of the AI-tutor transcript analyzer (MISSION part 4).
+"""Plain frozen data of the AI-tutor transcript analyzer.
 
 Inputs: a `Transcript` (the tutor chat of one attempt), the item's skills as
 `SkillDescriptor`s and a catalogue of `Misconception`s. Output: a `TranscriptAnalysis`.

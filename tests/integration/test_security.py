@@ -1,4 +1,4 @@
-"""API keys, scopes, tenants, deletion, audit log and hostile input (issue 7)."""
+"""API keys, scopes, tenants, deletion, audit log and hostile input."""
 
 from __future__ import annotations
 
