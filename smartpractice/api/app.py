@@ -135,6 +135,60 @@ class RejectNul:
 _BYTE_ORDER_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body over `max_body_bytes`: a 413 in the service's JSON error shape."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is larger than max_body_bytes ({limit} bytes)")
+
+
+class LimitBody:
+    """413 for a body over `max_body_bytes`, declared or streamed (chunked), in the JSON
+    shape of every other error (Starlette's own limit answers in plain text)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = BodyTooLarge(self.max_bytes)
+        declared = dict(scope.get("headers", ())).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(too_large, scope, receive, send)
+            return
+        total = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal total
+            message = await receive()
+            if message["type"] == "http.request":
+                total += len(message.get("body", b""))
+                if total > self.max_bytes:
+                    # An HTTPException, so that FastAPI passes it on while reading a body.
+                    raise too_large
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(too_large, scope, receive, send)
+
+    @staticmethod
+    async def _refuse(error: BodyTooLarge, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"detail": error.detail}, status_code=413)(scope, receive, send)
+
+
 class RequireUtf8Body:
     """422 for a body in UTF-16 or UTF-32, or with a byte-order mark: JSON bodies are UTF-8
     (RFC 8259), and Python's json module would otherwise guess the encoding. Such a body
@@ -254,8 +308,6 @@ def create_app(
         version=__version__,
         summary="What each student knows, skill by skill, and the next question for them.",
         lifespan=lifespan,
-        # Starlette counts streamed (chunked) bodies too, and answers 413 past the limit.
-        max_body_size=settings.max_body_bytes,
         # Served from the package by install_docs, not from a CDN.
         docs_url=None,
         redoc_url=None,
@@ -264,6 +316,8 @@ def create_app(
     _error_handlers(app)
     app.add_middleware(RejectNul)
     app.add_middleware(RequireUtf8Body)
+    # Outermost of ours: the body limit counts every byte the others read.
+    app.add_middleware(LimitBody, max_bytes=settings.max_body_bytes)
     metrics = install_metrics(
         app, dependencies=[Depends(require_operator)], responses=KEY_RESPONSES
     )

@@ -463,6 +463,9 @@ def test_oversized_bodies_are_refused_with_413(settings: Settings) -> None:
         big = {"attempts": [_attempt(f"e{n}", "s", "i") for n in range(100)]}
         answer = client.post("/v1/attempts", json=big)
         assert answer.status_code == 413
+        # In the JSON error shape of every other error, naming the setting.
+        assert answer.headers["content-type"] == "application/json"
+        assert "max_body_bytes" in answer.json()["detail"]
 
         def chunks() -> Iterator[bytes]:
             yield b'{"attempts": ['
@@ -474,6 +477,7 @@ def test_oversized_bodies_are_refused_with_413(settings: Settings) -> None:
             "/v1/attempts", content=chunks(), headers={"content-type": "application/json"}
         )
         assert streamed.status_code == 413
+        assert "max_body_bytes" in streamed.json()["detail"]
 
 
 def test_an_internal_error_shows_no_trace(
