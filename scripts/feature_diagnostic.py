@@ -30,9 +30,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import practice_gain
-from smartpractice.evaluation.dataset import ReplayData
-from smartpractice.evaluation.production import ProductionModel
+from smartpractice.core.rating.elo import practice_gain
+from smartpractice_lab.evaluation.dataset import ReplayData
+from smartpractice_lab.evaluation.production import ProductionModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validation_splits import load

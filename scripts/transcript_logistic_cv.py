@@ -51,19 +51,19 @@ from sklearn.model_selection import GroupKFold  # type: ignore[import-untyped]
 from sklearn.pipeline import make_pipeline  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
+from smartpractice.adapters.similarity.backends import make_backend
 from smartpractice.core.config import TranscriptConfig
-from smartpractice.core.transcript_steps import StepAnalysis, analyze_steps
-from smartpractice.core.transcript_text import CORRECTION, numbers_in, sentences
-from smartpractice.core.transcript_types import Message, SimilarityBackend, Transcript
-from smartpractice.transcripts.backends import make_backend
-from smartpractice.transcripts.evaluation import align_to_steps
-from smartpractice.transcripts.metrics import DialogueResult, precision_at_recall, step_accuracy
-from smartpractice.transcripts.tutoring_data import (
+from smartpractice.core.tutoring.steps import StepAnalysis, analyze_steps
+from smartpractice.core.tutoring.text import CORRECTION, numbers_in, sentences
+from smartpractice.core.tutoring.types import Message, SimilarityBackend, Transcript
+from smartpractice_lab.tutoring.data import (
     TutoringDialogue,
     load_tutoring,
     majority_step,
     split_by_problem,
 )
+from smartpractice_lab.tutoring.evaluation import align_to_steps
+from smartpractice_lab.tutoring.metrics import DialogueResult, precision_at_recall, step_accuracy
 
 KINDS = (
     "corrected",

@@ -13,11 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from smartpractice.evaluation.dataset import ReplayData, Response
-from smartpractice.evaluation.metrics import compute_metrics
-from smartpractice.evaluation.production import ProductionModel
-from smartpractice.evaluation.protocol import LearnerModel, run_model
-from smartpractice.evaluation.sources import from_one_file, from_train_and_test, validation_split
+from smartpractice_lab.evaluation.dataset import ReplayData, Response
+from smartpractice_lab.evaluation.metrics import compute_metrics
+from smartpractice_lab.evaluation.production import ProductionModel
+from smartpractice_lab.evaluation.protocol import LearnerModel, run_model
+from smartpractice_lab.evaluation.sources import (
+    from_one_file,
+    from_train_and_test,
+    validation_split,
+)
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 

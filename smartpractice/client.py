@@ -29,7 +29,7 @@ from pydantic_core import to_jsonable_python
 
 from smartpractice import __version__
 from smartpractice.api.schemas import AttemptsAccepted, EventStatusOut
-from smartpractice.schemas import AttemptIn, ItemIn, SkillIn
+from smartpractice.services.schemas import AttemptIn, ItemIn, SkillIn
 
 __all__ = [
     "MAX_ATTEMPTS_PER_BATCH",

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url
 
 from smartpractice.api.app import create_app
-from smartpractice.config import Settings
 from smartpractice.services.sample_bank import load_sample_bank
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.worker.embedded import drain_pending
 from tests.services import POSTGRES_URL, require

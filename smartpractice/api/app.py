@@ -22,20 +22,20 @@ from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as ASGIScope
 
 from smartpractice import __version__
+from smartpractice.adapters.redis_cache import ProfileCache
+from smartpractice.api.dashboard import install_dashboard
 from smartpractice.api.deps import require_json
 from smartpractice.api.docs import install_docs
+from smartpractice.api.observability import install_metrics
 from smartpractice.api.routes import admin, attempts, catalog, health, students, tutor
 from smartpractice.api.schemas import KEY_RESPONSES, AttemptBatch, ItemBatch, SkillBatch
 from smartpractice.api.security import KeyChecker, RateLimiter, require_operator
-from smartpractice.cache import ProfileCache
-from smartpractice.config import Settings
-from smartpractice.dashboard import install_dashboard
-from smartpractice.observability import install_metrics
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.access import ensure_tenant, list_tenants
 from smartpractice.services.demo_students import simulate_demo_students
-from smartpractice.services.errors import Conflict, InvalidInput, NotFound
+from smartpractice.services.ports import Conflict, InvalidInput, NotFound
 from smartpractice.services.sample_bank import load_sample_bank
+from smartpractice.services.schemas import AttemptIn
+from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
 from smartpractice.worker.celery_app import PartitionNotifier, make_celery
 from smartpractice.worker.embedded import EmbeddedWorker
@@ -359,7 +359,7 @@ def create_app_from_env() -> FastAPI:
     environment, the sample bank when ``SMARTPRACTICE_DEMO=1``."""
     import os
 
-    from smartpractice.observability import configure_service_logging
+    from smartpractice.api.observability import configure_service_logging
 
     configure_service_logging()
     return create_app(Settings(), demo=os.environ.get("SMARTPRACTICE_DEMO") == "1")

@@ -10,13 +10,13 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from smartpractice.cache import ProfileCache
-from smartpractice.config import Settings
-from smartpractice.schemas import JSON_BODY
+from smartpractice.adapters.redis_cache import ProfileCache
 from smartpractice.services.access import Principal, record_audit
-from smartpractice.services.catalog_view import ScopeSkillsCache
-from smartpractice.services.errors import InvalidInput
+from smartpractice.services.ports import InvalidInput
+from smartpractice.services.schemas import JSON_BODY
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_catalog import ScopeSkillsCache
 
 __all__ = [
     "SettingsDep",

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smartpractice.schemas import AttemptIn, ItemIn, SkillIn
+from smartpractice.services.schemas import AttemptIn, ItemIn, SkillIn
 
 __all__ = [
     "BODY_RESPONSES",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from smartpractice.services.errors import InvalidInput, NotFound
+from smartpractice.services.ports import InvalidInput, NotFound
 from smartpractice.storage.db import DEFAULT_TENANT, check_tenant_id
 from smartpractice.storage.models import ApiKey, AuditEntry, DashboardSession, Tenant
 

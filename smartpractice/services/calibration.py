@@ -3,7 +3,7 @@
 The online Elo moves an item's difficulty only when someone answers it, without knowing how
 strong those students were, so an item seen a handful of times sits wherever its first few
 answers pushed it. Here every applied attempt is fitted at once
-(`smartpractice.core.calibration`: a regularised 1PL on the Elo scale with students'
+(`smartpractice.core.rating.calibration`: a regularised 1PL on the Elo scale with students'
 abilities as nuisance parameters and each prior centred on the item-skill's label difficulty
 plus a fitted shift of its skill), and item-skills with fewer than `min_attempts` applied
 attempts, new ones included, take the fitted difficulty; well-measured ones keep their
@@ -31,8 +31,8 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from smartpractice.core.calibration import CalibrationPriors, fit_difficulties
 from smartpractice.core.config import EloConfig
+from smartpractice.core.rating.calibration import CalibrationPriors, fit_difficulties
 from smartpractice.storage.models import Event, ItemSkill
 
 __all__ = [

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from smartpractice.core.config import EloConfig
-from smartpractice.schemas import ItemIn, SkillIn
-from smartpractice.services.errors import InvalidInput, NotFound
+from smartpractice.services.ports import InvalidInput, NotFound
+from smartpractice.services.schemas import ItemIn, SkillIn
 from smartpractice.storage.models import Item, ItemSkill, Skill, SkillPrerequisite
 
 __all__ = [

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from smartpractice.services.events import lock_partitions
 from smartpractice.services.partitions import partition_of
-from smartpractice.services.tutor import forget_expired_transcripts
+from smartpractice.services.tutoring import forget_expired_transcripts
 from smartpractice.storage.models import (
     Event,
     SelectionLog,

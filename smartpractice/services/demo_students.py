@@ -23,10 +23,10 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smartpractice.config import Settings
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, apply_pending_events
 from smartpractice.services.practice import Scope, ScopeSkillsCache, next_question
+from smartpractice.services.schemas import AttemptIn
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Item, ItemSkill, Student
 

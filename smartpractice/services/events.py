@@ -16,15 +16,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.schemas import AttemptIn, AttemptRecord, dumped_content_hash
-from smartpractice.services.errors import Conflict, InvalidInput
 from smartpractice.services.partitions import partition_of
-from smartpractice.services.rating import AttemptRejected, apply_attempt
-from smartpractice.services.tutor import Analyzer, analyze_pending_sessions, struggles_for_attempts
+from smartpractice.services.ports import AttemptRejected, Conflict, InvalidInput
+from smartpractice.services.rating import apply_attempt
+from smartpractice.services.schemas import AttemptIn, AttemptRecord, dumped_content_hash
+from smartpractice.services.tutoring import (
+    Analyzer,
+    analyze_pending_sessions,
+    struggles_for_attempts,
+)
 from smartpractice.storage.bulk import BatchWriter, is_one_of
 from smartpractice.storage.db import DEFAULT_TENANT, is_transient_conflict
 from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
-from smartpractice.storage.rating_store import SqlBatchRatingStore
+from smartpractice.storage.sql_ratings import SqlBatchRatingStore
 
 __all__ = [
     "AcceptedAttempts",

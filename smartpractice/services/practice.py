@@ -2,9 +2,9 @@
 
 The selection pipeline (scope -> candidate search -> skill views -> `select_next_item` ->
 explanation) reads its data through one narrow seam, `CatalogView`
-(`smartpractice.services.catalog_view`). `next_question` runs it on the database's view;
+(`smartpractice.storage.sql_catalog`). `next_question` runs it on the database's view;
 the simulator runs the same `pick_next_item` on an in-memory view
-(`smartpractice.simulation.catalog.MemoryCatalogView`), so a simulated Smart Practice
+(`smartpractice_lab.simulation.catalog.MemoryCatalogView`), so a simulated Smart Practice
 student gets exactly the service's pruning, remediation, gating, scoring and explanation.
 """
 
@@ -21,36 +21,29 @@ from sqlalchemy import JSON, Select, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import (
-    days_between,
-    expected_success,
-    skill_rating,
-    skill_uncertainty,
-)
-from smartpractice.core.path import (
+from smartpractice.core.practice.path import (
     LearningPath,
     PathSkill,
     estimated_ratings,
     plan_path,
 )
-from smartpractice.core.selection import (
+from smartpractice.core.practice.selection import (
     ScoredCandidate,
     Selection,
     SkillView,
     select_next_item,
     target_gap,
 )
-from smartpractice.core.types import Candidate, RatingState, StudentRatings
-from smartpractice.services.catalog_view import (
-    CatalogView,
-    NearestRequest,
-    RecentAnswer,
-    Scope,
-    ScopeSkillsCache,
-    SqlCatalogView,
+from smartpractice.core.rating.elo import (
+    days_between,
+    expected_success,
+    skill_rating,
+    skill_uncertainty,
 )
-from smartpractice.services.errors import NotFound
+from smartpractice.core.types import Candidate, RatingState, StudentRatings
+from smartpractice.services.ports import CatalogView, NearestRequest, NotFound, RecentAnswer, Scope
 from smartpractice.storage.models import Item, ItemSkill, SelectionLog, UTCDateTime
+from smartpractice.storage.sql_catalog import ScopeSkillsCache, SqlCatalogView
 
 __all__ = [
     "Pick",
@@ -77,7 +70,7 @@ def _skill_views(
     recent: dict[str, float],
 ) -> dict[str, SkillView]:
     """What the selector and the path know per skill; a skill with too few answers of its
-    own is rated by the hierarchical estimate (`smartpractice.core.path.estimated_ratings`)."""
+    own is rated by the hierarchical estimate (`core.practice.path.estimated_ratings`)."""
     typical = view.typical_difficulties(needed)
     elo = config.elo
     estimates = estimated_ratings(

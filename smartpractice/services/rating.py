@@ -6,53 +6,33 @@ The worker, `replay` and `evaluate` all call `apply_attempt`; only the `RatingSt
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import (
+from smartpractice.core.rating.elo import (
     AttemptUpdate,
     skill_rating,
     skill_uncertainty,
     update_skill_ratings,
 )
-from smartpractice.core.evidence import attempt_to_skill_evidence
+from smartpractice.core.rating.evidence import attempt_to_skill_evidence
 from smartpractice.core.records import quick_init
 from smartpractice.core.types import (
     GradedAttempt,
-    ItemRatings,
-    RatingState,
     SkillEvidence,
-    StudentRatings,
 )
-from smartpractice.schemas import AttemptRecord
+from smartpractice.services.ports import AttemptRejected, RatingStore
+from smartpractice.services.schemas import AttemptRecord
 
 __all__ = [
     "AppliedAttempt",
-    "AttemptRejected",
-    "ItemContext",
-    "MemoryRatingStore",
-    "RatingStore",
     "apply_attempt",
     "apply_graded_attempt",
     "graded_attempt",
 ]
-
-
-class AttemptRejected(ValueError):
-    """The event can never be applied (for example its item no longer exists)."""
-
-
-@quick_init
-@dataclass(frozen=True, slots=True)
-class ItemContext:
-    """What applying an attempt needs to know about the item."""
-
-    item_id: str
-    expected_time_seconds: float | None
-    ratings: ItemRatings
 
 
 @quick_init
@@ -84,18 +64,6 @@ class AppliedAttempt:
                 for skill, state in self.update.item.difficulties.items()
             },
         }
-
-
-class RatingStore(Protocol):
-    """Where ratings live while attempts are applied."""
-
-    def load_item(self, item_id: str) -> ItemContext | None: ...
-
-    def load_student(self, student_id: str, skills: Iterable[str]) -> StudentRatings: ...
-
-    def save(
-        self, *, student_id: str, item_id: str, update: AttemptUpdate, success: bool
-    ) -> None: ...
 
 
 def apply_attempt(
@@ -183,30 +151,3 @@ def apply_graded_attempt(
     store.save(student_id=student_id, item_id=item_id, update=update, success=attempt.score >= 0.5)
     performance = sum([e.performance for e in evidence.values()]) / len(evidence)
     return AppliedAttempt(update.predicted, performance, update, evidence)
-
-
-@dataclass
-class MemoryRatingStore:
-    """Ratings in dictionaries: for offline replay, evaluation and simulation."""
-
-    initial_ability: float
-    items: dict[str, ItemContext] = field(default_factory=dict)
-    students: dict[str, StudentRatings] = field(default_factory=dict)
-    item_attempts: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def load_item(self, item_id: str) -> ItemContext | None:
-        return self.items.get(item_id)
-
-    def load_student(self, student_id: str, skills: Iterable[str]) -> StudentRatings:
-        found = self.students.get(student_id)
-        if found is None:
-            return StudentRatings(ability=RatingState(value=self.initial_ability))
-        return found
-
-    def save(self, *, student_id: str, item_id: str, update: AttemptUpdate, success: bool) -> None:
-        self.students[student_id] = update.student
-        context = self.items[item_id]
-        # Positional: this runs once per attempt in evaluate and replay.
-        self.items[item_id] = ItemContext(item_id, context.expected_time_seconds, update.item)
-        attempts, correct = self.item_attempts.get(item_id, (0, 0))
-        self.item_attempts[item_id] = (attempts + 1, correct + (1 if success else 0))

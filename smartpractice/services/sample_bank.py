@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import EloConfig
-from smartpractice.schemas import ItemIn, SkillIn
 from smartpractice.services.catalog import upsert_items, upsert_skills
+from smartpractice.services.schemas import ItemIn, SkillIn
 from smartpractice.storage.models import Item
 
 __all__ = ["load_sample_bank", "read_sample_bank"]

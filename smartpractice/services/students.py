@@ -10,17 +10,17 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import skill_rating, skill_uncertainty
-from smartpractice.core.profile import (
+from smartpractice.core.practice.profile import (
     AttemptRecord,
     TopicKey,
     build_knowledge_profile,
     skill_proficiency,
 )
+from smartpractice.core.rating.elo import skill_rating, skill_uncertainty
 from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.services.catalog import prerequisite_map
-from smartpractice.services.errors import NotFound
-from smartpractice.services.tutor import student_misconceptions
+from smartpractice.services.ports import NotFound
+from smartpractice.services.tutoring import student_misconceptions
 from smartpractice.storage.models import Event, Item, ItemSkill, Skill, Student, StudentSkill
 
 __all__ = [

@@ -266,7 +266,8 @@ def restrict_to_keys(
     statement text is the same for any number of keys (an ``IN`` list of hundreds of
     bound values, or of row values, is a new statement to plan for every batch size), and
     the worker's reads plan better joined than with `is_one_of` (measured with
-    `bench/apply_cpu.py`: 100 against 125 us of PostgreSQL time per event). On SQLite an
+    `smartpractice_lab.bench.apply_cpu`: 100 against 125 us of PostgreSQL time per event).
+    On SQLite an
     ``IN``; for several columns a row-value ``IN`` plus an ``IN`` on the first column,
     which lets SQLite start from an index on it instead of scanning the table (it scanned
     every student's offsets for each batch of the worker).

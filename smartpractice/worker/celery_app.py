@@ -28,13 +28,13 @@ from celery import Celery
 from celery.signals import worker_process_init
 from kombu.entity import Exchange, Queue
 
-from smartpractice.config import Settings
 from smartpractice.services.events import (
     apply_pending_events,
     lock_partitions,
     pending_partitions,
 )
-from smartpractice.services.tutor_analysis import transcript_handling
+from smartpractice.services.tutoring_analysis import transcript_handling
+from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database
 from smartpractice.worker.embedded import enforce_retention_everywhere, tenant_databases
 

@@ -7,11 +7,11 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from smartpractice.config import Settings
 from smartpractice.services.access import list_tenants
 from smartpractice.services.data_protection import enforce_retention
 from smartpractice.services.events import apply_pending_events
-from smartpractice.services.tutor_analysis import transcript_handling
+from smartpractice.services.tutoring_analysis import transcript_handling
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 
 __all__ = [

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from smartpractice.config import Settings
 from smartpractice.services.replay import compare_with_live, rebuild_ratings, replay_event_log
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import ItemSkill, Student, StudentSkill
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 
-from smartpractice.config import Settings
+from smartpractice.settings import Settings
 from smartpractice.storage.bulk import BatchWriter, restrict_to_keys
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Item, Skill, Student, StudentSkill

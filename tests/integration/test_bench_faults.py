@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from smartpractice.bench_faults import SCENARIOS, bench_faults
-from smartpractice.throwaway import postgres_binaries
+from smartpractice_lab.bench.faults import SCENARIOS, bench_faults
+from smartpractice_lab.throwaway import postgres_binaries
 from tests.services import require_binary
 
 pytestmark = pytest.mark.integration

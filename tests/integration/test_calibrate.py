@@ -12,8 +12,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from smartpractice.cli import app
-from smartpractice.config import Settings
 from smartpractice.services.calibration import DEFAULT_MIN_ATTEMPTS
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import AuditEntry, ItemSkill
 

@@ -22,8 +22,8 @@ from smartpractice.client import (
     SmartPracticeClient,
     SmartPracticeError,
 )
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import pending_count
+from smartpractice.services.schemas import AttemptIn
 from smartpractice.storage.db import Database
 
 pytestmark = pytest.mark.integration

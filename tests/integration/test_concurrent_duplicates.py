@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from smartpractice.api.app import create_app
-from smartpractice.config import Settings
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts
+from smartpractice.services.schemas import AttemptIn
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
 

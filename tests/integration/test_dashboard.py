@@ -16,9 +16,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from smartpractice.config import Settings
-from smartpractice.core.elo import expected_success
-from smartpractice.dashboard.bench import bench_dashboard
+from smartpractice.core.rating.elo import expected_success
 from smartpractice.services.analytics import (
     CohortFilter,
     calibration_bins,
@@ -33,8 +31,10 @@ from smartpractice.services.demo_students import (
     simulate_demo_students,
 )
 from smartpractice.services.students import typical_difficulties
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
+from smartpractice_lab.bench.dashboard import bench_dashboard
 from tests.integration.test_tutor_sessions import CHAIN, STUCK_ON_CHAIN_RULE
 from tests.integration.test_tutor_sessions import ITEM as CHAIN_ITEM
 

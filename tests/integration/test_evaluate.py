@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from smartpractice.cli import app
-from smartpractice.config import Settings
-from smartpractice.evaluation.readers import load_q_matrix
+from smartpractice.settings import Settings
+from smartpractice_lab.evaluation.readers import load_q_matrix
 
 pytestmark = pytest.mark.integration
 

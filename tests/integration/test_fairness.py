@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from smartpractice.api.app import create_app
-from smartpractice.config import Settings
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.access import Scope, create_key, ensure_tenant
 from smartpractice.services.events import accept_attempts
 from smartpractice.services.sample_bank import load_sample_bank
+from smartpractice.services.schemas import AttemptIn
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Event
 from smartpractice.worker.embedded import drain_tenants

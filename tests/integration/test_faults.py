@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from smartpractice.api.app import create_app
-from smartpractice.config import Settings
 from smartpractice.services.access import Scope, create_key
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
-from smartpractice.throwaway import Server, throwaway_redis
 from smartpractice.worker.celery_app import make_celery
+from smartpractice_lab.throwaway import Server, throwaway_redis
 from tests.services import require_binary
 
 pytestmark = pytest.mark.integration

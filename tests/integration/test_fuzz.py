@@ -65,10 +65,10 @@ from sqlalchemy import func, select
 from starlette.types import Receive, Scope, Send
 
 from smartpractice.api.app import create_app
-from smartpractice.config import Settings
 from smartpractice.services.access import Scope as KeyScope
 from smartpractice.services.access import create_key, ensure_tenant
 from smartpractice.services.sample_bank import load_sample_bank
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Event, Student
 from smartpractice.worker.embedded import drain_pending

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, text
 
-from smartpractice.config import Settings
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, apply_pending_events
+from smartpractice.services.schemas import AttemptIn
+from smartpractice.settings import Settings
 from smartpractice.storage.db import IDLE_IN_TRANSACTION_MS, LOCK_TIMEOUT_MS, Database
 from smartpractice.storage.models import Event, Item
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from smartpractice.core.path import STATUSES
+from smartpractice.core.practice.path import STATUSES
 
 pytestmark = pytest.mark.integration
 

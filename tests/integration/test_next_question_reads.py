@@ -13,20 +13,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from smartpractice.config import Settings
-from smartpractice.services import catalog_view
 from smartpractice.services.catalog import get_item
-from smartpractice.services.catalog_view import (
-    NearestRequest,
-    Scope,
-    ScopeSkillsCache,
-    SqlCatalogView,
-)
+from smartpractice.services.ports import NearestRequest, Scope
 from smartpractice.services.practice import next_question
 from smartpractice.services.sample_bank import read_sample_bank
 from smartpractice.services.students import load_student_ratings, typical_difficulties
+from smartpractice.settings import Settings
+from smartpractice.storage import sql_catalog
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import SelectionLog
+from smartpractice.storage.sql_catalog import ScopeSkillsCache, SqlCatalogView
 
 pytestmark = pytest.mark.integration
 
@@ -109,7 +105,7 @@ def test_requests_split_over_several_statements_give_the_same_items(
         requests = _requests()
         whole = SqlCatalogView(session, student_id="stu-0", recent_window=20)
         expected = whole.nearest_items(requests)
-        monkeypatch.setattr(catalog_view, "REQUESTS_PER_STATEMENT", 5)
+        monkeypatch.setattr(sql_catalog, "REQUESTS_PER_STATEMENT", 5)
         split = SqlCatalogView(session, student_id="stu-0", recent_window=20)
         assert split.nearest_items(requests) == expected
         found = sorted({i for ids in expected for i in ids})

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from smartpractice.api.app import create_app
-from smartpractice.config import Settings
+from smartpractice.settings import Settings
 
 pytestmark = pytest.mark.integration
 

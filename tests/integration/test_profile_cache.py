@@ -8,9 +8,9 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from smartpractice.adapters.redis_cache import ProfileCache
 from smartpractice.api.app import create_app
-from smartpractice.cache import ProfileCache
-from smartpractice.config import Settings
+from smartpractice.settings import Settings
 from smartpractice.worker.embedded import drain_pending
 from tests.services import REDIS_URL, require
 

@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, make_url, select
 
 from smartpractice.api.app import create_app
-from smartpractice.config import Settings
 from smartpractice.services.replay import compare_with_live, replay_event_log
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Student
 from smartpractice.worker.celery_app import delete_queue

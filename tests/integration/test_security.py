@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import String, Text, cast, func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from smartpractice.adapters.redis_cache import ProfileCache
 from smartpractice.api.app import create_app
 from smartpractice.api.security import PUBLIC
-from smartpractice.cache import ProfileCache
-from smartpractice.config import Settings
 from smartpractice.services.access import Scope, create_key, ensure_tenant, revoke_key
 from smartpractice.services.replay import compare_with_live, replay_event_log
 from smartpractice.services.sample_bank import load_sample_bank
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import (
     SERVICE_TABLES,

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smartpractice.throwaway import free_port
+from smartpractice_lab.throwaway import free_port
 
 pytestmark = pytest.mark.integration
 

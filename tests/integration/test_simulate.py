@@ -17,17 +17,18 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from smartpractice.cli import app
-from smartpractice.config import Settings
-from smartpractice.schemas import AttemptIn
-from smartpractice.services.catalog_view import Scope, SqlCatalogView
+from smartpractice.services.ports import Scope
 from smartpractice.services.practice import next_question, pick_next_item
 from smartpractice.services.sample_bank import read_sample_bank
-from smartpractice.simulation.catalog import CatalogItem, MemoryCatalogView, new_rating_store
-from smartpractice.simulation.config import POLICY_NAMES
-from smartpractice.simulation.family_config import FAMILY_NAMES
-from smartpractice.simulation.plots import PLOT_FILES
+from smartpractice.services.schemas import AttemptIn
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_catalog import SqlCatalogView
+from smartpractice_lab.simulation.catalog import CatalogItem, MemoryCatalogView, new_rating_store
+from smartpractice_lab.simulation.config import POLICY_NAMES
+from smartpractice_lab.simulation.family_config import FAMILY_NAMES
+from smartpractice_lab.simulation.plots import PLOT_FILES
 
 pytestmark = pytest.mark.integration
 

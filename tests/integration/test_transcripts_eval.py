@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from smartpractice.adapters.similarity.embedding import embedding_available
 from smartpractice.cli import app
-from smartpractice.transcripts.embedding import embedding_available
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from smartpractice.config import Settings
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import TutorSession
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from smartpractice.config import Settings
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, apply_pending_events
+from smartpractice.services.schemas import AttemptIn
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from smartpractice.config import Settings
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, apply_pending_events
-from smartpractice.services.tutor_analysis import transcript_handling
+from smartpractice.services.schemas import AttemptIn
+from smartpractice.services.tutoring_analysis import transcript_handling
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
 

@@ -57,9 +57,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "smartpractice/migrations/env.py",
         "smartpractice/migrations/script.py.mako",
         "smartpractice/migrations/versions/0001_initial_schema.py",
-        "smartpractice/dashboard/templates/base.html",
-        "smartpractice/dashboard/static/dashboard.css",
-        "smartpractice/dashboard/static/vendor/chart.umd.min.js",
+        "smartpractice/api/dashboard/templates/base.html",
+        "smartpractice/api/dashboard/static/dashboard.css",
+        "smartpractice/api/dashboard/static/vendor/chart.umd.min.js",
         "smartpractice/py.typed",
     ):
         assert needed in names, f"{needed} is not in {wheel.name}"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import PendingEvent, events_before_blocked
+from smartpractice.services.schemas import AttemptIn
 
 _T = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Unit tests for `smartpractice.core.calibration`: the optimum against SciPy, edge cases,
+"""Unit tests for `core.rating.calibration`: the optimum against SciPy, edge cases,
 input checks and Hypothesis properties of the regularised 1PL fit."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from smartpractice.core.calibration import (
+from smartpractice.core.rating.calibration import (
     CalibrationPriors,
     DifficultyFit,
     fit_difficulties,

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from smartpractice.core.calibration import CalibrationPriors
 from smartpractice.core.config import EloConfig, ModelConfig
-from smartpractice.evaluation.calibrated import CalibratedProductionModel
-from smartpractice.evaluation.dataset import ItemInfo, Response
-from smartpractice.evaluation.production import ProductionModel
+from smartpractice.core.rating.calibration import CalibrationPriors
 from smartpractice.services.calibration import (
     CalibrationData,
     CalibrationReport,
@@ -18,6 +15,9 @@ from smartpractice.services.calibration import (
     ItemSkillState,
     plan_changes,
 )
+from smartpractice_lab.evaluation.calibrated import CalibratedProductionModel
+from smartpractice_lab.evaluation.dataset import ItemInfo, Response
+from smartpractice_lab.evaluation.production import ProductionModel
 
 ELO = EloConfig()
 PRIORS = CalibrationPriors(tolerance=1e-6)

@@ -3,7 +3,7 @@ so its canonical form must not drift between releases."""
 
 from __future__ import annotations
 
-from smartpractice.schemas import AttemptIn, content_hash, dumped_content_hash
+from smartpractice.services.schemas import AttemptIn, content_hash, dumped_content_hash
 
 _ATTEMPT = AttemptIn(
     event_id="ev-1",

@@ -19,7 +19,15 @@ import smartpractice.core
 CORE_DIR = Path(smartpractice.core.__file__).parent
 CORE_PACKAGE = "smartpractice.core"
 ALLOWED_THIRD_PARTY = frozenset({"numpy"})
-EXPECTED_MODULES = {"config", "elo", "evidence", "profile", "selection", "types"}
+EXPECTED_MODULES = {
+    "config",
+    "types",
+    "rating.elo",
+    "rating.evidence",
+    "practice.path",
+    "practice.selection",
+    "tutoring.analysis",
+}
 
 
 def core_modules() -> list[tuple[str, Path]]:

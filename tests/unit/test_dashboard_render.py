@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from smartpractice.dashboard.charts import calibration_chart, line_chart
-from smartpractice.dashboard.render import heat_colour, ink_colour, relative_luminance
+from smartpractice.api.dashboard.charts import calibration_chart, line_chart
+from smartpractice.api.dashboard.render import heat_colour, ink_colour, relative_luminance
 
 
 def _contrast(a: str, b: str) -> float:

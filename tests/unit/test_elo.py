@@ -1,4 +1,4 @@
-"""Unit tests for `smartpractice.core.elo`: golden values, tables and Hypothesis properties."""
+"""Unit tests for `core.rating.elo`: golden values, tables and Hypothesis properties."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from smartpractice.core.config import EloConfig, UncertaintySchedule
-from smartpractice.core.elo import (
+from smartpractice.core.rating.elo import (
     ability_share,
     days_between,
     expected_success,

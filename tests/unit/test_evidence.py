@@ -1,4 +1,4 @@
-"""Unit tests for `smartpractice.core.evidence`: from a graded attempt to per-skill evidence."""
+"""Unit tests for `core.rating.evidence`: from a graded attempt to per-skill evidence."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartpractice.core.config import EvidenceConfig
-from smartpractice.core.evidence import (
+from smartpractice.core.rating.evidence import (
     attempt_to_skill_evidence,
     confidence_weight,
     slowness_multiplier,

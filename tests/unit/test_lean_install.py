@@ -40,10 +40,10 @@ import smartpractice.worker.celery_app
 import smartpractice.worker.embedded
 import uvicorn  # what `serve` imports when it runs
 from smartpractice.api.app import create_app
-from smartpractice.config import Settings
+from smartpractice.settings import Settings
 from smartpractice.services.demo_students import simulate_demo_students
 from smartpractice.services.sample_bank import load_sample_bank
-from smartpractice.transcripts.backends import make_backend
+from smartpractice.adapters.similarity.backends import make_backend
 
 settings = Settings(database_url=f"sqlite:///{sys.argv[2]}", queue="embedded")
 with TestClient(create_app(settings, auth=False)) as client:

@@ -1,4 +1,4 @@
-"""Unit tests for `smartpractice.core.mastery`: golden values, tables and properties."""
+"""Unit tests for `core.practice.mastery`: golden values, tables and properties."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartpractice.core.mastery import (
+from smartpractice.core.practice.mastery import (
     knowledge_tracing,
     mastery_probability,
     mastery_rating,

@@ -1,4 +1,4 @@
-"""Unit tests for `smartpractice.core.path`: golden values, tables and Hypothesis properties."""
+"""Unit tests for `core.practice.path`: golden values, tables and Hypothesis properties."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smartpractice.core.config import EloConfig, PathConfig
-from smartpractice.core.mastery import mastery_rating
-from smartpractice.core.path import (
+from smartpractice.core.practice.mastery import mastery_rating
+from smartpractice.core.practice.path import (
     STATUSES,
     PathSkill,
     estimate_offsets,

@@ -1,4 +1,4 @@
-"""Unit tests for `smartpractice.core.profile`: proficiency, trend and the nested profile."""
+"""Unit tests for `core.practice.profile`: proficiency, trend and the nested profile."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartpractice.core.config import EloConfig, EvidenceConfig, PathConfig, ProfileConfig
-from smartpractice.core.elo import skill_rating, update_skill_ratings
-from smartpractice.core.evidence import attempt_to_skill_evidence
-from smartpractice.core.profile import (
+from smartpractice.core.practice.profile import (
     AttemptRecord,
     TopicKey,
     build_knowledge_profile,
     confidence_trend,
     skill_proficiency,
 )
+from smartpractice.core.rating.elo import skill_rating, update_skill_ratings
+from smartpractice.core.rating.evidence import attempt_to_skill_evidence
 from smartpractice.core.types import GradedAttempt, ItemRatings, RatingState, StudentRatings
 
 ELO = EloConfig()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from smartpractice.core.elo import AttemptUpdate
+from smartpractice.core.rating.elo import AttemptUpdate
 from smartpractice.core.records import quick_init
 from smartpractice.core.types import (
     GradedAttempt,
@@ -17,8 +17,9 @@ from smartpractice.core.types import (
     SkillEvidence,
     StudentRatings,
 )
-from smartpractice.evaluation.dataset import Response
-from smartpractice.services.rating import AppliedAttempt, ItemContext
+from smartpractice.services.ports import ItemContext
+from smartpractice.services.rating import AppliedAttempt
+from smartpractice_lab.evaluation.dataset import Response
 
 
 @quick_init

@@ -1,4 +1,4 @@
-"""Unit tests for `smartpractice.core.selection`: Smart Practice picks the next item."""
+"""Unit tests for `core.practice.selection`: Smart Practice picks the next item."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from smartpractice.core.config import SelectionConfig
-from smartpractice.core.elo import expected_success
-from smartpractice.core.selection import (
+from smartpractice.core.practice.selection import (
     Selection,
     SkillView,
     select_next_item,
     target_gap,
 )
+from smartpractice.core.rating.elo import expected_success
 from smartpractice.core.types import Candidate
 
 CONFIG = SelectionConfig()

@@ -28,8 +28,8 @@ from smartpractice.api.schemas import (
     EventStatusOut,
 )
 from smartpractice.api.security import IngestDatabase, charge_events
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.events import accept_attempts, catalog_problems, event_status
+from smartpractice.services.schemas import AttemptIn
 from smartpractice.storage.db import Database, is_transient_conflict
 
 _TRIES = 5

@@ -18,8 +18,8 @@ from smartpractice.api.deps import (
 )
 from smartpractice.api.schemas import BODY_RESPONSES, CONFLICT, NOT_FOUND, UpsertResult
 from smartpractice.api.security import AdminDatabase, AdminKey, IngestDatabase, ReadDatabase
-from smartpractice.schemas import MisconceptionIn, TutorSessionIn
-from smartpractice.services.tutor import (
+from smartpractice.services.schemas import MisconceptionIn, TutorSessionIn
+from smartpractice.services.tutoring import (
     accept_tutor_session,
     list_misconceptions,
     tutor_session_status,

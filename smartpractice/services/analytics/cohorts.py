@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.core.elo import (
+from smartpractice.core.rating.elo import (
     days_between,
     expected_success,
     skill_rating,

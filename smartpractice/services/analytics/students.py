@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from smartpractice.core.config import ModelConfig
 from smartpractice.services.analytics.common import skill_names
 from smartpractice.services.students import knowledge_profile
-from smartpractice.services.tutor import struggles_for_attempts
+from smartpractice.services.tutoring import struggles_for_attempts
 from smartpractice.storage.models import Event, SelectionLog
 
 __all__ = ["student_overview"]

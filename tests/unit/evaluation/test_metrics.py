@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.calibration import calibration_curve
 
-from smartpractice.evaluation.metrics import (
+from smartpractice_lab.evaluation.metrics import (
     PROBABILITY_FLOOR,
     compute_metrics,
     expected_calibration_error,

@@ -12,16 +12,16 @@ import pytest
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import GradedAttempt
-from smartpractice.evaluation import production
-from smartpractice.evaluation.baselines import CustomerSketch, PlainElo, sigmoid
-from smartpractice.evaluation.bkt import BktParameters, PyBKT, bkt_step
-from smartpractice.evaluation.dataset import ItemInfo, ReplayData, Response
-from smartpractice.evaluation.irt import Irt1PL, fit_rasch
-from smartpractice.evaluation.production import NO_TIME, ProductionModel, attempt_of
-from smartpractice.evaluation.protocol import ModelUnavailable
-from smartpractice.evaluation.runner import run_evaluation
-from smartpractice.schemas import AttemptIn
 from smartpractice.services.rating import AppliedAttempt, apply_attempt, apply_graded_attempt
+from smartpractice.services.schemas import AttemptIn
+from smartpractice_lab.evaluation import production
+from smartpractice_lab.evaluation.baselines import CustomerSketch, PlainElo, sigmoid
+from smartpractice_lab.evaluation.bkt import BktParameters, PyBKT, bkt_step
+from smartpractice_lab.evaluation.dataset import ItemInfo, ReplayData, Response
+from smartpractice_lab.evaluation.irt import Irt1PL, fit_rasch
+from smartpractice_lab.evaluation.production import NO_TIME, ProductionModel, attempt_of
+from smartpractice_lab.evaluation.protocol import ModelUnavailable
+from smartpractice_lab.evaluation.runner import run_evaluation
 
 from .fakes import FAKE_PARAMETERS, FakeModel, install_fake_pybkt
 

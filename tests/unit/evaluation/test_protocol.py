@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.evaluation import runner
-from smartpractice.evaluation.dataset import ItemInfo, ReplayData, Response
-from smartpractice.evaluation.protocol import OnlineModel, run_model
-from smartpractice.evaluation.runner import (
+from smartpractice_lab.evaluation import runner
+from smartpractice_lab.evaluation.dataset import ItemInfo, ReplayData, Response
+from smartpractice_lab.evaluation.protocol import OnlineModel, run_model
+from smartpractice_lab.evaluation.runner import (
     DEFAULT_MODELS,
     MODEL_NAMES,
     first_responses,
@@ -124,7 +124,7 @@ class LooksAhead(OnlineModel):
 def test_the_peek_check_catches_a_model_that_peeks(monkeypatch: pytest.MonkeyPatch) -> None:
     data = synthetic_data()
     monkeypatch.setattr(
-        "smartpractice.evaluation.runner.build_model", lambda *_: Cheater(), raising=True
+        "smartpractice_lab.evaluation.runner.build_model", lambda *_: Cheater(), raising=True
     )
     assert peeks("cheater", data, CUTS) == [*CUTS]
 
@@ -133,7 +133,7 @@ def test_the_peek_check_catches_a_model_that_looks_ahead(monkeypatch: pytest.Mon
     def build(name: str, replay: ReplayData, config: ModelConfig) -> LooksAhead:
         return LooksAhead(list(replay.test))
 
-    monkeypatch.setattr("smartpractice.evaluation.runner.build_model", build, raising=True)
+    monkeypatch.setattr("smartpractice_lab.evaluation.runner.build_model", build, raising=True)
     # Flipping rows 5.. changes what rows 4 and 5 read from their next row.
     assert peeks("looks_ahead", synthetic_data(), (5,)) == [4, 5]
 

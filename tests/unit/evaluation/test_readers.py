@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from smartpractice.evaluation.dataset import DatasetError, Response, parse_split, split_users
-from smartpractice.evaluation.readers import (
+from smartpractice_lab.evaluation.dataset import DatasetError, Response, parse_split, split_users
+from smartpractice_lab.evaluation.readers import (
     detect_format,
     load_q_matrix,
     read_folder_file,
     read_generic_csv,
     read_responses,
 )
-from smartpractice.evaluation.sources import from_one_file, from_train_and_test
+from smartpractice_lab.evaluation.sources import from_one_file, from_train_and_test
 
 FOLDER_HEADER = "user_id\titem_id\ttimestamp\tcorrect\tskill_id\n"
 

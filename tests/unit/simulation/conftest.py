@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from smartpractice.core.config import EloConfig
-from smartpractice.schemas import ItemIn, SkillIn
-from smartpractice.simulation.bank import SimBank, build_bank
+from smartpractice.services.schemas import ItemIn, SkillIn
+from smartpractice_lab.simulation.bank import SimBank, build_bank
 
 BASIC = "math:algebra:basics:terms"
 LINEAR = "math:algebra:linear:solve"

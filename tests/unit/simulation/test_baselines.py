@@ -11,18 +11,18 @@ from hypothesis import strategies as st
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import RatingState, StudentRatings
-from smartpractice.services.catalog_view import Scope
-from smartpractice.simulation.bank import SimBank
-from smartpractice.simulation.baselines import (
+from smartpractice.services.ports import Scope
+from smartpractice_lab.simulation.bank import SimBank
+from smartpractice_lab.simulation.baselines import (
     BKT_MASTERY,
     BKT_STANDARD,
     BktMasteryPolicy,
     BktParameters,
     bkt_update,
 )
-from smartpractice.simulation.catalog import MemoryCatalogView, bank_view
-from smartpractice.simulation.config import POLICY_NAMES
-from smartpractice.simulation.policies import PolicyContext, make_policy
+from smartpractice_lab.simulation.catalog import MemoryCatalogView, bank_view
+from smartpractice_lab.simulation.config import POLICY_NAMES
+from smartpractice_lab.simulation.policies import PolicyContext, make_policy
 from tests.unit.simulation.conftest import LINEAR, WORDS
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

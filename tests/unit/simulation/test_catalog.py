@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.schemas import AttemptIn
-from smartpractice.services.catalog_view import NearestRequest, Scope
-from smartpractice.services.errors import InvalidInput
-from smartpractice.simulation.bank import SimBank
-from smartpractice.simulation.catalog import MemoryCatalogView, bank_view
+from smartpractice.services.ports import InvalidInput, NearestRequest, Scope
+from smartpractice.services.schemas import AttemptIn
+from smartpractice_lab.simulation.bank import SimBank
+from smartpractice_lab.simulation.catalog import MemoryCatalogView, bank_view
 from tests.unit.simulation.conftest import BASIC, LINEAR, WORDS
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from smartpractice.core.config import EloConfig, SelectionConfig
-from smartpractice.simulation.bank import load_bank
-from smartpractice.simulation.config import (
+from smartpractice_lab.simulation.bank import load_bank
+from smartpractice_lab.simulation.config import (
     LEARNER_PRESETS,
     LearnerConfig,
     SimulationConfig,
     SimulationError,
 )
-from smartpractice.simulation.study import learner_config, parse_assignments, selection_config
+from smartpractice_lab.simulation.study import learner_config, parse_assignments, selection_config
 
 
 def test_every_preset_is_valid_and_documented_ones_exist() -> None:

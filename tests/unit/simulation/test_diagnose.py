@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smartpractice.simulation.diagnose import COLUMNS, diagnose, main
-from smartpractice.simulation.runner import run_cohort
+from smartpractice_lab.simulation.diagnose import COLUMNS, diagnose, main
+from smartpractice_lab.simulation.runner import run_cohort
 from tests.unit.simulation.test_runner import world
 
 

@@ -11,20 +11,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.simulation.bkt import BktLearner
-from smartpractice.simulation.compensatory import CompensatoryLearner
-from smartpractice.simulation.config import LEARNER_PRESETS, LearnerConfig, SimulationConfig
-from smartpractice.simulation.family import SimLearner, draw_probability, repeat_factor
-from smartpractice.simulation.family_config import (
+from smartpractice_lab.simulation.bkt import BktLearner
+from smartpractice_lab.simulation.compensatory import CompensatoryLearner
+from smartpractice_lab.simulation.config import LEARNER_PRESETS, LearnerConfig, SimulationConfig
+from smartpractice_lab.simulation.family import SimLearner, draw_probability, repeat_factor
+from smartpractice_lab.simulation.family_config import (
     FAMILY_NAMES,
     BktConfig,
     CompensatoryConfig,
     GatedConfig,
     family_setups,
 )
-from smartpractice.simulation.gated import GatedLearner
-from smartpractice.simulation.learner import Answer, Learner
-from smartpractice.simulation.runner import World, make_learner
+from smartpractice_lab.simulation.gated import GatedLearner
+from smartpractice_lab.simulation.learner import Answer, Learner
+from smartpractice_lab.simulation.runner import World, make_learner
 from tests.unit.simulation.conftest import BASIC, LINEAR, WORDS, tiny_bank
 
 BANK = tiny_bank()

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smartpractice.simulation.bank import SimBank
-from smartpractice.simulation.config import LearnerConfig
-from smartpractice.simulation.learner import Answer, Learner, elo_chance
+from smartpractice_lab.simulation.bank import SimBank
+from smartpractice_lab.simulation.config import LearnerConfig
+from smartpractice_lab.simulation.learner import Answer, Learner, elo_chance
 from tests.unit.simulation.conftest import BASIC, LINEAR, WORDS, tiny_bank
 
 CONFIG = LearnerConfig()

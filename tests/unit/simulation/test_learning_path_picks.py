@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from smartpractice.services.catalog_view import Scope
+from smartpractice.services.ports import Scope
 from smartpractice.services.practice import pick_next_item, plan_student_path
-from smartpractice.simulation.bank import SimBank
-from smartpractice.simulation.catalog import MemoryCatalogView, bank_view
+from smartpractice_lab.simulation.bank import SimBank
+from smartpractice_lab.simulation.catalog import MemoryCatalogView, bank_view
 from tests.unit.simulation.conftest import BASIC, LINEAR, WORDS
 from tests.unit.simulation.test_catalog import CONFIG, T0, answer
 

@@ -7,14 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from smartpractice.simulation.metrics import (
+from smartpractice_lab.simulation.metrics import (
     mean_interval,
     metrics_json,
     metrics_table,
     summarize,
     wilson_interval,
 )
-from smartpractice.simulation.runner import CHANCE_BINS, CohortResult
+from smartpractice_lab.simulation.runner import CHANCE_BINS, CohortResult
 
 
 def test_mean_interval_golden() -> None:

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from smartpractice.simulation.bank import SimBank
-from smartpractice.simulation.catalog import bank_view
-from smartpractice.simulation.config import LearnerConfig
-from smartpractice.simulation.learner import Learner
-from smartpractice.simulation.planner import TopicPlanner
-from smartpractice.simulation.policies import PlannerPolicy, make_policy
+from smartpractice_lab.simulation.bank import SimBank
+from smartpractice_lab.simulation.catalog import bank_view
+from smartpractice_lab.simulation.config import LearnerConfig
+from smartpractice_lab.simulation.learner import Learner
+from smartpractice_lab.simulation.planner import TopicPlanner
+from smartpractice_lab.simulation.policies import PlannerPolicy, make_policy
 from tests.unit.simulation.conftest import BASIC, LINEAR, WORDS
 from tests.unit.simulation.test_policies import TOPIC_ITEMS, context
 

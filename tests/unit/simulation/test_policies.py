@@ -9,14 +9,14 @@ import pytest
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import RatingState, StudentRatings
-from smartpractice.schemas import AttemptIn
-from smartpractice.services.catalog_view import Scope
+from smartpractice.services.ports import Scope
 from smartpractice.services.practice import pick_next_item
-from smartpractice.simulation.bank import SimBank
-from smartpractice.simulation.catalog import MemoryCatalogView, bank_view
-from smartpractice.simulation.config import POLICY_NAMES, LearnerConfig, SimulationError
-from smartpractice.simulation.learner import Learner
-from smartpractice.simulation.policies import (
+from smartpractice.services.schemas import AttemptIn
+from smartpractice_lab.simulation.bank import SimBank
+from smartpractice_lab.simulation.catalog import MemoryCatalogView, bank_view
+from smartpractice_lab.simulation.config import POLICY_NAMES, LearnerConfig, SimulationError
+from smartpractice_lab.simulation.learner import Learner
+from smartpractice_lab.simulation.policies import (
     MASTERY_STREAK,
     PolicyContext,
     make_policy,

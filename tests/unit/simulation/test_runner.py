@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.simulation.config import POLICY_NAMES, LearnerConfig, SimulationConfig
-from smartpractice.simulation.family_config import FAMILY_NAMES, family_setups
-from smartpractice.simulation.runner import CohortResult, World, run_cohort, run_policies
+from smartpractice_lab.simulation.config import POLICY_NAMES, LearnerConfig, SimulationConfig
+from smartpractice_lab.simulation.family_config import FAMILY_NAMES, family_setups
+from smartpractice_lab.simulation.runner import CohortResult, World, run_cohort, run_policies
 from tests.unit.simulation.conftest import tiny_bank
 
 

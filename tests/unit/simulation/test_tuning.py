@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from smartpractice.core.config import ModelConfig
-from smartpractice.simulation.config import LearnerConfig, SimulationConfig
-from smartpractice.simulation.runner import World
-from smartpractice.simulation.tuning import AXES, MISSION_START, Trial, coordinate_search, main
+from smartpractice_lab.simulation.config import LearnerConfig, SimulationConfig
+from smartpractice_lab.simulation.runner import World
+from smartpractice_lab.simulation.tuning import AXES, MISSION_START, Trial, coordinate_search, main
 from tests.unit.simulation.conftest import tiny_bank
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartpractice.core.transcript_types import (
+from smartpractice.core.tutoring.types import (
     Message,
     Misconception,
     Role,

@@ -8,12 +8,12 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smartpractice.adapters.similarity.lexical import LexicalBackend
 from smartpractice.core.config import EvidenceConfig, TranscriptConfig
-from smartpractice.core.evidence import attempt_to_skill_evidence
-from smartpractice.core.transcript_types import Message, Transcript, TranscriptAnalysis
-from smartpractice.core.transcripts import analyze_transcript
+from smartpractice.core.rating.evidence import attempt_to_skill_evidence
+from smartpractice.core.tutoring.analysis import analyze_transcript
+from smartpractice.core.tutoring.types import Message, Transcript, TranscriptAnalysis
 from smartpractice.core.types import GradedAttempt
-from smartpractice.transcripts.lexical import LexicalBackend
 from tests.unit.transcripts.chats import (
     CHAIN,
     FORGETS_INNER,

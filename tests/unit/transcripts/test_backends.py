@@ -10,14 +10,14 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from smartpractice.adapters.similarity import embedding
+from smartpractice.adapters.similarity.backends import FallbackBackend, make_backend
+from smartpractice.adapters.similarity.embedding import EmbeddingUnavailable, MiniLMBackend
+from smartpractice.adapters.similarity.lexical import LexicalBackend, tokens
+from smartpractice.adapters.similarity.llm import LLMBackend, LLMSettings
 from smartpractice.core.config import TranscriptConfig
-from smartpractice.core.transcript_types import FloatMatrix, SimilarityBackend
-from smartpractice.core.transcripts import analyze_transcript
-from smartpractice.transcripts import embedding
-from smartpractice.transcripts.backends import FallbackBackend, make_backend
-from smartpractice.transcripts.embedding import EmbeddingUnavailable, MiniLMBackend
-from smartpractice.transcripts.lexical import LexicalBackend, tokens
-from smartpractice.transcripts.llm import LLMBackend, LLMSettings
+from smartpractice.core.tutoring.analysis import analyze_transcript
+from smartpractice.core.tutoring.types import FloatMatrix, SimilarityBackend
 from tests.unit.transcripts.chats import CHAIN, POWER, STUCK_ON_CHAIN_RULE
 
 SKILLS = [
@@ -128,7 +128,9 @@ def test_fallback_switches_to_lexical_for_good() -> None:
 
 def test_make_backend_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(make_backend("lexical"), LexicalBackend)
-    monkeypatch.setattr("smartpractice.transcripts.backends.embedding_available", lambda: False)
+    monkeypatch.setattr(
+        "smartpractice.adapters.similarity.backends.embedding_available", lambda: False
+    )
     local: SimilarityBackend = make_backend("local")
     assert local.name == "lexical"  # the model's packages are missing: lexical fallback
     with pytest.raises(ValueError, match="unknown backend"):

@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from smartpractice.config import Settings
 from smartpractice.core.config import ModelConfig, TranscriptConfig
+from smartpractice.settings import Settings
 
 
 def test_model_config_holds_the_transcript_config() -> None:

@@ -7,17 +7,17 @@ from dataclasses import replace
 
 import pytest
 
+from smartpractice.adapters.similarity.lexical import LexicalBackend
 from smartpractice.core.config import TranscriptConfig
-from smartpractice.core.transcript_claims import extract_claims
-from smartpractice.core.transcript_onset import (
+from smartpractice.core.tutoring.analysis import analyze_transcript
+from smartpractice.core.tutoring.claims import extract_claims
+from smartpractice.core.tutoring.onset import (
     Contradiction,
     contradicted_steps,
     revise_onset,
 )
-from smartpractice.core.transcript_text import Sentence
-from smartpractice.core.transcript_types import Role, Transcript
-from smartpractice.core.transcripts import analyze_transcript
-from smartpractice.transcripts.lexical import LexicalBackend
+from smartpractice.core.tutoring.text import Sentence
+from smartpractice.core.tutoring.types import Role, Transcript
 from tests.unit.transcripts.chats import chat
 
 CONFIG = TranscriptConfig()

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-import smartpractice.transcripts.evaluation as evaluation
+import smartpractice_lab.tutoring.evaluation as evaluation
+from smartpractice.adapters.similarity.lexical import LexicalBackend
 from smartpractice.core.config import TranscriptConfig
-from smartpractice.core.transcript_types import Transcript, TranscriptAnalysis
-from smartpractice.core.transcripts import analyze_transcript
-from smartpractice.transcripts.lexical import LexicalBackend
-from smartpractice.transcripts.tutoring_data import load_tutoring
+from smartpractice.core.tutoring.analysis import analyze_transcript
+from smartpractice.core.tutoring.types import Transcript, TranscriptAnalysis
+from smartpractice_lab.tutoring.data import load_tutoring
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "tutoring"
 

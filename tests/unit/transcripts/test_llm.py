@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from smartpractice.adapters.similarity.lexical import LexicalBackend
+from smartpractice.adapters.similarity.llm import LLMBackend, LLMSettings, parse_scores
 from smartpractice.core.config import TranscriptConfig
-from smartpractice.core.transcripts import analyze_transcript
-from smartpractice.transcripts.lexical import LexicalBackend
-from smartpractice.transcripts.llm import LLMBackend, LLMSettings, parse_scores
+from smartpractice.core.tutoring.analysis import analyze_transcript
 from tests.unit.transcripts.chats import CHAIN, POWER, chat
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from smartpractice.transcripts.metrics import (
+from smartpractice_lab.tutoring.metrics import (
     DialogueResult,
     bootstrap,
     credit_scores,

@@ -11,9 +11,9 @@ import struct
 import numpy as np
 import pytest
 
-from smartpractice.transcripts import embedding
-from smartpractice.transcripts.embedding import MiniLMBackend
-from smartpractice.transcripts.minilm import _erf, read_safetensors
+from smartpractice.adapters.similarity import embedding
+from smartpractice.adapters.similarity.embedding import MiniLMBackend
+from smartpractice.adapters.similarity.minilm import _erf, read_safetensors
 
 
 def _safetensors(tensors: dict[str, np.ndarray]) -> bytes:

@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import pytest
 
+from smartpractice.adapters.similarity.lexical import LexicalBackend
 from smartpractice.core.config import TranscriptConfig
-from smartpractice.core.transcript_claims import extract_claims
-from smartpractice.core.transcript_onset import (
+from smartpractice.core.tutoring.analysis import analyze_transcript
+from smartpractice.core.tutoring.claims import extract_claims
+from smartpractice.core.tutoring.onset import (
     Focus,
     choose_onset,
     correction_window,
@@ -17,9 +19,7 @@ from smartpractice.core.transcript_onset import (
     tutor_focus,
     without_praise,
 )
-from smartpractice.core.transcript_types import Role, Transcript
-from smartpractice.core.transcripts import analyze_transcript
-from smartpractice.transcripts.lexical import LexicalBackend
+from smartpractice.core.tutoring.types import Role, Transcript
 from tests.unit.transcripts.chats import SMOOTH, SPOONS, chat
 
 CONFIG = TranscriptConfig()

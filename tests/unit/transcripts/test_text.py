@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartpractice.core.transcript_text import (
+from smartpractice.core.tutoring.text import (
     CONFUSION,
     CORRECTION,
     HINT_REQUEST,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smartpractice.transcripts.tutoring_data import (
+from smartpractice_lab.tutoring.data import (
     TutoringDataError,
     load_tutoring,
     majority_step,

@@ -1,0 +1,1 @@
+"""smartpractice_lab"""
