@@ -110,3 +110,15 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {**_ERROR, "description": "No
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ConflictOut, "description": "An id already used with different content"}
 }
+
+
+# Responses of the event log (attempts and their status).
+# Each area keeps its response models together below its heading.
+
+
+# Responses of the catalogue, students, profiles, next-question and learning paths.
+# Each area keeps its response models together below its heading.
+
+
+# Responses of administration, tutor chats and health.
+# Each area keeps its response models together below its heading.

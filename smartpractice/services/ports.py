@@ -180,3 +180,23 @@ class CatalogView(Protocol):
         """Hours since the student last answered each item and wins/losses on it (answers
         count, not picks: asking twice without answering gets the same item)."""
         ...
+
+
+# Ports of the event log and replay (accepting, ordering and applying attempts).
+# Each area keeps its ports together below its heading, in the order the use cases
+# read them.
+
+
+# Ports of the catalogue, the students' ratings and Smart Practice's picks.
+# Each area keeps its ports together below its heading, in the order the use cases
+# read them.
+
+
+# Ports of tenants, keys, audit, data protection, tutor chats and calibration.
+# Each area keeps its ports together below its heading, in the order the use cases
+# read them.
+
+
+# Ports of the analytics the dashboard reads.
+# Each area keeps its ports together below its heading, in the order the use cases
+# read them.
