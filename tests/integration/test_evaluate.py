@@ -225,7 +225,7 @@ def test_real_assistments09_test_split() -> None:
     assert models["elo"]["auc"] == pytest.approx(0.756, abs=0.003)
     assert models["customer_sketch"]["auc"] == pytest.approx(0.717, abs=0.003)
     # The production model beats every other model of the run on AUC and log-loss
-    # (docs/evaluation.md: 0.7682 / 0.5336 against plain Elo's 0.7561 / 0.5479).
+    # (docs/reference/evaluation.md: 0.7682 / 0.5336 against plain Elo's 0.7561 / 0.5479).
     ours = models.pop("smartpractice")
     assert ours["auc"] >= 0.767
     for name, other in models.items():

@@ -117,7 +117,7 @@ def test_real_tutoring_data_report_split() -> None:
     check_report(report, backend="lexical")
     assert report["dialogues_with_steps"] + 161 == 414  # 161 joined dialogues are in dev
     assert report["dialogues_with_severity"] > 300
-    # Sanity floors, well below the measured values (docs/transcripts.md), so a broken
+    # Sanity floors, well below the measured values (docs/reference/tutor-chats.md), so a broken
     # detector or data reader fails here.
     assert report["step_within_one"]["value"] > 0.5
     assert report["severity_auroc"]["value"] > 0.65
