@@ -33,9 +33,7 @@ def _anchor(heading: str) -> str:
 
 
 def _anchors(path: Path) -> set[str]:
-    return {
-        _anchor(line.lstrip("#")) for line in _prose_lines(path) if re.match(r"#{1,6} ", line)
-    }
+    return {_anchor(line.lstrip("#")) for line in _prose_lines(path) if re.match(r"#{1,6} ", line)}
 
 
 def _broken_links(path: Path) -> list[str]:
