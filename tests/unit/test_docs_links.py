@@ -1,6 +1,7 @@
 """Every relative link in the README, CONTRIBUTING and docs/ resolves: the file exists and,
 for a link into a Markdown file with an anchor, that file has a heading with that anchor
-(GitHub's rule: lower case, punctuation dropped, spaces become hyphens)."""
+(GitHub's rule: lower case, punctuation dropped, spaces become hyphens); and docs/index.md
+links every page under docs/."""
 
 import re
 from pathlib import Path
@@ -59,3 +60,14 @@ def test_relative_links_resolve(path: Path) -> None:
 def test_anchor_follows_github() -> None:
     # A heading with code, a colon and parentheses, as GitHub renders its id.
     assert _anchor(" `evaluate`: the protocol (train users)") == "evaluate-the-protocol-train-users"
+
+
+def test_index_links_every_page() -> None:
+    index = ROOT / "docs" / "index.md"
+    linked = {
+        (index.parent / target.partition("#")[0]).resolve()
+        for line in _prose_lines(index)
+        for target in LINK.findall(line)
+    }
+    pages = {path.resolve() for path in (ROOT / "docs").rglob("*.md")} - {index.resolve()}
+    assert sorted(str(p.relative_to(ROOT)) for p in pages - linked) == []
