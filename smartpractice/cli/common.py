@@ -15,7 +15,6 @@ from typer.models import OptionInfo
 __all__ = [
     "LAB_MODULES",
     "AsJson",
-    "Tenant",
     "announce_database",
     "fail",
     "importable",
@@ -25,6 +24,7 @@ __all__ = [
     "require_lab",
     "shown_url",
     "tenant_option",
+    "tidy_help",
 ]
 
 P = ParamSpec("P")
@@ -41,7 +41,7 @@ def json_option(help: str = "Print JSON.") -> OptionInfo:
     return option
 
 
-def tenant_option(help: str = "The tenant whose data the command uses.") -> OptionInfo:
+def tenant_option(help: str) -> OptionInfo:
     """The ``--tenant TENANT`` option (a registered tenant id, `smartpractice tenants list`);
     `help` says what the command does with that tenant's data."""
     option: OptionInfo = typer.Option("--tenant", help=help, metavar="TENANT")
@@ -50,8 +50,6 @@ def tenant_option(help: str = "The tenant whose data the command uses.") -> Opti
 
 AsJson = Annotated[bool, json_option()]
 """``--json`` with the plain help, for ``as_json: AsJson = False``."""
-Tenant = Annotated[str, tenant_option()]
-"""``--tenant`` with the plain help, for ``tenant: Tenant = "default"``."""
 
 
 def fail(message: str) -> typer.Exit:
