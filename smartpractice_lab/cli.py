@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from smartpractice.cli.common import needs_lab, require_lab
+from smartpractice.cli.common import AsJson, needs_lab, require_lab
 from smartpractice.settings import Settings
 
 bench_app = typer.Typer(help="Benchmarks for sizing a deployment (figures, not tests).")
@@ -28,7 +28,7 @@ def _print_table(result: dict[str, object], as_json: bool) -> None:
 def bench_select_command(
     items: Annotated[int, typer.Option(help="Items in the generated bank.")] = 100_000,
     requests: Annotated[int, typer.Option(help="Next-question calls to time.")] = 500,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Next-question p50/p99 (ms) on a generated bank, scope = one topic.
 
@@ -48,7 +48,7 @@ def bench_pipeline_command(
     workers: Annotated[int, typer.Option(help="Celery worker processes to start.")] = 2,
     rate: Annotated[int, typer.Option(help="Offered attempts per second for the lag run.")] = 1000,
     seconds: Annotated[int, typer.Option(help="Length of the lag run.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Ingest/s, applied/s and 202-to-applied lag through real API and worker processes,
     with pgbench's TPC-B tps on the same PostgreSQL for scale.
@@ -69,7 +69,7 @@ def bench_faults_command(
     short: Annotated[
         bool, typer.Option(help="Short phases (3 s before, 4 s of fault), as CI runs it.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Each fault scenario under load on throwaway PostgreSQL, Redis and Celery workers of
     its own: lost, applied twice, 5xx, the other tenant's delay and throughput per scenario.
@@ -91,7 +91,7 @@ def bench_faults_command(
 def bench_dashboard_command(
     students: Annotated[int, typer.Option(help="Students in the scratch database.")] = 10_000,
     requests: Annotated[int, typer.Option(help="Requests timed per view.")] = 30,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Every dashboard view's p50/p99 (ms) with many students, in a scratch database.
 
@@ -107,7 +107,7 @@ def bench_dashboard_command(
 @bench_app.command("apply")
 def bench_apply_command(
     events: Annotated[int, typer.Option(help="Attempts to ingest and apply.")] = 20_000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Attempts stored per second and applied per second by one worker.
 

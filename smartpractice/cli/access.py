@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smartpractice.cli.common import announce_database, fail
+from smartpractice.cli.common import AsJson, announce_database, fail, tenant_option
 from smartpractice.settings import Settings
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _print_columns(headers: list[str], rows: list[list[str]]) -> None:
 
 @tenants_app.command("list")
 def list_tenants_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Every tenant, the default one first: id and name.
 
@@ -98,7 +98,7 @@ def list_tenants_command(
 def create_key_command(
     scope: Annotated[str, typer.Option(help="ingest, read or admin.")],
     name: Annotated[str, typer.Option(help="Who or what uses the key (shown in the audit log).")],
-    tenant: Annotated[str, typer.Option(help="The tenant the key belongs to.")] = "default",
+    tenant: Annotated[str, tenant_option("The tenant the key belongs to.")] = "default",
 ) -> None:
     """Create an API key and print it once (only its salted hash is stored).
 
@@ -138,8 +138,8 @@ def create_key_command(
 
 @keys_app.command("list")
 def list_keys_command(
-    tenant: Annotated[str | None, typer.Option(help="Only this tenant's keys.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    tenant: Annotated[str | None, tenant_option("Only this tenant's keys.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Every key: id, tenant, scope, name, created, revoked (never the secret).
 
@@ -214,7 +214,7 @@ def revoke_key_command(
 
 
 def audit_command(
-    tenant: Annotated[str, typer.Option(help="Whose entries.")] = "default",
+    tenant: Annotated[str, tenant_option("Whose entries.")] = "default",
     limit: Annotated[int, typer.Option(min=1, max=100_000, help="Newest entries to show.")] = 50,
 ) -> None:
     """Print a tenant's audit log, newest first (JSON lines).

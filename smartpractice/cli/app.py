@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smartpractice.cli.access import audit_command, keys_app, tenants_app
-from smartpractice.cli.common import announce_database, fail, tidy_help
+from smartpractice.cli.common import (
+    announce_database,
+    fail,
+    json_option,
+    tenant_option,
+    tidy_help,
+)
 from smartpractice.settings import Settings
 
 tidy_help()
@@ -206,7 +212,7 @@ def import_catalog(
         CatalogKind | None,
         typer.Option(help="What a CSV (or JSON list) file holds; columns in docs/import.md."),
     ] = None,
-    tenant: Annotated[str, typer.Option(help="Whose catalogue to import into.")] = "default",
+    tenant: Annotated[str, tenant_option("Whose catalogue to import into.")] = "default",
 ) -> None:
     """Import skills, items and misconceptions; nothing is imported if any row is bad.
 
@@ -267,7 +273,7 @@ def replay(
     check: Annotated[
         bool, typer.Option(help="Only compare the replay with the live ratings; change nothing.")
     ] = False,
-    tenant: Annotated[str, typer.Option(help="Whose event log to replay.")] = "default",
+    tenant: Annotated[str, tenant_option("Whose event log to replay.")] = "default",
 ) -> None:
     """Rebuild every rating from the event log, in the order events were applied.
 
@@ -322,9 +328,9 @@ def calibrate(
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report, every change included, as JSON.")
+        bool, json_option("Print the report, every change included, as JSON.")
     ] = False,
-    tenant: Annotated[str, typer.Option(help="Whose item difficulties to calibrate.")] = "default",
+    tenant: Annotated[str, tenant_option("Whose item difficulties to calibrate.")] = "default",
 ) -> None:
     """Refit item difficulties offline from the event log; seed new and rarely seen items.
 

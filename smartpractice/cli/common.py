@@ -1,4 +1,5 @@
-"""Helpers every `smartpractice` command shares: errors, the database line, the lab check."""
+"""Helpers every `smartpractice` command shares: errors, the ``--json`` and ``--tenant``
+options, the database line, the lab check."""
 
 from __future__ import annotations
 
@@ -6,19 +7,24 @@ import functools
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from typer.models import OptionInfo
 
 __all__ = [
     "LAB_MODULES",
+    "AsJson",
     "announce_database",
     "fail",
     "importable",
+    "json_option",
     "missing_lab_modules",
     "needs_lab",
     "require_lab",
     "shown_url",
+    "tenant_option",
+    "tidy_help",
 ]
 
 P = ParamSpec("P")
@@ -26,6 +32,24 @@ R = TypeVar("R")
 
 LAB_MODULES = ("scipy", "sklearn", "matplotlib", "tqdm")
 """What evaluation, simulation and benchmarks import (the ``lab`` extra)."""
+
+
+def json_option(help: str = "Print JSON.") -> OptionInfo:
+    """The ``--json`` flag (machine-readable output on stdout, messages still on stderr);
+    `help` says what the document holds where that is more than "Print JSON."."""
+    option: OptionInfo = typer.Option("--json", help=help)
+    return option
+
+
+def tenant_option(help: str) -> OptionInfo:
+    """The ``--tenant TENANT`` option (a registered tenant id, `smartpractice tenants list`);
+    `help` says what the command does with that tenant's data."""
+    option: OptionInfo = typer.Option("--tenant", help=help, metavar="TENANT")
+    return option
+
+
+AsJson = Annotated[bool, json_option()]
+"""``--json`` with the plain help, for ``as_json: AsJson = False``."""
 
 
 def fail(message: str) -> typer.Exit:

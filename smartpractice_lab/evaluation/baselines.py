@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from smartpractice.core.rating.elo import expected_success
 from smartpractice_lab.evaluation.dataset import Response
 from smartpractice_lab.evaluation.protocol import OnlineModel
 
@@ -63,10 +64,6 @@ class PlainElo(OnlineModel):
         return predicted
 
 
-def _elo_expected(rating: float, opponent: float) -> float:
-    return 1.0 / (1.0 + math.pow(10.0, (opponent - rating) / 400.0))
-
-
 class CustomerSketch(OnlineModel):
     """The customer's first sketch (seed conversation, ``EloService``).
 
@@ -98,12 +95,15 @@ class CustomerSketch(OnlineModel):
             ratings = self._student[response.student_id] = {}
         skills = response.skills
         predicted = sum(
-            [_elo_expected(ratings.get(skill, initial), item) for skill in skills]
+            [
+                expected_success(rating=ratings.get(skill, initial), difficulty=item)
+                for skill in skills
+            ]
         ) / len(skills)
         score = response.score
         for skill in skills:
             rating = ratings.get(skill, initial)
-            expected = _elo_expected(rating, item)
+            expected = expected_success(rating=rating, difficulty=item)
             ratings[skill] = max(100.0, rating + self._k * (score - expected))
             item = max(100.0, item + self._k * ((1.0 - score) - (1.0 - expected)))
         self._item[response.item_id] = item

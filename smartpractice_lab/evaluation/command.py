@@ -8,15 +8,11 @@ from typing import Annotated
 
 import typer
 
+from smartpractice.cli.common import fail, json_option, tenant_option
 from smartpractice_lab.evaluation.dataset import DatasetError, ReplayData, parse_split
 from smartpractice_lab.evaluation.runner import DEFAULT_MODELS, MODEL_NAMES
 
 __all__ = ["evaluate"]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
 
 
 def _load(
@@ -29,6 +25,7 @@ def _load(
     seed: int,
     q_matrix: Path | None,
     database_url: str,
+    tenant: str,
     validation: bool,
 ) -> ReplayData:
     from smartpractice_lab.evaluation.sources import (
@@ -42,6 +39,8 @@ def _load(
     chosen = [train is not None or test is not None, data is not None, from_db]
     if sum(chosen) != 1:
         raise ValueError("give exactly one of --train/--test, --data, --from-db")
+    if tenant != "default" and not from_db:
+        raise ValueError("--tenant names whose event log --from-db reads; add --from-db")
     if train is not None or test is not None:
         if train is None or test is None:
             raise ValueError("--train and --test go together")
@@ -49,7 +48,7 @@ def _load(
     elif data is not None:
         loaded = from_one_file(data, test_fraction=fraction, seed=seed, q_matrix=q_matrix)
     else:
-        loaded = from_event_log(database_url, test_fraction=fraction, seed=seed)
+        loaded = from_event_log(database_url, tenant_id=tenant, test_fraction=fraction, seed=seed)
     if validation:
         return validation_split(loaded, test_fraction=fraction, seed=seed)
     return loaded
@@ -81,6 +80,7 @@ def evaluate(
             "split by users.",
         ),
     ] = False,
+    tenant: Annotated[str, tenant_option("With --from-db: whose event log to read.")] = "default",
     split: Annotated[
         str, typer.Option(help="Test share of the students for --data/--from-db: users:FRACTION.")
     ] = "users:0.2",
@@ -129,10 +129,9 @@ def evaluate(
     ] = 0,
     as_json: Annotated[
         bool,
-        typer.Option(
-            "--json",
-            help='Print {"models": {NAME: {auc, log_loss, rmse, accuracy, ece, seconds}}, '
-            '"rows": N} (plus "per_skill" with --per-skill); no progress bars.',
+        json_option(
+            'Print {"models": {NAME: {auc, log_loss, rmse, accuracy, ece, seconds}}, '
+            '"rows": N} (plus "per_skill" with --per-skill); no progress bars.'
         ),
     ] = False,
 ) -> None:
@@ -152,6 +151,8 @@ def evaluate(
 
     Example: smartpractice evaluate --train train.csv --test test.csv
     --models smartpractice,smartpractice_calibrated --first-responses 5
+
+    Example: smartpractice evaluate --from-db --tenant greenwood_high --json
 
     Example (tuning): smartpractice evaluate --train train.csv --test test.csv --validation
     """
@@ -177,10 +178,11 @@ def evaluate(
             seed=seed,
             q_matrix=q_matrix,
             database_url=settings.database_url,
+            tenant=tenant,
             validation=validation,
         )
     except (DatasetError, ValueError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     result = run_evaluation(
         replay,
         models=names,

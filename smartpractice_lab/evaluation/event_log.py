@@ -15,7 +15,7 @@ from pathlib import Path
 from smartpractice_lab.evaluation.dataset import DatasetError, ItemInfo
 from smartpractice_lab.evaluation.readers import LoadedResponses
 
-__all__ = ["read_event_log", "safe_url"]
+__all__ = ["event_log_source", "read_event_log", "safe_url"]
 
 
 def safe_url(database_url: str) -> str:
@@ -29,8 +29,16 @@ def safe_url(database_url: str) -> str:
         return "<unparsable database URL>"
 
 
-def read_event_log(database_url: str) -> LoadedResponses:
-    """Applied attempt events of the database at `database_url`, in applied order.
+def event_log_source(database_url: str, tenant_id: str = "default") -> str:
+    """How messages name tenant `tenant_id`'s event log: the URL, password masked, and the
+    tenant unless it is the default one."""
+    source = safe_url(database_url)
+    return source if tenant_id == "default" else f"{source} (tenant {tenant_id})"
+
+
+def read_event_log(database_url: str, *, tenant_id: str = "default") -> LoadedResponses:
+    """Applied attempt events of tenant `tenant_id` of the service at `database_url`, in
+    applied order.
 
     Raises:
         DatasetError: the database cannot be read or holds no applied attempt.
@@ -39,13 +47,17 @@ def read_event_log(database_url: str) -> LoadedResponses:
     from sqlalchemy.exc import SQLAlchemyError
 
     from smartpractice.services.schemas import AttemptRecord
-    from smartpractice.storage.db import Database
+    from smartpractice.storage.db import Database, tenant_url
     from smartpractice.storage.models import Event, Item, ItemSkill
     from smartpractice_lab.evaluation.dataset import Response
 
-    source = safe_url(database_url)
-    _require_sqlite_file(database_url, source)
-    database = Database(database_url)
+    source = event_log_source(database_url, tenant_id)
+    try:
+        # On SQLite a tenant's data is a file of its own; on PostgreSQL, a schema.
+        _require_sqlite_file(tenant_url(database_url, tenant_id), source)
+        database = Database(database_url, tenant_id=tenant_id)
+    except ValueError as error:  # not a tenant id
+        raise DatasetError(source, str(error)) from None
     responses: list[Response] = []
     try:
         with database.transaction() as session:

@@ -12,7 +12,7 @@ from smartpractice_lab.evaluation.dataset import (
     Response,
     split_users,
 )
-from smartpractice_lab.evaluation.event_log import read_event_log, safe_url
+from smartpractice_lab.evaluation.event_log import event_log_source, read_event_log
 from smartpractice_lab.evaluation.readers import (
     LoadedResponses,
     QMatrix,
@@ -84,14 +84,19 @@ def from_one_file(
     )
 
 
-def from_event_log(database_url: str, *, test_fraction: float, seed: int) -> ReplayData:
-    """The service's applied attempts (in applied order), split by users.
+def from_event_log(
+    database_url: str, *, tenant_id: str = "default", test_fraction: float, seed: int
+) -> ReplayData:
+    """The applied attempts (in applied order) of tenant `tenant_id` of the service at
+    `database_url`, split by users: a random `test_fraction` (0-1) of them, drawn with `seed`,
+    are scored.
 
     Raises:
         DatasetError: the database cannot be read, or holds no applied attempt.
     """
+    loaded = read_event_log(database_url, tenant_id=tenant_id)
     return _split(
-        read_event_log(database_url), safe_url(database_url), test_fraction=test_fraction, seed=seed
+        loaded, event_log_source(database_url, tenant_id), test_fraction=test_fraction, seed=seed
     )
 
 

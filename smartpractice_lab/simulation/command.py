@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smartpractice.cli.common import fail, json_option
 from smartpractice_lab.simulation.config import (
     LEARNER_PRESETS,
     POLICY_NAMES,
@@ -25,11 +26,6 @@ if TYPE_CHECKING:
     from smartpractice_lab.simulation.runner import World
 
 __all__ = ["simulate"]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
 
 
 def simulate(
@@ -83,12 +79,11 @@ def simulate(
     ] = None,
     as_json: Annotated[
         bool,
-        typer.Option(
-            "--json",
-            help='Print {"policies": {NAME: {questions_to_mastery: {mean, ci95_low, '
+        json_option(
+            'Print {"policies": {NAME: {questions_to_mastery: {mean, ci95_low, '
             "ci95_high}, mastered_share, in_band_share, frustration_rate, boredom_rate}}} "
             '(the elo family), plus {"families": {FAMILY: {"policies": {...}}}} when '
-            "--learners names a family or all; no progress bar.",
+            "--learners names a family or all; no progress bar."
         ),
     ] = False,
 ) -> None:
@@ -131,7 +126,7 @@ def simulate(
         )
         runs = _runs(worlds, names)
     except SimulationError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     workers = jobs or os.cpu_count() or 1
     started = time.perf_counter()
     total = students * sum(len(kept) for kept in runs.values())

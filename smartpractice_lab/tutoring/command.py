@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from smartpractice.adapters.similarity.backends import BACKEND_NAMES, BackendName
+from smartpractice.cli.common import fail, json_option
 from smartpractice_lab.tutoring.data import TutoringDataError, TutoringDialogue
 
 __all__ = ["evaluate_transcripts", "format_report"]
@@ -24,11 +25,6 @@ _METRICS = (
     ("severity_auroc", "severity AUROC (revealed/unresolved vs resolved)"),
     ("severity_spearman", "severity Spearman rho"),
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
 
 
 def _number(value: float | None) -> str:
@@ -94,10 +90,7 @@ def evaluate_transcripts(
     ] = False,
     as_json: Annotated[
         bool,
-        typer.Option(
-            "--json",
-            help="Print the report as JSON (every metric as {value, ci95}); no progress bar.",
-        ),
+        json_option("Print the report as JSON (every metric as {value, ci95}); no progress bar."),
     ] = False,
 ) -> None:
     """Score the AI-tutor transcript analyzer on real tutoring dialogues (MathDial and
@@ -114,7 +107,7 @@ def evaluate_transcripts(
     from smartpractice_lab.tutoring.evaluation import evaluate_transcripts as run
 
     if backend not in BACKEND_NAMES:
-        raise _fail(f"--backend must be one of {', '.join(BACKEND_NAMES)}, not {backend!r}")
+        raise fail(f"--backend must be one of {', '.join(BACKEND_NAMES)}, not {backend!r}")
     chosen: BackendName = backend
 
     def bar(items: Iterable[TutoringDialogue]) -> Iterable[TutoringDialogue]:
@@ -133,5 +126,5 @@ def evaluate_transcripts(
             progress=None if as_json else bar,
         )
     except (TutoringDataError, ValueError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,41 @@ def test_evaluate_on_the_services_own_event_log(
     report = json.loads(out)
     assert report["rows"] == 2 * 12  # 2 of the 8 students are test users
     assert set(report["models"]) == {"smartpractice", "elo"}
+
+
+def test_evaluate_from_db_reads_the_named_tenants_event_log(
+    client: TestClient,
+    drain: Any,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    items = client.get("/v1/items", params={"limit": 40}).json()["data"]
+    assert client.post("/v1/attempts", json={"attempts": _attempts(items)}).status_code == 202
+    drain()
+    monkeypatch.setenv("SMARTPRACTICE_DATABASE_URL", settings.database_url)
+    code, _, err = run("--from-db", "--tenant", "nosuch", "--models", "elo")
+    assert code == 1
+    assert "(tenant nosuch)" in err
+    code, _, err = run("--data", str(TRAIN), "--tenant", "school_b")
+    assert code == 1 and "add --from-db" in err
+    if not settings.database_url.startswith("sqlite"):
+        return
+    # On SQLite a tenant's data is a file beside the main one: this log becomes school_b's,
+    # under a main database that does not exist, so only the tenant's log can be read.
+    source = settings.database_url.removeprefix("sqlite:///")
+    with (
+        sqlite3.connect(source) as live,
+        sqlite3.connect(tmp_path / "main.tenant-school_b.db") as copy,
+    ):
+        live.backup(copy)
+    monkeypatch.setenv("SMARTPRACTICE_DATABASE_URL", f"sqlite:///{tmp_path / 'main.db'}")
+    args = ("--from-db", "--split", "users:0.25", "--json", "--models", "elo")
+    code, out, err = run(*args, "--tenant", "school_b")
+    assert code == 0, err
+    assert json.loads(out)["rows"] == 2 * 12
+    code, _, err = run(*args)
+    assert code == 1 and "no such database file" in err
 
 
 def test_from_db_without_applied_events_is_a_clear_error(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from smartpractice.core.config import EloConfig, UncertaintySchedule
 from smartpractice.core.rating.elo import (
+    _step,
     ability_share,
     days_between,
     expected_success,
@@ -74,6 +75,24 @@ def test_expected_success_does_not_overflow_on_absurd_gaps() -> None:
     # 10 ** (1e6 / 400) would overflow a float; the exponent is clipped instead.
     assert expected_success(rating=0.0, difficulty=1e6) == pytest.approx(0.0, abs=1e-300)
     assert expected_success(rating=1e6, difficulty=0.0) == 1.0
+
+
+def test_expected_success_on_arrays_matches_the_scalar_elementwise() -> None:
+    # Cohort views and selection score many (rating, difficulty) pairs at once; each element
+    # must be the scalar prediction, overflow guard included.
+    ratings = np.array([1200.0, 1600.0, 1000.0, 0.0, 1e6])
+    difficulties = np.array([1600.0, 1200.0, 1800.0, 1e6, 0.0])
+    vectorised = expected_success(rating=ratings, difficulty=difficulties)
+    scalar = [
+        expected_success(rating=float(r), difficulty=float(d))
+        for r, d in zip(ratings, difficulties, strict=True)
+    ]
+    assert vectorised.tolist() == pytest.approx(scalar, abs=1e-300)
+    # A float broadcasts against an array on either side.
+    assert expected_success(rating=1200.0, difficulty=difficulties).shape == (5,)
+    assert expected_success(rating=ratings, difficulty=1200.0).tolist() == pytest.approx(
+        [expected_success(rating=float(r), difficulty=1200.0) for r in ratings], abs=1e-300
+    )
 
 
 def test_single_update_of_a_fresh_student_matches_hand_computation() -> None:
@@ -384,6 +403,37 @@ def test_step_size_between_k_min_and_k_max(u: float, k_min: float, extra: float)
     schedule = UncertaintySchedule(k_min=k_min, k_max=k_min + extra)
     k = step_size(uncertainty_value=u, schedule=schedule)
     assert schedule.k_min <= k <= schedule.k_max
+
+
+schedules = st.builds(
+    UncertaintySchedule,
+    k_max=st.floats(min_value=0.0, max_value=500.0),
+    k_min=st.floats(min_value=0.0, max_value=500.0),
+    decay_per_attempt=st.floats(min_value=0.0, max_value=10.0),
+    growth_per_day=st.floats(min_value=0.0, max_value=1.0),
+)
+
+
+@given(
+    schedule=schedules,
+    attempts=st.integers(min_value=0, max_value=10**6),
+    last_seen_hours=st.none() | st.floats(min_value=-10_000.0, max_value=10_000.0),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_inlined_step_equals_step_size_of_uncertainty(
+    schedule: UncertaintySchedule, attempts: int, last_seen_hours: float | None
+) -> None:
+    # `_step` inlines the two public functions for speed; it must stay the same number,
+    # including when the rating was last updated after `now` (late events) or never.
+    last_at = None if last_seen_hours is None else T0 + timedelta(hours=last_seen_hours)
+    state = RatingState(value=1200.0, attempts=attempts, last_at=last_at)
+    public = step_size(
+        uncertainty_value=uncertainty(
+            attempts=attempts, days_since=days_between(last_at, T0), schedule=schedule
+        ),
+        schedule=schedule,
+    )
+    assert _step(state, T0, schedule) == public
 
 
 @dataclass(frozen=True)

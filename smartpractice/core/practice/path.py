@@ -44,7 +44,7 @@ from smartpractice.core.practice.mastery import (
     mastery_rating,
     retention,
 )
-from smartpractice.core.rating.elo import practice_gain
+from smartpractice.core.rating.elo import expected_success, practice_gain
 from smartpractice.core.types import StudentRatings
 
 __all__ = [
@@ -315,7 +315,9 @@ def _judge(skill: PathSkill, was_mastered: bool, config: PathConfig, scale: floa
             half_life_days=config.review_half_life_days,
         )
     threshold = config.mastery_exit if was_mastered else config.mastery_enter
-    proficiency = 1.0 / (1.0 + 10.0 ** ((skill.typical_difficulty - skill.rating) / scale))
+    proficiency = expected_success(
+        rating=skill.rating, difficulty=skill.typical_difficulty, scale=scale
+    )
     # Without recent answers on the skill, tracing says nothing (not its prior).
     known = (
         knowledge_tracing(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from smartpractice.core.config import SelectionConfig
+from smartpractice.core.rating.elo import expected_success
 from smartpractice.core.types import Candidate
 
 __all__ = [
@@ -184,7 +185,8 @@ def _score(
 ) -> _Scores:
     goal = target_gap(target_success=config.target_success, scale=scale)
     match = np.exp(-0.5 * ((gaps - goal) / config.match_width) ** 2)
-    predicted = 1.0 / (1.0 + 10.0 ** np.clip(gaps / scale, -300, 300))
+    # A gap is the item's difficulty above the student's rating (Elo points).
+    predicted = expected_success(rating=0.0, difficulty=gaps, scale=scale)
     uncertain = np.array([_mean_over_skills(c, skills, "uncertainty") for c in candidates])
     strength = config.prior_strength_min + (
         config.prior_strength_max - config.prior_strength_min

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -43,9 +44,41 @@ __all__ = [
 _CORRECT_THRESHOLD = 0.5
 
 
-def expected_success(*, rating: float, difficulty: float, scale: float = 400.0) -> float:
-    """Probability (0-1) that a student of `rating` succeeds on a `difficulty` (Elo points)."""
-    return _logistic10((difficulty - rating) / scale)
+@overload
+def expected_success(*, rating: float, difficulty: float, scale: float = ...) -> float: ...
+
+
+@overload
+def expected_success(
+    *,
+    rating: npt.NDArray[np.float64],
+    difficulty: float | npt.NDArray[np.float64],
+    scale: float = ...,
+) -> npt.NDArray[np.float64]: ...
+
+
+@overload
+def expected_success(
+    *, rating: float, difficulty: npt.NDArray[np.float64], scale: float = ...
+) -> npt.NDArray[np.float64]: ...
+
+
+def expected_success(
+    *,
+    rating: float | npt.NDArray[np.float64],
+    difficulty: float | npt.NDArray[np.float64],
+    scale: float = 400.0,
+) -> float | npt.NDArray[np.float64]:
+    """Probability (0-1) that a student of `rating` succeeds on a `difficulty` (Elo points):
+    ``1 / (1 + 10 ** ((difficulty - rating) / scale))`` (Elo 1978).
+
+    Takes floats or NumPy arrays (broadcast elementwise, for views over many students or
+    items at once); two floats give a float."""
+    if isinstance(rating, float | int) and isinstance(difficulty, float | int):
+        return _logistic10((difficulty - rating) / scale)
+    # Clipped like `_logistic10`: 10**x overflows past x ~ 308.
+    exponent = np.clip((np.asarray(difficulty, dtype=np.float64) - rating) / scale, -300.0, 300.0)
+    return np.asarray(1.0 / (1.0 + np.power(10.0, exponent)), dtype=np.float64)
 
 
 def _logistic10(exponent: float) -> float:

@@ -234,12 +234,6 @@ class _Reader:
         total = sum(weight for weight, _ in strongest.values())
         self.discussed = {s: w / total for s, (w, _) in strongest.items()} if total > 0 else {}
 
-    def _last_student_before(self, index: int) -> int | None:
-        for i in range(index - 1, -1, -1):
-            if self.transcript.messages[i].role == "student":
-                return i
-        return None
-
     def _disputes(self, index: int, corrective: Sequence[Sentence]) -> None:
         for sentence in corrective:
             quoted = set(numbers_in(sentence.text)) - self.given

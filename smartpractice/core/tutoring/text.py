@@ -9,7 +9,6 @@ they describe the language, not a tuning choice. Weights live in `TranscriptConf
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -19,7 +18,6 @@ __all__ = [
     "HINT_REQUEST",
     "REVEAL",
     "Sentence",
-    "derived_numbers",
     "miscalculations",
     "numbers_in",
     "redact_personal_data",
@@ -186,12 +184,6 @@ def numbers_in(text: str, *, words: bool = False) -> tuple[float, ...]:
     if words:
         found += [_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS]
     return tuple(found)
-
-
-def derived_numbers(text: str, *, given: Iterable[float]) -> tuple[float, ...]:
-    """Numbers in `text` that are not among the `given` ones (the student computed them)."""
-    known = set(given)
-    return tuple(v for v in numbers_in(text) if v not in known)
 
 
 def result_number(text: str) -> float | None:

@@ -226,13 +226,11 @@ def _load_cohort(
         correct=np.array(correct, dtype=float),
         config=elo,
     )
-    # expected_success (core.elo), vectorised: 1 / (1 + 10^((D - R) / scale)).
-    exponent = np.clip((typical[skill_of] - rating) / elo.scale, -300.0, 300.0)
     return _Cohort(
         students=list(index),
         student_of=student_of,
         skill_of=skill_of,
-        proficiency=1.0 / (1.0 + np.power(10.0, exponent)),
+        proficiency=expected_success(rating=rating, difficulty=typical[skill_of], scale=elo.scale),
         attempts=np.array(attempts, dtype=float),
         correct=np.array(correct, dtype=float),
     )
