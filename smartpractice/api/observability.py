@@ -166,11 +166,11 @@ def _calibration_metrics(per_tenant: Sequence[tuple[str, OpsFigures]]) -> Iterat
     )
     for tenant_id, figures in per_tenant:
         for row in figures.calibration:
-            label = f"{row['low']:.1f}-{row['high']:.1f}"
-            counts.add_metric([tenant_id, label], row["n"])
-            if row["n"]:
-                predicted.add_metric([tenant_id, label], row["predicted"])
-                observed.add_metric([tenant_id, label], row["observed"])
+            label = f"{row.low:.1f}-{row.high:.1f}"
+            counts.add_metric([tenant_id, label], row.n)
+            if row.predicted is not None and row.observed is not None:
+                predicted.add_metric([tenant_id, label], row.predicted)
+                observed.add_metric([tenant_id, label], row.observed)
         if figures.calibration_error is not None:
             error.add_metric([tenant_id], figures.calibration_error)
     yield from (predicted, observed, counts, error)

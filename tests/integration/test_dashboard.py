@@ -341,7 +341,7 @@ def test_ops_figures_queue_lag_and_calibration(db: Database) -> None:
             )
     with db.transaction() as session:
         figures = ops_figures(SqlAnalyticsStore(session), now=NOW)
-    assert [row["n"] for row in figures.calibration][8] == 2  # both predicted 0.8
+    assert [row.n for row in figures.calibration][8] == 2  # both predicted 0.8
     assert (figures.accepted, figures.applied, figures.rejected, figures.pending) == (
         5,
         2,
@@ -378,17 +378,17 @@ def test_recent_calibration_bins_by_floor(db: Database) -> None:
             )
     with db.transaction() as session:
         table = ops_figures(SqlAnalyticsStore(session), now=NOW).calibration
-    assert [row["n"] for row in table] == [1, 0, 0, 1, 0, 0, 0, 0, 0, 2]
-    assert table[9]["predicted"] == pytest.approx(0.995)
+    assert [row.n for row in table] == [1, 0, 0, 1, 0, 0, 0, 0, 0, 2]
+    assert table[9].predicted == pytest.approx(0.995)
 
 
 def test_calibration_bins_golden_values() -> None:
     table = calibration_bins([(0.05, 0.0), (0.15, 1.0), (0.12, 0.0), (1.0, 1.0)], bins=10)
-    assert [row["n"] for row in table] == [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]
-    assert table[1]["predicted"] == pytest.approx(0.135)
-    assert table[1]["observed"] == pytest.approx(0.5)
-    assert table[2]["predicted"] is None
-    assert table[9]["observed"] == 1.0
+    assert [row.n for row in table] == [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert table[1].predicted == pytest.approx(0.135)
+    assert table[1].observed == pytest.approx(0.5)
+    assert table[2].predicted is None
+    assert table[9].observed == 1.0
 
 
 def test_demo_students_show_the_designed_patterns(sample_bank_db: Path, tmp_path: Path) -> None:

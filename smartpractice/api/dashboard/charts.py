@@ -42,15 +42,19 @@ def line_chart(
     }
 
 
-def calibration_chart(table: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def calibration_chart(table: Sequence[Any]) -> dict[str, Any]:
     """Reliability chart: (mean predicted, observed, events) of each non-empty bin."""
     return {
         "kind": "calibration",
         "x": "Predicted success",
         "y": "Observed success",
         "points": [
-            [round(row["predicted"], 4), round(row["observed"], 4), row["n"]]
+            [
+                round(_value(row, "predicted"), 4),
+                round(_value(row, "observed"), 4),
+                _value(row, "n"),
+            ]
             for row in table
-            if row["n"]
+            if _value(row, "n")
         ],
     }

@@ -11,12 +11,24 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from smartpractice.services.analytics.common import AnalyticsConfig
 from smartpractice.services.ports import AnalyticsStore, Rejection
 
-__all__ = ["OpsFigures", "calibration_bins", "ops_figures"]
+__all__ = ["CalibrationBin", "OpsFigures", "calibration_bins", "ops_figures"]
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationBin:
+    """One bin of a reliability table: predicted-success bounds [low, high) (0-1; the top
+    bin includes 1), its events, and their mean prediction and mean outcome (0-1; None
+    when empty)."""
+
+    low: float
+    high: float
+    n: int
+    predicted: float | None
+    observed: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +48,7 @@ class OpsFigures:
     applied_per_second: float
     apply_delay_p50: float | None
     apply_delay_p99: float | None
-    calibration: list[dict[str, Any]]
+    calibration: list[CalibrationBin]
     calibration_events: int
     calibration_error: float | None
     mean_predicted: float | None
@@ -44,26 +56,26 @@ class OpsFigures:
     latest_rejections: list[Rejection]
 
 
-def _table(sums: dict[int, tuple[int, float, float]], bins: int) -> list[dict[str, Any]]:
+def _table(sums: dict[int, tuple[int, float, float]], bins: int) -> list[CalibrationBin]:
     """Per bin: its bounds, count, mean prediction and mean outcome (None when empty)."""
     table = []
     for b in range(bins):
         n, p_sum, o_sum = sums.get(b, (0, 0.0, 0.0))
         table.append(
-            {
-                "low": b / bins,
-                "high": (b + 1) / bins,
-                "n": n,
-                "predicted": p_sum / n if n else None,
-                "observed": o_sum / n if n else None,
-            }
+            CalibrationBin(
+                low=b / bins,
+                high=(b + 1) / bins,
+                n=n,
+                predicted=p_sum / n if n else None,
+                observed=o_sum / n if n else None,
+            )
         )
     return table
 
 
 def calibration_bins(
     pairs: Sequence[tuple[float, float]], *, bins: int = 10
-) -> list[dict[str, Any]]:
+) -> list[CalibrationBin]:
     """Reliability table of (predicted 0-1, observed 0-1) pairs: per predicted-probability
     bin, its count, mean prediction and mean outcome."""
     sums: dict[int, tuple[int, float, float]] = {}
@@ -105,7 +117,12 @@ def ops_figures(
     delays = [(a - r).total_seconds() for r, a in applied if a is not None]
     bins = 10
     table = _table(store.calibration_sums(events=thresholds.calibration_events, bins=bins), bins)
-    n = sum(row["n"] for row in table)
+    filled = [
+        (r.n, r.predicted, r.observed)
+        for r in table
+        if r.predicted is not None and r.observed is not None
+    ]
+    n = sum(count for count, _, _ in filled)
     return OpsFigures(
         accepted=counts.accepted,
         applied=counts.applied,
@@ -118,12 +135,8 @@ def ops_figures(
         apply_delay_p99=_percentile(delays, 99),
         calibration=table,
         calibration_events=n,
-        calibration_error=(
-            sum(r["n"] * abs(r["predicted"] - r["observed"]) for r in table if r["n"]) / n
-            if n
-            else None
-        ),
-        mean_predicted=sum(r["n"] * r["predicted"] for r in table if r["n"]) / n if n else None,
-        mean_observed=sum(r["n"] * r["observed"] for r in table if r["n"]) / n if n else None,
+        calibration_error=(sum(count * abs(p - o) for count, p, o in filled) / n if n else None),
+        mean_predicted=sum(count * p for count, p, _ in filled) / n if n else None,
+        mean_observed=sum(count * o for count, _, o in filled) / n if n else None,
         latest_rejections=store.latest_rejections(limit=5),
     )
