@@ -34,8 +34,9 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartpractice.services.access import list_tenants
-from smartpractice.services.analytics import ops_figures
+from smartpractice.services.analytics import OpsFigures, ops_figures
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_analytics import SqlAnalyticsStore
 
 __all__ = [
     "NEXT_QUESTION_ROUTE",
@@ -84,7 +85,7 @@ class DatabaseCollector(Collector):
             per_tenant = []
             for tenant_id in tenants:
                 with self._db.for_tenant(tenant_id).transaction() as session:
-                    per_tenant.append((tenant_id, ops_figures(session, now=now)))
+                    per_tenant.append((tenant_id, ops_figures(SqlAnalyticsStore(session), now=now)))
         except Exception:
             log.warning("metrics: database unavailable", extra={"action": "metrics_db_down"})
             up.add_metric([], 0.0)
@@ -120,7 +121,7 @@ _GAUGES = (
 )
 
 
-def _pipeline_metrics(per_tenant: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[Metric]:
+def _pipeline_metrics(per_tenant: Sequence[tuple[str, OpsFigures]]) -> Iterator[Metric]:
     """Every figure of every tenant, labelled with the tenant (sum over it in PromQL for
     the deployment's)."""
     families: list[tuple[CounterMetricFamily | GaugeMetricFamily, str]] = [
@@ -133,16 +134,16 @@ def _pipeline_metrics(per_tenant: Sequence[tuple[str, dict[str, Any]]]) -> Itera
     )
     for tenant_id, figures in per_tenant:
         for family, key in families:
-            family.add_metric([tenant_id], figures[key])
+            family.add_metric([tenant_id], getattr(figures, key))
         for quantile, key in (("0.5", "apply_delay_p50"), ("0.99", "apply_delay_p99")):
-            if figures[key] is not None:
-                delay.add_metric([tenant_id, quantile], figures[key])
+            if getattr(figures, key) is not None:
+                delay.add_metric([tenant_id, quantile], getattr(figures, key))
     yield from (family for family, _ in families)
     yield delay
     yield from _calibration_metrics(per_tenant)
 
 
-def _calibration_metrics(per_tenant: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[Metric]:
+def _calibration_metrics(per_tenant: Sequence[tuple[str, OpsFigures]]) -> Iterator[Metric]:
     predicted = GaugeMetricFamily(
         "smartpractice_calibration_predicted_success",
         "Mean predicted success of recent applied events, per predicted-probability bin.",
@@ -164,14 +165,14 @@ def _calibration_metrics(per_tenant: Sequence[tuple[str, dict[str, Any]]]) -> It
         labels=["tenant"],
     )
     for tenant_id, figures in per_tenant:
-        for row in figures["calibration"]:
-            label = f"{row['low']:.1f}-{row['high']:.1f}"
-            counts.add_metric([tenant_id, label], row["n"])
-            if row["n"]:
-                predicted.add_metric([tenant_id, label], row["predicted"])
-                observed.add_metric([tenant_id, label], row["observed"])
-        if figures["calibration_error"] is not None:
-            error.add_metric([tenant_id], figures["calibration_error"])
+        for row in figures.calibration:
+            label = f"{row.low:.1f}-{row.high:.1f}"
+            counts.add_metric([tenant_id, label], row.n)
+            if row.predicted is not None and row.observed is not None:
+                predicted.add_metric([tenant_id, label], row.predicted)
+                observed.add_metric([tenant_id, label], row.observed)
+        if figures.calibration_error is not None:
+            error.add_metric([tenant_id], figures.calibration_error)
     yield from (predicted, observed, counts, error)
 
 

@@ -200,3 +200,327 @@ class CatalogView(Protocol):
 # Ports of the analytics the dashboard reads.
 # Each area keeps its ports together below its heading, in the order the use cases
 # read them.
+
+__all__ += [
+    "AnalyticsStore",
+    "CohortFilter",
+    "CohortRatings",
+    "EventCounts",
+    "ItemAttempt",
+    "ItemCalibration",
+    "ItemFilter",
+    "ItemLabelGap",
+    "ItemSkillMovement",
+    "ItemStats",
+    "PageRating",
+    "Pick",
+    "PractisedTopic",
+    "RecentStudent",
+    "Rejection",
+    "SkillOutcomes",
+    "StudentEvent",
+    "TopicOption",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CohortFilter:
+    """A class or cohort: students who practised `topic` (of `subject`, `grade`), optionally
+    only ids starting with `prefix` (a customer's class or school namespace)."""
+
+    grade: int | None = None
+    subject: str | None = None
+    topic: str | None = None
+    prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    """The items of a subject and/or grade (None: any)."""
+
+    subject: str | None = None
+    grade: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecentStudent:
+    """A recently active student: answers so far, success rate (0-1, None before any)."""
+
+    student_id: str
+    attempts: int
+    success_rate: float | None
+    last_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicOption:
+    """One (grade, subject, chapter, topic) of the catalogue and its items' attempts."""
+
+    grade: int | None
+    subject: str
+    chapter: str
+    topic: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PractisedTopic:
+    """A topic and how many students of a group have a rated skill of it."""
+
+    grade: int | None
+    subject: str
+    topic: str
+    students: int
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRatings:
+    """Every (student, skill) rating of a cohort: `rows` are (student id, skill id, offset in
+    Elo points, attempts, correct) as plain tuples (a cohort can be every student there
+    is), `abilities` each of those students' ability (Elo points)."""
+
+    rows: list[tuple[str, str, float, int, int]]
+    abilities: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRating:
+    """One shown student's rating state on one skill, with the student's ability."""
+
+    student_id: str
+    skill_id: str
+    offset: float
+    attempts: int
+    correct: int
+    last_at: datetime | None
+    ability: float
+
+
+@dataclass(frozen=True, slots=True)
+class SkillOutcomes:
+    """An applied event's per-skill outcome (`{"skills": {skill_id: {...}}}`), by event
+    number `seq` of `student_id`."""
+
+    student_id: str
+    seq: int
+    outcome: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLabelGap:
+    """An item whose learned difficulty (mean over its skills, Elo points) is far from the
+    seed of its difficulty label."""
+
+    item_id: str
+    label: str
+    learned: float
+    seed: float
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCalibration:
+    """An item's recent applied attempts: count, mean predicted and observed success (0-1)."""
+
+    item_id: str
+    n: int
+    predicted: float
+    observed: float
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSkillMovement:
+    """One skill of an item: its seeded and its current difficulty (Elo points)."""
+
+    skill_id: str
+    initial: float
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStats:
+    """An item's place, label, counters and per-skill difficulty movement."""
+
+    item_id: str
+    topic: str
+    grade: int | None
+    label: str | None
+    attempts: int
+    correct: int
+    skills: list[ItemSkillMovement]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAttempt:
+    """An applied attempt on an item: when, its per-skill outcome, the predicted success
+    (0-1) and the overall score (0-1)."""
+
+    occurred_at: datetime
+    outcome: dict[str, Any] | None
+    predicted: float | None
+    score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventCounts:
+    """The event log's size: events accepted and applied (the newest positions), pending
+    and rejected, and when the oldest pending event arrived."""
+
+    accepted: int
+    applied: int
+    pending: int
+    rejected: int
+    oldest_pending: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A rejected event: its id, why, and when it arrived."""
+
+    event_id: str
+    reason: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StudentEvent:
+    """One of a student's events as the dashboard shows it."""
+
+    event_id: str
+    item_id: str
+    status: str
+    reason: str | None
+    occurred_at: datetime
+    payload: dict[str, Any]
+    predicted: float | None
+    performance: float | None
+    outcome: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A logged Smart Practice pick: the item, the scope asked for, and why."""
+
+    id: int
+    student_id: str
+    item_id: str
+    scope: dict[str, Any]
+    explanation: dict[str, Any]
+    created_at: datetime
+
+
+class AnalyticsStore(Protocol):
+    """What the dashboard's read models read: each method costs what a page shows, not
+    what the database holds."""
+
+    def recent_students(self, *, limit: int) -> list[RecentStudent]:
+        """The most recently active students, newest first."""
+        ...
+
+    def student_count(self) -> int:
+        """Students there are."""
+        ...
+
+    def student_exists(self, student_id: str) -> bool:
+        """Whether the student has a row (has answered or been rated)."""
+        ...
+
+    def students_starting(self, prefix: str, *, limit: int) -> list[str]:
+        """The first `limit` student ids starting with `prefix`, in id order."""
+        ...
+
+    def filter_options(self) -> list[TopicOption]:
+        """Every (grade, subject, chapter, topic) of the catalogue, in that order."""
+        ...
+
+    def practised_topics(self, where: CohortFilter) -> list[PractisedTopic]:
+        """The topics (within `where`'s grade and subject) that students whose ids start with
+        `where.prefix` have a rated skill of, most students first."""
+        ...
+
+    def skill_names(self, skill_ids: Sequence[str]) -> dict[str, str]:
+        """Display name per skill id."""
+        ...
+
+    def typical_difficulties(self, skill_ids: Sequence[str]) -> dict[str, float]:
+        """Mean current difficulty (Elo points) of the items testing each skill."""
+        ...
+
+    def topic_skills(self, where: CohortFilter) -> list[str]:
+        """The skills tested by the items of `where`'s grade, subject and topic, sorted."""
+        ...
+
+    def cohort_ratings(self, where: CohortFilter, skills: Sequence[str]) -> CohortRatings:
+        """The cohort's ratings on `skills` (and abilities of its students)."""
+        ...
+
+    def page_ratings(self, student_ids: Sequence[str], skills: Sequence[str]) -> list[PageRating]:
+        """The rating states of the shown students on `skills`."""
+        ...
+
+    def recent_outcomes(
+        self, student_ids: Sequence[str], *, per_student: int
+    ) -> list[SkillOutcomes]:
+        """Each student's last `per_student` events' outcomes (None: not applied)."""
+        ...
+
+    def label_gaps(
+        self,
+        where: ItemFilter,
+        *,
+        seeds: Sequence[tuple[str, float]],
+        unlabelled: float,
+        min_attempts: int,
+        tolerance: float,
+        limit: int,
+    ) -> list[ItemLabelGap]:
+        """Labelled items, every skill attempted at least `min_attempts` times, whose learned
+        difficulty is at least `tolerance` Elo points from their label's seed (`seeds`:
+        label and difficulty; `unlabelled` for another label); at most `limit`."""
+        ...
+
+    def recent_item_calibration(self, where: ItemFilter, *, events: int) -> list[ItemCalibration]:
+        """Per item of `where`, its attempts among the last `events` applied events."""
+        ...
+
+    def item_count(self, where: ItemFilter) -> int:
+        """Items of `where`."""
+        ...
+
+    def most_attempted_items(
+        self, where: ItemFilter, *, offset: int, limit: int
+    ) -> list[ItemStats]:
+        """A page of the items of `where`, most attempted first (ties by id)."""
+        ...
+
+    def item_attempts(self, item_id: str, *, limit: int) -> list[ItemAttempt]:
+        """The item's last `limit` applied attempts, oldest first."""
+        ...
+
+    def event_counts(self) -> EventCounts:
+        """The event log's counts and its oldest pending event."""
+        ...
+
+    def received_times(self, *, limit: int) -> list[datetime]:
+        """When the last `limit` events arrived, newest first."""
+        ...
+
+    def apply_times(self, *, limit: int) -> list[tuple[datetime, datetime | None]]:
+        """(received, applied) times of the last `limit` applied events, newest first."""
+        ...
+
+    def calibration_sums(self, *, events: int, bins: int) -> dict[int, tuple[int, float, float]]:
+        """Over the last `events` applied events with a prediction, per predicted-success bin
+        (0 to `bins` - 1): count, sum of predictions and sum of successes."""
+        ...
+
+    def latest_rejections(self, *, limit: int) -> list[Rejection]:
+        """The last `limit` rejected events, newest first."""
+        ...
+
+    def student_events(self, student_id: str, *, limit: int) -> list[StudentEvent]:
+        """The student's last `limit` events, oldest first."""
+        ...
+
+    def picks(self, student_id: str, *, limit: int) -> list[Pick]:
+        """The student's last `limit` Smart Practice picks, newest first."""
+        ...

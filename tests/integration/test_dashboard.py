@@ -34,6 +34,7 @@ from smartpractice.services.students import typical_difficulties
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
+from smartpractice.storage.sql_analytics import SqlAnalyticsStore
 from smartpractice_lab.bench.dashboard import bench_dashboard
 from tests.integration.test_tutor_sessions import CHAIN, STUCK_ON_CHAIN_RULE
 from tests.integration.test_tutor_sessions import ITEM as CHAIN_ITEM
@@ -252,28 +253,34 @@ def test_cohort_heat_map_weakest_skills_and_stuck_students(
         _rate(session, "c-good", strong_skill, rating=1500, n=5, right=5)
         _rate(session, "other-1", weak_skill, rating=1000, n=3, right=1)
     with db.transaction() as session:
-        view = cohort_view(session, CohortFilter(topic=TOPIC), config=settings.model, now=NOW)
+        view = cohort_view(
+            SqlAnalyticsStore(session), CohortFilter(topic=TOPIC), config=settings.model, now=NOW
+        )
         typical = typical_difficulties(session, [weak_skill])[weak_skill]
-    assert view["students_total"] == 4
-    assert [r["student_id"] for r in view["rows"]] == ["c-stuck", "c-learning", "other-1", "c-good"]
-    cell = view["rows"][0]["cells"][weak_skill]
+    assert view.students_total == 4
+    assert [r.student_id for r in view.rows] == ["c-stuck", "c-learning", "other-1", "c-good"]
+    cell = view.rows[0].cells[weak_skill]
     # The rating the model predicts with: ability + offset = 800 plus the practice gain of
     # the one right answer (core.elo.skill_rating).
     rating = 800 + settings.model.elo.success_gain * math.log(2.0)
-    assert cell["rating"] == pytest.approx(rating)
-    assert cell["proficiency"] == pytest.approx(expected_success(rating=rating, difficulty=typical))
-    assert cell["attempts"] == 12 and 0 < cell["uncertainty"] < 1
-    assert view["weakest_skills"][0]["skill_id"] == weak_skill
-    assert view["weakest_skills"][0]["students"] == 4
-    assert [w["skill_id"] for w in view["weakest_skills"]][-1] == strong_skill
-    assert [s["student_id"] for s in view["stuck"]] == ["c-stuck"]
-    assert view["stuck"][0]["rating_gain"] == pytest.approx(-90.0)
+    assert cell.rating == pytest.approx(rating)
+    assert cell.proficiency == pytest.approx(expected_success(rating=rating, difficulty=typical))
+    assert cell.attempts == 12 and 0 < cell.uncertainty < 1
+    assert view.weakest_skills[0].skill_id == weak_skill
+    assert view.weakest_skills[0].students == 4
+    assert [w.skill_id for w in view.weakest_skills][-1] == strong_skill
+    assert [s.student_id for s in view.stuck] == ["c-stuck"]
+    assert view.stuck[0].rating_gain == pytest.approx(-90.0)
     with db.transaction() as session:
         prefixed = cohort_view(
-            session, CohortFilter(topic=TOPIC, prefix="c-"), config=settings.model, now=NOW, limit=2
+            SqlAnalyticsStore(session),
+            CohortFilter(topic=TOPIC, prefix="c-"),
+            config=settings.model,
+            now=NOW,
+            limit=2,
         )
-    assert prefixed["students_total"] == 3
-    assert [r["student_id"] for r in prefixed["rows"]] == ["c-stuck", "c-learning"]
+    assert prefixed.students_total == 3
+    assert [r.student_id for r in prefixed.rows] == ["c-stuck", "c-learning"]
 
 
 def test_items_flagged_for_label_and_for_calibration(db: Database, settings: Settings) -> None:
@@ -304,12 +311,12 @@ def test_items_flagged_for_label_and_for_calibration(db: Database, settings: Set
                 )
             )
     with db.transaction() as session:
-        view = item_overview(session, config=settings.model)
-    reasons = {f["item_id"]: " ".join(f["reasons"]) for f in view["flagged"]}
+        view = item_overview(SqlAnalyticsStore(session), config=settings.model)
+    reasons = {f.item_id: " ".join(f.reasons) for f in view.flagged}
     assert "labelled Easy" in reasons[mislabelled] and "like Hard" in reasons[mislabelled]
     assert "succeeded 90% of 30 recent attempts" in reasons[overperforming]
     assert fine not in reasons
-    assert view["total"] == 460
+    assert view.total == 460
 
 
 def test_ops_figures_queue_lag_and_calibration(db: Database) -> None:
@@ -333,21 +340,21 @@ def test_ops_figures_queue_lag_and_calibration(db: Database) -> None:
                 )
             )
     with db.transaction() as session:
-        figures = ops_figures(session, now=NOW)
-    assert [row["n"] for row in figures["calibration"]][8] == 2  # both predicted 0.8
-    assert (figures["accepted"], figures["applied"], figures["rejected"], figures["pending"]) == (
+        figures = ops_figures(SqlAnalyticsStore(session), now=NOW)
+    assert [row.n for row in figures.calibration][8] == 2  # both predicted 0.8
+    assert (figures.accepted, figures.applied, figures.rejected, figures.pending) == (
         5,
         2,
         1,
         2,
     )
-    assert figures["queue_lag_seconds"] == pytest.approx(27.0)
-    assert figures["received_per_second"] == pytest.approx(5 / 30.0)
-    assert figures["apply_delay_p50"] == pytest.approx(0.5)
-    assert figures["calibration_events"] == 2
-    assert figures["mean_predicted"] == pytest.approx(0.8)
-    assert figures["mean_observed"] == pytest.approx(0.5)
-    assert figures["latest_rejections"][0]["event_id"] == "ops-2"
+    assert figures.queue_lag_seconds == pytest.approx(27.0)
+    assert figures.received_per_second == pytest.approx(5 / 30.0)
+    assert figures.apply_delay_p50 == pytest.approx(0.5)
+    assert figures.calibration_events == 2
+    assert figures.mean_predicted == pytest.approx(0.8)
+    assert figures.mean_observed == pytest.approx(0.5)
+    assert figures.latest_rejections[0].event_id == "ops-2"
 
 
 def test_recent_calibration_bins_by_floor(db: Database) -> None:
@@ -370,18 +377,18 @@ def test_recent_calibration_bins_by_floor(db: Database) -> None:
                 )
             )
     with db.transaction() as session:
-        table = ops_figures(session, now=NOW)["calibration"]
-    assert [row["n"] for row in table] == [1, 0, 0, 1, 0, 0, 0, 0, 0, 2]
-    assert table[9]["predicted"] == pytest.approx(0.995)
+        table = ops_figures(SqlAnalyticsStore(session), now=NOW).calibration
+    assert [row.n for row in table] == [1, 0, 0, 1, 0, 0, 0, 0, 0, 2]
+    assert table[9].predicted == pytest.approx(0.995)
 
 
 def test_calibration_bins_golden_values() -> None:
     table = calibration_bins([(0.05, 0.0), (0.15, 1.0), (0.12, 0.0), (1.0, 1.0)], bins=10)
-    assert [row["n"] for row in table] == [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]
-    assert table[1]["predicted"] == pytest.approx(0.135)
-    assert table[1]["observed"] == pytest.approx(0.5)
-    assert table[2]["predicted"] is None
-    assert table[9]["observed"] == 1.0
+    assert [row.n for row in table] == [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert table[1].predicted == pytest.approx(0.135)
+    assert table[1].observed == pytest.approx(0.5)
+    assert table[2].predicted is None
+    assert table[9].observed == 1.0
 
 
 def test_demo_students_show_the_designed_patterns(sample_bank_db: Path, tmp_path: Path) -> None:
@@ -394,16 +401,21 @@ def test_demo_students_show_the_designed_patterns(sample_bank_db: Path, tmp_path
         assert summary.students == 32 and summary.events == 32 * 20
         assert simulate_demo_students(db, settings, now=NOW).students == 0  # only once
         with db.transaction() as session:
-            view = cohort_view(session, CohortFilter(topic=TOPIC), config=settings.model, now=NOW)
-            items = item_overview(session, config=settings.model)
+            view = cohort_view(
+                SqlAnalyticsStore(session),
+                CohortFilter(topic=TOPIC),
+                config=settings.model,
+                now=NOW,
+            )
+            items = item_overview(SqlAnalyticsStore(session), config=settings.model)
             pending = session.scalar(select(Event).where(Event.status != "applied"))
     finally:
         db.dispose()
     assert pending is None
-    assert view["weakest_skills"][0]["skill_id"] == WEAK_SKILL
-    assert set(STUCK_STUDENTS) <= {s["student_id"] for s in view["stuck"]}
-    assert len(view["stuck"]) <= 3
-    assert MISLABELLED_ITEM in {f["item_id"] for f in items["flagged"]}
+    assert view.weakest_skills[0].skill_id == WEAK_SKILL
+    assert set(STUCK_STUDENTS) <= {s.student_id for s in view.stuck}
+    assert len(view.stuck) <= 3
+    assert MISLABELLED_ITEM in {f.item_id for f in items.flagged}
 
 
 def test_dashboard_benchmark_runs(tmp_path: Path) -> None:

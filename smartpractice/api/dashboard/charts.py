@@ -9,8 +9,13 @@ from typing import Any
 __all__ = ["calibration_chart", "line_chart"]
 
 
+def _value(point: Any, name: str) -> Any:
+    """A point's field, whether the point is a mapping or a record (dataclass)."""
+    return point[name] if isinstance(point, Mapping) else getattr(point, name)
+
+
 def line_chart(
-    series: Mapping[str, Sequence[Mapping[str, Any]]],
+    series: Mapping[str, Sequence[Any]],
     *,
     x: str,
     y: str,
@@ -18,7 +23,7 @@ def line_chart(
     x_title: str,
     y_title: str,
 ) -> dict[str, Any]:
-    """One line per series key: points ``(point[x], point[y])``, labelled by `names`."""
+    """One line per series key: points ``(point.x, point.y)``, labelled by `names`."""
     return {
         "kind": "lines",
         "x": x_title,
@@ -26,22 +31,30 @@ def line_chart(
         "series": [
             {
                 "label": names.get(key, key),
-                "points": [[p[x], round(float(p[y]), 1)] for p in points if p[y] is not None],
+                "points": [
+                    [_value(p, x), round(float(_value(p, y)), 1)]
+                    for p in points
+                    if _value(p, y) is not None
+                ],
             }
             for key, points in series.items()
         ],
     }
 
 
-def calibration_chart(table: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def calibration_chart(table: Sequence[Any]) -> dict[str, Any]:
     """Reliability chart: (mean predicted, observed, events) of each non-empty bin."""
     return {
         "kind": "calibration",
         "x": "Predicted success",
         "y": "Observed success",
         "points": [
-            [round(row["predicted"], 4), round(row["observed"], 4), row["n"]]
+            [
+                round(_value(row, "predicted"), 4),
+                round(_value(row, "observed"), 4),
+                _value(row, "n"),
+            ]
             for row in table
-            if row["n"]
+            if _value(row, "n")
         ],
     }

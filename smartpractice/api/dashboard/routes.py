@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -10,7 +11,6 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import func, select
 
 from smartpractice.api.dashboard.charts import calibration_chart, line_chart
 from smartpractice.api.dashboard.render import STATIC_DIR, render
@@ -27,20 +27,21 @@ from smartpractice.services.access import Scope as KeyScope
 from smartpractice.services.access import close_dashboard_session, open_dashboard_session
 from smartpractice.services.analytics import (
     CohortFilter,
+    CohortView,
     cohort_view,
-    filter_options,
     item_detail,
     item_overview,
     ops_figures,
-    practised_topics,
-    recent_students,
     student_overview,
 )
-from smartpractice.services.ports import NotFound
+from smartpractice.services.catalog import get_item
+from smartpractice.services.ports import NotFound, PractisedTopic
 from smartpractice.services.practice import Scope, student_learning_path
+from smartpractice.services.students import knowledge_profile
+from smartpractice.services.tutoring import struggles_for_attempts
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
-from smartpractice.storage.models import Student
+from smartpractice.storage.sql_analytics import SqlAnalyticsStore
 
 __all__ = ["install_dashboard", "router"]
 
@@ -68,8 +69,9 @@ def _page_link(request: Request, **changes: Any) -> str:
 def overview(request: Request, db: ReadDatabase) -> HTMLResponse:
     """Recent students, a student finder and the way to every view."""
     with db.transaction() as session:
-        students = recent_students(session, limit=20)
-        total = session.scalar(select(func.count()).select_from(Student)) or 0
+        store = SqlAnalyticsStore(session)
+        students = store.recent_students(limit=20)
+        total = store.student_count()
     return render(
         request, "index.html", title="Overview", nav="home", students=students, total=total
     )
@@ -80,22 +82,10 @@ def find_student(request: Request, db: ReadDatabase, q: Blank = None) -> Respons
     """A student by id, or the students whose ids start with `q`."""
     text = (q or "").strip()
     with db.transaction() as session:
-        if text and session.get(Student, text) is not None:
+        store = SqlAnalyticsStore(session)
+        if text and store.student_exists(text):
             return RedirectResponse(f"/dashboard/students/{quote(text, safe='')}", 303)
-        matches = list(
-            session.scalars(
-                select(Student.student_id)
-                # The range walks the primary key; startswith keeps the answer exact
-                # whatever the collation.
-                .where(
-                    Student.student_id >= text,
-                    Student.student_id < text + "\U0010ffff",
-                    Student.student_id.startswith(text, autoescape=True),
-                )
-                .order_by(Student.student_id)
-                .limit(50)
-            )
-        )
+        matches = store.students_starting(text, limit=50)
     return render(
         request, "search.html", title="Find a student", nav="home", q=text, matches=matches
     )
@@ -109,7 +99,13 @@ def student_page(
     now = datetime.now(UTC)
     try:
         with db.transaction() as session:
-            data = student_overview(session, student_id, config=settings.model, now=now)
+            profile = knowledge_profile(session, student_id, config=settings.model, now=now)
+            data = student_overview(
+                SqlAnalyticsStore(session),
+                student_id,
+                profile=profile,
+                struggles=lambda pairs: struggles_for_attempts(session, pairs),
+            )
             paths = [
                 student_learning_path(
                     session,
@@ -118,17 +114,17 @@ def student_page(
                     config=settings.model,
                     now=now,
                 )
-                for subject, chapters in data["profile"]["knowledge_profile"].items()
+                for subject, chapters in profile["knowledge_profile"].items()
                 for chapter, topics in chapters.items()
                 for topic in topics
             ]
     except NotFound:
         return _not_found(request, f"No applied attempt yet for student {student_id!r}.")
     curves = line_chart(
-        data["curves"],
+        data.curves,
         x="n",
         y="rating",
-        names=data["skill_names"],
+        names=data.skill_names,
         x_title="Answer number",
         y_title="Rating (Elo points)",
     )
@@ -164,32 +160,33 @@ def cohort_page(
     where = CohortFilter(
         grade=_grade(grade), subject=subject or None, topic=topic or None, prefix=prefix or None
     )
-    view: dict[str, Any] | None = None
+    view: CohortView | None = None
     with db.transaction() as session:
-        options = filter_options(session)
-        practised: list[dict[str, Any]] = []
+        store = SqlAnalyticsStore(session)
+        options = store.filter_options()
+        practised: list[PractisedTopic] = []
         if where.prefix:
             # The group's own topics: the default is the one most of its students practised,
             # and an empty view offers the others.
-            practised = practised_topics(session, where)
+            practised = store.practised_topics(where)
             if where.topic is None and practised:
                 top = practised[0]
-                where = CohortFilter(where.grade, where.subject, top["topic"], where.prefix)
+                where = CohortFilter(where.grade, where.subject, top.topic, where.prefix)
         elif where.topic is None:
             # The most practised topic that matches the other filters.
             fitting = [
                 o
                 for o in options
-                if (where.grade is None or o["grade"] == where.grade)
-                and (where.subject is None or o["subject"] == where.subject)
-                and o["attempts"]
+                if (where.grade is None or o.grade == where.grade)
+                and (where.subject is None or o.subject == where.subject)
+                and o.attempts
             ]
             if fitting:
-                top = max(fitting, key=lambda o: o["attempts"])
-                where = CohortFilter(where.grade, where.subject, top["topic"], where.prefix)
+                best = max(fitting, key=lambda o: o.attempts)
+                where = CohortFilter(where.grade, where.subject, best.topic, where.prefix)
         if where.topic is not None:
             view = cohort_view(
-                session, where, config=settings.model, now=datetime.now(UTC), offset=offset
+                store, where, config=settings.model, now=datetime.now(UTC), offset=offset
             )
     return render(
         request,
@@ -216,9 +213,10 @@ def items_page(
 ) -> HTMLResponse:
     """Flagged items, then the most attempted items with their difficulty movement."""
     with db.transaction() as session:
-        options = filter_options(session)
+        store = SqlAnalyticsStore(session)
+        options = store.filter_options()
         data = item_overview(
-            session,
+            store,
             config=settings.model,
             subject=subject or None,
             grade=_grade(grade),
@@ -242,11 +240,17 @@ def item_page(request: Request, item_id: str, db: ReadDatabase) -> HTMLResponse:
     """One item's per-skill difficulty history and recent calibration."""
     try:
         with db.transaction() as session:
-            data = item_detail(session, item_id)
+            item = get_item(session, item_id)
+            data = item_detail(
+                SqlAnalyticsStore(session),
+                item_id,
+                item=item,
+                initial={s: v["initial_difficulty"] for s, v in item["skills"].items()},
+            )
     except NotFound:
         return _not_found(request, f"No item {item_id!r} in the catalogue.")
     chart = line_chart(
-        data["history"],
+        data.history,
         x="n",
         y="difficulty",
         names={},
@@ -260,7 +264,8 @@ def item_page(request: Request, item_id: str, db: ReadDatabase) -> HTMLResponse:
 
 def _ops(request: Request, db: ReadDatabase) -> dict[str, Any]:
     with db.transaction() as session:
-        figures = ops_figures(session, now=datetime.now(UTC))
+        # A plain dict: the page and its JSON add the process's own figures to it.
+        figures = asdict(ops_figures(SqlAnalyticsStore(session), now=datetime.now(UTC)))
     metrics = getattr(request.app.state, "metrics", None)
     figures["next_question"] = (
         metrics.next_question_latency() if metrics is not None else {"count": 0}

@@ -1,16 +1,19 @@
 """A class or cohort: students x skills heat map of a topic, the weakest skills of the
-group and its stuck students (many failures, no progress)."""
+group and its stuck students (many failures, no progress).
+
+The judgements (proficiency, weakest skills, stuck) are computed here over the plain
+rating rows `AnalyticsStore` returns. What is nothing but a query (recent students, the
+filter options, a group's practised topics) is a method of the store, which the dashboard
+calls directly.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Connection, Select, func, select
-from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.rating.elo import (
@@ -21,118 +24,93 @@ from smartpractice.core.rating.elo import (
     uncertainty,
 )
 from smartpractice.core.types import RatingState, StudentRatings
-from smartpractice.services.analytics.common import AnalyticsConfig, skill_names
-from smartpractice.services.students import typical_difficulties
-from smartpractice.storage.models import Event, Item, ItemSkill, Student
-from smartpractice.storage.models import StudentSkill as Rating
+from smartpractice.services.analytics.common import AnalyticsConfig
+from smartpractice.services.ports import AnalyticsStore, CohortFilter
 
 __all__ = [
     "CohortFilter",
+    "CohortRow",
+    "CohortView",
+    "HeatCell",
+    "StuckStudent",
+    "WeakSkill",
     "cohort_view",
-    "filter_options",
-    "practised_topics",
-    "recent_students",
 ]
 
 
 @dataclass(frozen=True, slots=True)
-class CohortFilter:
-    """A class or cohort: students who practised `topic` (of `subject`, `grade`), optionally
-    only ids starting with `prefix` (a customer's class or school namespace)."""
+class HeatCell:
+    """One student's standing on one skill: proficiency (predicted success 0-1 on the
+    skill's typical item), uncertainty (0-1), rating (Elo points) and attempts."""
 
-    grade: int | None = None
-    subject: str | None = None
-    topic: str | None = None
-    prefix: str | None = None
-
-
-def recent_students(session: Session, *, limit: int = 20) -> list[dict[str, Any]]:
-    """The most recently active students with their counts."""
-    rows = session.execute(
-        select(Student.student_id, Student.attempts, Student.correct, Student.last_at)
-        .where(Student.last_at.is_not(None))
-        .order_by(Student.last_at.desc())
-        .limit(limit)
-    )
-    return [
-        {"student_id": s, "attempts": a, "success_rate": c / a if a else None, "last_at": t}
-        for s, a, c, t in rows
-    ]
+    proficiency: float
+    uncertainty: float
+    rating: float
+    attempts: int
 
 
-def filter_options(session: Session) -> list[dict[str, Any]]:
-    """Every (grade, subject, chapter, topic) of the catalogue with its attempts so far,
-    for the cohort and item filters."""
-    rows = session.execute(
-        select(Item.grade, Item.subject, Item.chapter, Item.topic, func.sum(Item.attempts))
-        .group_by(Item.grade, Item.subject, Item.chapter, Item.topic)
-        .order_by(Item.grade, Item.subject, Item.chapter, Item.topic)
-    )
-    return [
-        {"grade": g, "subject": s, "chapter": c, "topic": t, "attempts": int(n or 0)}
-        for g, s, c, t, n in rows
-    ]
+@dataclass(frozen=True, slots=True)
+class CohortRow:
+    """A student's row of the heat map: counts, success rate (0-1, None before any answer),
+    mean proficiency (0-1) over the topic's skills, cells per skill id, and whether stuck."""
+
+    student_id: str
+    attempts: int
+    success_rate: float | None
+    mean_proficiency: float
+    cells: dict[str, HeatCell]
+    stuck: bool
 
 
-def practised_topics(session: Session, where: CohortFilter) -> list[dict[str, Any]]:
-    """The topics (within `where`'s grade and subject) that students whose ids start with
-    `where.prefix` have practised, most students first: each with its grade, subject and
-    how many of those students have a rated skill of it. A student has practised a topic
-    as the class view counts it: a rating on one of the topic's skills."""
-    query = (
-        select(
-            Item.grade,
-            Item.subject,
-            Item.topic,
-            func.count(func.distinct(Rating.student_id)),
-        )
-        .join(ItemSkill, ItemSkill.item_id == Item.item_id)
-        .join(Rating, Rating.skill_id == ItemSkill.skill_id)
-        .group_by(Item.grade, Item.subject, Item.topic)
-    )
-    if where.prefix:
-        query = query.where(Rating.student_id.startswith(where.prefix, autoescape=True))
-    if where.grade is not None:
-        query = query.where(Item.grade == where.grade)
-    if where.subject:
-        query = query.where(Item.subject == where.subject)
-    found = [
-        {"grade": g, "subject": s, "topic": t, "students": int(n)}
-        for g, s, t, n in session.execute(query)
-    ]
-    return sorted(found, key=lambda o: (-o["students"], o["topic"]))
+@dataclass(frozen=True, slots=True)
+class StuckStudent:
+    """A stuck student: many failures and a mean rating gain (Elo points) of at most
+    `AnalyticsConfig.stuck_max_gain` over the last answers in the topic."""
+
+    student_id: str
+    attempts: int
+    success_rate: float | None
+    mean_proficiency: float
+    rating_gain: float
 
 
-def _topic_skills(session: Session, where: CohortFilter) -> list[str]:
-    query = select(ItemSkill.skill_id).distinct().join(Item, Item.item_id == ItemSkill.item_id)
-    if where.grade is not None:
-        query = query.where(Item.grade == where.grade)
-    if where.subject:
-        query = query.where(Item.subject == where.subject)
-    if where.topic:
-        query = query.where(Item.topic == where.topic)
-    return sorted(session.scalars(query))
+@dataclass(frozen=True, slots=True)
+class WeakSkill:
+    """A skill of the topic across the cohort: students rated on it, their mean proficiency
+    (0-1) and the share of them below `AnalyticsConfig.weak_proficiency`."""
+
+    skill_id: str
+    students: int
+    mean_proficiency: float
+    weak_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class CohortView:
+    """A page of the heat map and the group's weakest skills and stuck students."""
+
+    filter: CohortFilter
+    skills: list[str]
+    skill_names: dict[str, str]
+    students_total: int
+    rows: list[CohortRow]
+    offset: int
+    limit: int
+    weakest_skills: list[WeakSkill]
+    stuck: list[StuckStudent]
+    thresholds: AnalyticsConfig
 
 
 def _rating_gains(
-    session: Session, student_ids: Sequence[str], skills: set[str], *, window: int
+    store: AnalyticsStore, student_ids: Sequence[str], skills: set[str], *, window: int
 ) -> dict[str, float]:
     """Mean rating change (Elo points) over each student's last `window` answers that
     tested one of `skills`, from the per-event outcomes."""
     if not student_ids:
         return {}
-    order = func.row_number().over(partition_by=Event.student_id, order_by=Event.seq.desc())
-    recent = (
-        select(Event.student_id, Event.seq, Event.outcome, order.label("n"))
-        # Only applied events have an outcome; no status filter, so that the planner
-        # reads the student's own events rather than every applied one.
-        .where(Event.student_id.in_(student_ids))
-        .subquery()
-    )
     series: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    for student_id, seq, outcome in session.execute(
-        select(recent.c.student_id, recent.c.seq, recent.c.outcome).where(recent.c.n <= window * 3)
-    ):
+    for row in store.recent_outcomes(student_ids, per_student=window * 3):
+        student_id, seq, outcome = row.student_id, row.seq, row.outcome
         for skill_id, after in (outcome or {}).get("skills", {}).items():
             if skill_id in skills:
                 series.setdefault((student_id, skill_id), []).append((seq, after["rating"]))
@@ -155,61 +133,15 @@ class _Cohort:
     correct: np.ndarray
 
 
-def _driver_rows(connection: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
-    """Rows of `statement` as the database driver's plain tuples.
-
-    SQLAlchemy builds and compiles the statement; only the rows skip SQLAlchemy's `Row`
-    objects, which for a large cohort cost as much as the query itself. Fit for columns
-    the driver already returns as Python values (strings, numbers), not for datetimes.
-    """
-    compiled = statement.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    params = compiled.construct_params()
-    arguments: Any = (
-        [params[name] for name in compiled.positiontup or ()] if compiled.positional else params
-    )
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(compiled.string, arguments)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def _load_cohort(
-    session: Session, where: CohortFilter, skills: list[str], *, config: ModelConfig
+    store: AnalyticsStore, where: CohortFilter, skills: list[str], *, config: ModelConfig
 ) -> _Cohort:
-    """The cohort's ratings from the (skill, student, ...) covering index, and each of its
-    students' ability once: a cohort can be every student there is, so no ORM objects and
-    no per-row join."""
-    ratings, students = Rating.__table__, Student.__table__
-    in_cohort: list[ColumnElement[bool]] = [ratings.c.skill_id.in_(skills)]
-    if where.prefix:
-        # After the skill range of the index, so no collation question arises.
-        in_cohort.append(ratings.c.student_id.startswith(where.prefix, autoescape=True))
-    connection = session.connection()
-    rows = _driver_rows(
-        connection,
-        select(
-            ratings.c.student_id,
-            ratings.c.skill_id,
-            ratings.c.offset,
-            ratings.c.attempts,
-            ratings.c.correct,
-        ).where(*in_cohort),
-    )
+    """The cohort's ratings as arrays, with each student's ability read once."""
+    found = store.cohort_ratings(where, skills)
+    rows, abilities = found.rows, found.abilities
     if not rows:
         empty = np.zeros(0, dtype=np.float64)
         return _Cohort([], empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty)
-    abilities: dict[str, float] = dict(
-        _driver_rows(
-            connection,
-            select(students.c.student_id, students.c.ability).where(
-                students.c.student_id.in_(select(ratings.c.student_id).where(*in_cohort))
-            ),
-        )
-    )
     student_ids, skill_ids, offsets, attempts, correct = zip(*rows, strict=True)
     index: dict[str, int] = {}
     student_of = np.array([index.setdefault(s, len(index)) for s in student_ids], dtype=np.int64)
@@ -217,7 +149,7 @@ def _load_cohort(
     skill_of = np.array([skill_index[s] for s in skill_ids], dtype=np.int64)
     ability = np.array([abilities[s] for s in index], dtype=np.float64)
     elo = config.elo
-    typical_by_skill = typical_difficulties(session, skills)
+    typical_by_skill = store.typical_difficulties(skills)
     typical = np.array([typical_by_skill.get(s, elo.unlabelled_difficulty) for s in skills])
     rating = skill_ratings(
         abilities=ability[student_of],
@@ -237,53 +169,45 @@ def _load_cohort(
 
 
 def _page_cells(
-    session: Session,
+    store: AnalyticsStore,
     student_ids: list[str],
     skills: list[str],
     *,
     config: ModelConfig,
     now: datetime,
-) -> dict[str, dict[str, dict[str, Any]]]:
+) -> dict[str, dict[str, HeatCell]]:
     """Each shown student's cells: proficiency, uncertainty, rating, attempts per skill."""
-    typical = typical_difficulties(session, skills)
+    typical = store.typical_difficulties(skills)
     elo = config.elo
-    cells: dict[str, dict[str, dict[str, Any]]] = {s: {} for s in student_ids}
-    for student_id, skill_id, offset, attempts, correct, last_at, ability in session.execute(
-        select(
-            Rating.student_id,
-            Rating.skill_id,
-            Rating.offset,
-            Rating.attempts,
-            Rating.correct,
-            Rating.last_at,
-            Student.ability,
+    cells: dict[str, dict[str, HeatCell]] = {s: {} for s in student_ids}
+    for row in store.page_ratings(student_ids, skills):
+        state = RatingState(
+            value=row.offset, attempts=row.attempts, correct=row.correct, last_at=row.last_at
         )
-        .join(Student, Student.student_id == Rating.student_id)
-        .where(Rating.student_id.in_(student_ids), Rating.skill_id.in_(skills))
-    ):
-        state = RatingState(value=offset, attempts=attempts, correct=correct, last_at=last_at)
         rating = skill_rating(
-            StudentRatings(ability=RatingState(value=ability), offsets={skill_id: state}),
-            skill_id,
+            StudentRatings(ability=RatingState(value=row.ability), offsets={row.skill_id: state}),
+            row.skill_id,
             config=elo,
         )
-        cells[student_id][skill_id] = {
-            "proficiency": expected_success(
+        cells[row.student_id][row.skill_id] = HeatCell(
+            proficiency=expected_success(
                 rating=rating,
-                difficulty=typical.get(skill_id, elo.unlabelled_difficulty),
+                difficulty=typical.get(row.skill_id, elo.unlabelled_difficulty),
                 scale=elo.scale,
             ),
-            "uncertainty": uncertainty(
-                attempts=attempts, days_since=days_between(last_at, now), schedule=elo.student
+            uncertainty=uncertainty(
+                attempts=row.attempts,
+                days_since=days_between(row.last_at, now),
+                schedule=elo.student,
             ),
-            "rating": rating,
-            "attempts": attempts,
-        }
+            rating=rating,
+            attempts=row.attempts,
+        )
     return cells
 
 
 def cohort_view(
-    session: Session,
+    store: AnalyticsStore,
     where: CohortFilter,
     *,
     config: ModelConfig,
@@ -291,12 +215,12 @@ def cohort_view(
     thresholds: AnalyticsConfig = AnalyticsConfig(),
     offset: int = 0,
     limit: int = 25,
-) -> dict[str, Any]:
+) -> CohortView:
     """Students x skills heat map of a topic (weakest students first, a page of `limit`
     from `offset`), the group's weakest skills and its stuck students. Proficiency is each
     student's predicted success on the skill's typical item, as in the knowledge profile."""
-    skills = _topic_skills(session, where)
-    cohort = _load_cohort(session, where, skills, config=config)
+    skills = store.topic_skills(where)
+    cohort = _load_cohort(store, where, skills, config=config)
     size = len(cohort.students)
     per_student = np.bincount(cohort.student_of, minlength=size)
     mean = np.bincount(cohort.student_of, cohort.proficiency, minlength=size) / np.maximum(
@@ -310,27 +234,22 @@ def cohort_view(
     weak = np.bincount(
         cohort.skill_of, cohort.proficiency < thresholds.weak_proficiency, minlength=len(skills)
     )
-    weakest: list[dict[str, Any]] = sorted(
+    weakest = sorted(
         (
-            {
-                "skill_id": skill_id,
-                "students": int(per_skill[k]),
-                "mean_proficiency": float(skill_mean[k] / per_skill[k]),
-                "weak_share": float(weak[k] / per_skill[k]),
-            }
+            WeakSkill(
+                skill_id=skill_id,
+                students=int(per_skill[k]),
+                mean_proficiency=float(skill_mean[k] / per_skill[k]),
+                weak_share=float(weak[k] / per_skill[k]),
+            )
             for k, skill_id in enumerate(skills)
             if per_skill[k]
         ),
-        key=lambda w: w["mean_proficiency"],
+        key=lambda w: w.mean_proficiency,
     )
 
-    def summary(n: int) -> dict[str, Any]:
-        return {
-            "student_id": cohort.students[n],
-            "attempts": int(attempts[n]),
-            "success_rate": None if np.isnan(success[n]) else float(success[n]),
-            "mean_proficiency": float(mean[n]),
-        }
+    def success_rate(n: int) -> float | None:
+        return None if np.isnan(success[n]) else float(success[n])
 
     most_success = thresholds.stuck_success_share * config.selection.target_success
     suspects = np.flatnonzero(
@@ -339,33 +258,47 @@ def cohort_view(
     )
     candidates = sorted(suspects.tolist(), key=lambda n: (success[n], cohort.students[n]))[:50]
     gains = _rating_gains(
-        session,
+        store,
         [cohort.students[n] for n in candidates],
         set(skills),
         window=thresholds.stuck_window,
     )
     stuck = [
-        {**summary(n), "rating_gain": gains[cohort.students[n]]}
+        StuckStudent(
+            student_id=cohort.students[n],
+            attempts=int(attempts[n]),
+            success_rate=success_rate(n),
+            mean_proficiency=float(mean[n]),
+            rating_gain=gains[cohort.students[n]],
+        )
         for n in candidates
         if cohort.students[n] in gains and gains[cohort.students[n]] <= thresholds.stuck_max_gain
     ]
-    stuck_ids = {s["student_id"] for s in stuck}
+    stuck_ids = {s.student_id for s in stuck}
     # Weakest first; ties by student id (np.lexsort sorts by its last key first).
     order = np.lexsort((np.array(cohort.students), mean)) if size else np.zeros(0, dtype=int)
-    page = [summary(int(n)) for n in order[offset : offset + limit]]
-    cells = _page_cells(session, [r["student_id"] for r in page], skills, config=config, now=now)
-    for row in page:
-        row["cells"] = cells[row["student_id"]]
-        row["stuck"] = row["student_id"] in stuck_ids
-    return {
-        "filter": where,
-        "skills": skills,
-        "skill_names": skill_names(session, skills),
-        "students_total": size,
-        "rows": page,
-        "offset": offset,
-        "limit": limit,
-        "weakest_skills": weakest,
-        "stuck": stuck,
-        "thresholds": thresholds,
-    }
+    shown = [int(n) for n in order[offset : offset + limit]]
+    cells = _page_cells(store, [cohort.students[n] for n in shown], skills, config=config, now=now)
+    page = [
+        CohortRow(
+            student_id=cohort.students[n],
+            attempts=int(attempts[n]),
+            success_rate=success_rate(n),
+            mean_proficiency=float(mean[n]),
+            cells=cells[cohort.students[n]],
+            stuck=cohort.students[n] in stuck_ids,
+        )
+        for n in shown
+    ]
+    return CohortView(
+        filter=where,
+        skills=skills,
+        skill_names=store.skill_names(skills),
+        students_total=size,
+        rows=page,
+        offset=offset,
+        limit=limit,
+        weakest_skills=weakest,
+        stuck=stuck,
+        thresholds=thresholds,
+    )

@@ -1,17 +1,10 @@
-"""Shared by the dashboard's read models: their thresholds and small query helpers."""
+"""Shared by the dashboard's read models: the thresholds of their judgements."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import case, select
-from sqlalchemy.orm import Session
-
-from smartpractice.storage.models import Event, Skill
-
-__all__ = ["AnalyticsConfig", "score_of", "skill_names", "success_of"]
+__all__ = ["AnalyticsConfig"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +35,3 @@ class AnalyticsConfig:
     """"Recent traffic": the last this-many applied events."""
     calibration_events: int = 5_000
     """Applied events in the operations view's calibration (reliability) chart."""
-
-
-def success_of(score: Any) -> Any:
-    """SQL: 1.0 when a score (0-1) counts as a success (>= 0.5, as the item counters do)."""
-    return case((score >= 0.5, 1.0), else_=0.0)
-
-
-def score_of() -> Any:
-    """SQL: the attempt's overall score (0-1) from the event payload."""
-    return Event.payload["score"].as_float()
-
-
-def skill_names(session: Session, skill_ids: Sequence[str]) -> dict[str, str]:
-    """Display name per skill id."""
-    rows = session.execute(select(Skill.skill_id, Skill.name).where(Skill.skill_id.in_(skill_ids)))
-    return {skill_id: name for skill_id, name in rows}

@@ -1,49 +1,98 @@
 """Item calibration: per-skill difficulty and how it moved, success rates, and items
 flagged as miscalibrated (label far from the learned difficulty, or a recent success rate
-out of line with the model's predictions)."""
+out of line with the model's predictions).
+
+The flags are judged here over the plain rows `AnalyticsStore` reads (the label gap is
+filtered by the database, so that only the few far-off items are read).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
-
 from smartpractice.core.config import ModelConfig
-from smartpractice.services.analytics.common import AnalyticsConfig, score_of, success_of
-from smartpractice.services.catalog import get_item
-from smartpractice.storage.models import Event, Item, ItemSkill
+from smartpractice.services.analytics.common import AnalyticsConfig
+from smartpractice.services.ports import AnalyticsStore, ItemFilter, ItemSkillMovement
 
-__all__ = ["item_detail", "item_overview"]
+__all__ = [
+    "DifficultyPoint",
+    "FlaggedItem",
+    "ItemDetail",
+    "ItemOverview",
+    "ItemRow",
+    "RecentSuccess",
+    "item_detail",
+    "item_overview",
+]
 
 
-def _label_seed(config: ModelConfig) -> Any:
-    labels = config.elo.label_difficulties
-    return case(
-        *[(Item.difficulty_label == name, value) for name, value in labels],
-        else_=config.elo.unlabelled_difficulty,
-    )
+@dataclass(frozen=True, slots=True)
+class FlaggedItem:
+    """An item judged miscalibrated, with each reason in words."""
+
+    item_id: str
+    reasons: list[str]
 
 
-def _recent_by_item(session: Session, thresholds: AnalyticsConfig) -> Any:
-    recent = (
-        select(Event.item_id, Event.predicted, score_of().label("score"))
-        .where(Event.applied_seq.is_not(None))
-        .order_by(Event.applied_seq.desc())
-        .limit(thresholds.recent_events)
-        .subquery()
-    )
-    return (
-        select(
-            recent.c.item_id,
-            func.count().label("n"),
-            func.avg(recent.c.predicted).label("predicted"),
-            func.avg(success_of(recent.c.score)).label("observed"),
-        )
-        .group_by(recent.c.item_id)
-        .subquery()
-    )
+@dataclass(frozen=True, slots=True)
+class RecentSuccess:
+    """An item's recent applied attempts: count, mean predicted and observed success (0-1),
+    and (on the item's own page) whether that gap flags it."""
+
+    n: int
+    predicted: float
+    observed: float
+    flagged: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """An item of the overview: place, label, attempts, success rate (0-1, None before any),
+    per-skill difficulty movement, recent success, and whether it is flagged."""
+
+    item_id: str
+    topic: str
+    grade: int | None
+    label: str | None
+    attempts: int
+    success_rate: float | None
+    skills: list[ItemSkillMovement]
+    recent: RecentSuccess | None
+    flagged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOverview:
+    """Flagged items (by id), then a page of the most attempted items and their total."""
+
+    flagged: list[FlaggedItem]
+    items: list[ItemRow]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class DifficultyPoint:
+    """A skill's difficulty (Elo points) after the `n`-th shown attempt (0: the seed)."""
+
+    n: int
+    difficulty: float
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    """One item (as the catalogue returns it), each skill's difficulty history and its
+    recent success (None without an attempt)."""
+
+    item: Any
+    history: dict[str, list[DifficultyPoint]]
+    recent: RecentSuccess | None
 
 
 def _calibration_flag(n: int, predicted: float, observed: float, t: AnalyticsConfig) -> bool:
@@ -53,8 +102,12 @@ def _calibration_flag(n: int, predicted: float, observed: float, t: AnalyticsCon
     return abs(observed - predicted) >= max(t.calibration_min_gap, error)
 
 
+def _flag(flagged: dict[str, FlaggedItem], item_id: str, reason: str) -> None:
+    flagged.setdefault(item_id, FlaggedItem(item_id, [])).reasons.append(reason)
+
+
 def item_overview(
-    session: Session,
+    store: AnalyticsStore,
     *,
     config: ModelConfig,
     subject: str | None = None,
@@ -62,121 +115,93 @@ def item_overview(
     thresholds: AnalyticsConfig = AnalyticsConfig(),
     offset: int = 0,
     limit: int = 50,
-) -> dict[str, Any]:
+) -> ItemOverview:
     """Items flagged as miscalibrated (learned difficulty far from the label's seed, or a
     recent success rate out of line with the model's predictions), then the most attempted
     items with their difficulty movement and success rates."""
-    seed = _label_seed(config)
-    scoped = []
-    if subject:
-        scoped.append(Item.subject == subject)
-    if grade is not None:
-        scoped.append(Item.grade == grade)
-    flagged: dict[str, dict[str, Any]] = {}
-    learned = func.avg(ItemSkill.difficulty)
-    for item_id, label, difficulty, expected in session.execute(
-        select(Item.item_id, Item.difficulty_label, learned, seed)
-        .join(ItemSkill, ItemSkill.item_id == Item.item_id)
-        .where(*scoped, Item.difficulty_label.is_not(None))
-        .group_by(Item.item_id, Item.difficulty_label)
-        .having(
-            func.min(ItemSkill.attempts) >= thresholds.min_item_attempts,
-            func.abs(learned - seed) >= thresholds.label_tolerance,
-        )
-        .limit(500)
+    where = ItemFilter(subject=subject, grade=grade)
+    flagged: dict[str, FlaggedItem] = {}
+    for gap in store.label_gaps(
+        where,
+        seeds=config.elo.label_difficulties,
+        unlabelled=config.elo.unlabelled_difficulty,
+        min_attempts=thresholds.min_item_attempts,
+        tolerance=thresholds.label_tolerance,
+        limit=500,
     ):
-        nearest = min(config.elo.label_difficulties, key=lambda p: abs(p[1] - difficulty))[0]
-        if nearest == label:  # beyond the easiest or hardest label: not a wrong label
+        nearest = min(config.elo.label_difficulties, key=lambda p: abs(p[1] - gap.learned))[0]
+        if nearest == gap.label:  # beyond the easiest or hardest label: not a wrong label
             continue
-        flagged.setdefault(item_id, {"item_id": item_id, "reasons": []})["reasons"].append(
-            f"labelled {label} (seed {expected:.0f}) but learned {difficulty:.0f}, like {nearest}"
+        _flag(
+            flagged,
+            gap.item_id,
+            f"labelled {gap.label} (seed {gap.seed:.0f}) but learned {gap.learned:.0f}, "
+            f"like {nearest}",
         )
-    by_item = _recent_by_item(session, thresholds)
     calibration = {}
-    for item_id, n, predicted, observed in session.execute(
-        select(by_item).join(Item, Item.item_id == by_item.c.item_id).where(*scoped)
-    ):
-        calibration[item_id] = {"n": n, "predicted": predicted, "observed": observed}
-        if _calibration_flag(n, predicted, observed, thresholds):
-            flagged.setdefault(item_id, {"item_id": item_id, "reasons": []})["reasons"].append(
-                f"succeeded {observed:.0%} of {n} recent attempts; the model predicted "
-                f"{predicted:.0%}"
+    for c in store.recent_item_calibration(where, events=thresholds.recent_events):
+        calibration[c.item_id] = RecentSuccess(c.n, c.predicted, c.observed)
+        if _calibration_flag(c.n, c.predicted, c.observed, thresholds):
+            _flag(
+                flagged,
+                c.item_id,
+                f"succeeded {c.observed:.0%} of {c.n} recent attempts; the model predicted "
+                f"{c.predicted:.0%}",
             )
-    total = session.scalar(select(func.count()).select_from(Item).where(*scoped)) or 0
-    items = session.scalars(
-        select(Item)
-        .where(*scoped)
-        .order_by(Item.attempts.desc(), Item.item_id)
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    skills: dict[str, list[ItemSkill]] = {}
-    for row in session.scalars(
-        select(ItemSkill).where(ItemSkill.item_id.in_([i.item_id for i in items]))
-    ):
-        skills.setdefault(row.item_id, []).append(row)
     rows = [
-        {
-            "item_id": i.item_id,
-            "topic": i.topic,
-            "grade": i.grade,
-            "label": i.difficulty_label,
-            "attempts": i.attempts,
-            "success_rate": i.correct / i.attempts if i.attempts else None,
-            "skills": [
-                {"skill_id": s.skill_id, "initial": s.initial_difficulty, "now": s.difficulty}
-                for s in sorted(skills.get(i.item_id, []), key=lambda s: s.skill_id)
-            ],
-            "recent": calibration.get(i.item_id),
-            "flagged": i.item_id in flagged,
-        }
-        for i in items
+        ItemRow(
+            item_id=i.item_id,
+            topic=i.topic,
+            grade=i.grade,
+            label=i.label,
+            attempts=i.attempts,
+            success_rate=i.correct / i.attempts if i.attempts else None,
+            skills=i.skills,
+            recent=calibration.get(i.item_id),
+            flagged=i.item_id in flagged,
+        )
+        for i in store.most_attempted_items(where, offset=offset, limit=limit)
     ]
-    return {
-        "flagged": sorted(flagged.values(), key=lambda f: f["item_id"]),
-        "items": rows,
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-    }
+    return ItemOverview(
+        flagged=sorted(flagged.values(), key=lambda f: f.item_id),
+        items=rows,
+        total=store.item_count(where),
+        offset=offset,
+        limit=limit,
+    )
 
 
 def item_detail(
-    session: Session, item_id: str, *, thresholds: AnalyticsConfig = AnalyticsConfig()
-) -> dict[str, Any]:
-    """One item: its statistics, each skill's difficulty after every applied attempt
-    (oldest first, the last 500), and its recent predicted and observed success.
-
-    Raises:
-        NotFound: no such item.
-    """
-    item = get_item(session, item_id)
-    rows = session.execute(
-        select(Event.applied_seq, Event.occurred_at, Event.outcome, Event.predicted, score_of())
-        .where(Event.item_id == item_id, Event.applied_seq.is_not(None))
-        .order_by(Event.applied_seq.desc())
-        .limit(500)
-    ).all()
-    history: dict[str, list[dict[str, Any]]] = {
-        s: [{"n": 0, "difficulty": v["initial_difficulty"], "at": None}]
-        for s, v in item["skills"].items()
+    store: AnalyticsStore,
+    item_id: str,
+    *,
+    item: Any,
+    initial: Mapping[str, float],
+    thresholds: AnalyticsConfig = AnalyticsConfig(),
+) -> ItemDetail:
+    """One item: each skill's difficulty after every applied attempt (oldest first, the
+    last 500, from `initial`: seeded difficulty per skill id, Elo points), and its recent
+    predicted and observed success. `item` is what the catalogue returns for it (the
+    caller reads it, raising `NotFound` for no such item), carried to the page as is."""
+    history: dict[str, list[DifficultyPoint]] = {
+        s: [DifficultyPoint(0, v, None)] for s, v in initial.items()
     }
     predicted, observed = [], []
-    for n, (_, occurred_at, outcome, p, score) in enumerate(reversed(rows), start=1):
-        for skill_id, after in (outcome or {}).get("skills", {}).items():
+    for n, attempt in enumerate(store.item_attempts(item_id, limit=500), start=1):
+        for skill_id, after in (attempt.outcome or {}).get("skills", {}).items():
             history.setdefault(skill_id, []).append(
-                {"n": n, "difficulty": after["difficulty"], "at": occurred_at}
+                DifficultyPoint(n, after["difficulty"], attempt.occurred_at)
             )
-        if p is not None and score is not None:
-            predicted.append(p)
-            observed.append(1.0 if score >= 0.5 else 0.0)
+        if attempt.predicted is not None and attempt.score is not None:
+            predicted.append(attempt.predicted)
+            observed.append(1.0 if attempt.score >= 0.5 else 0.0)
     recent = None
     if predicted:
         p_mean, o_mean = sum(predicted) / len(predicted), sum(observed) / len(observed)
-        recent = {
-            "n": len(predicted),
-            "predicted": p_mean,
-            "observed": o_mean,
-            "flagged": _calibration_flag(len(predicted), p_mean, o_mean, thresholds),
-        }
-    return {"item": item, "history": history, "recent": recent}
+        recent = RecentSuccess(
+            n=len(predicted),
+            predicted=p_mean,
+            observed=o_mean,
+            flagged=_calibration_flag(len(predicted), p_mean, o_mean, thresholds),
+        )
+    return ItemDetail(item=item, history=history, recent=recent)
