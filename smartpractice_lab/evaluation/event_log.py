@@ -38,7 +38,7 @@ def read_event_log(database_url: str) -> LoadedResponses:
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from smartpractice.services.schemas import AttemptRecord
+    from smartpractice.services.schemas import StoredAttempt
     from smartpractice.storage.db import Database
     from smartpractice.storage.models import Event, Item, ItemSkill
     from smartpractice_lab.evaluation.dataset import Response
@@ -65,7 +65,7 @@ def read_event_log(database_url: str) -> LoadedResponses:
                 info = items.get(event.item_id)
                 if info is None:  # the item was deleted after the event applied
                     continue
-                attempt = AttemptRecord.model_validate(event.payload)
+                attempt = StoredAttempt.model_validate(event.payload)
                 responses.append(
                     Response(
                         student_id=event.student_id,
