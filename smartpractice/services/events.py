@@ -201,7 +201,7 @@ class TranscriptHandling:
     """How the apply step uses AI-tutor chats.
 
     Attributes:
-        analyzer: Analyses a chat (see `services.tutor.Analyzer`).
+        analyzer: Analyses a chat (see `services.tutoring.Analyzer`).
         keep_raw_text: Keep the (redacted) messages after analysis.
         wait_seconds: How long an attempt that names a `tutor_session_id` waits for that
             chat's analysis before it is applied without it.

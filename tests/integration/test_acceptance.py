@@ -166,13 +166,8 @@ def test_posting_events_twice_equals_once_and_replay_reproduces_live_state(
     assert _snapshot(db) == once
 
     with db.transaction() as session:
-        assert (
-            compare_with_live(
-                SqlEventStore(session),
-                replay_event_log(SqlEventStore(session), config=settings.model),
-            )
-            == []
-        )
+        store = SqlEventStore(session)
+        assert compare_with_live(store, replay_event_log(store, config=settings.model)) == []
     with db.transaction() as session:
         rebuilt = rebuild_ratings(SqlEventStore(session), config=settings.model)
     assert rebuilt.events == 1000

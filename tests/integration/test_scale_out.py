@@ -112,13 +112,8 @@ def _post(client: TestClient, events: list[dict[str, Any]]) -> None:
 
 def _assert_replay_equals_live(db: Database, settings: Settings) -> None:
     with db.transaction() as session:
-        assert (
-            compare_with_live(
-                SqlEventStore(session),
-                replay_event_log(SqlEventStore(session), config=settings.model),
-            )
-            == []
-        )
+        store = SqlEventStore(session)
+        assert compare_with_live(store, replay_event_log(store, config=settings.model)) == []
 
 
 def _assert_each_student_in_acceptance_order(db: Database) -> None:
