@@ -280,17 +280,19 @@ def replay(
     Example: smartpractice replay --check
     """
     from smartpractice.services.replay import compare_with_live, rebuild_ratings, replay_event_log
+    from smartpractice.storage.sql_events import SqlEventStore
 
     settings = Settings()
     root, db = _tenant_database(settings, tenant)
     started = time.perf_counter()
     try:
         with db.transaction() as session:
+            store = SqlEventStore(session)
             if check:
-                result = replay_event_log(session, config=settings.model)
-                differences = compare_with_live(session, result)
+                result = replay_event_log(store, config=settings.model)
+                differences = compare_with_live(store, result)
             else:
-                result = rebuild_ratings(session, config=settings.model)
+                result = rebuild_ratings(store, config=settings.model)
                 differences = []
         if not check:
             _audit_cli(root, tenant, "replay", {"events": result.events})

@@ -21,6 +21,7 @@ from smartpractice.storage.models import (
     StudentSkill,
     TutorSession,
 )
+from smartpractice.storage.sql_events import SqlEventStore
 
 __all__ = ["ERASED_KIND", "RetentionResult", "delete_student", "enforce_retention"]
 
@@ -54,7 +55,7 @@ def delete_student(session: Session, student_id: str, *, partitions: int) -> dic
     student's partition is locked first, so a worker cannot be half-way through applying
     one of their events.
     """
-    lock_partitions(session, [partition_of(student_id, partitions)], wait=True)
+    lock_partitions(SqlEventStore(session), [partition_of(student_id, partitions)], wait=True)
     removed: dict[str, int] = {"events": _erase_events(session, student_id)}
     for name, table, column in _STUDENT_TABLES:
         result = session.execute(delete(table).where(column == student_id))

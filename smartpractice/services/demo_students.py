@@ -29,6 +29,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Item, ItemSkill, Student
+from smartpractice.storage.sql_events import SqlEventStore
 
 __all__ = [
     "DEMO_CLASSES",
@@ -217,9 +218,13 @@ def simulate_demo_students(
                     at=at,
                     mode=mode,
                 )
-                accept_attempts(session, [attempt], now=at, partitions=settings.partitions)
+                accept_attempts(
+                    SqlEventStore(session), [attempt], now=at, partitions=settings.partitions
+                )
                 events += 1
-            apply_pending_events(session, config=config, now=day, limit=len(learners))
+            apply_pending_events(
+                SqlEventStore(session), config=config, now=day, limit=len(learners)
+            )
             # A round is applied at once; record each event as applied a moment after it
             # arrived, as the worker would have, so the operations view shows sane delays.
             for event in session.scalars(select(Event).where(Event.event_id.in_(round_ids))):

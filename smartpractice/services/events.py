@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, Text, func, select
-from sqlalchemy import cast as cast_
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.services.partitions import partition_of
-from smartpractice.services.ports import AttemptRejected, Conflict, InvalidInput
+from smartpractice.services.ports import (
+    AppliedEvent,
+    AttemptRejected,
+    Conflict,
+    EventStatus,
+    EventStore,
+    InvalidInput,
+    NewEvent,
+    RatingStore,
+    RejectedEvent,
+)
 from smartpractice.services.rating import apply_attempt
-from smartpractice.services.schemas import AttemptIn, AttemptRecord, dumped_content_hash
+from smartpractice.services.schemas import (
+    AttemptIn,
+    StoredAttempt,
+    dumped_content_hash,
+    stored_attempt_json,
+)
 from smartpractice.services.tutoring import (
     Analyzer,
     analyze_pending_sessions,
     struggles_for_attempts,
 )
-from smartpractice.storage.bulk import BatchWriter, is_one_of
-from smartpractice.storage.db import DEFAULT_TENANT, is_transient_conflict
-from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
-from smartpractice.storage.sql_ratings import SqlBatchRatingStore
 
 __all__ = [
     "AcceptedAttempts",
@@ -38,21 +44,16 @@ __all__ = [
     "accept_attempts",
     "apply_events",
     "apply_pending_events",
+    "catalog_problems",
     "event_status",
     "events_before_blocked",
     "lock_partitions",
     "partition_of",
+    "pending_count",
     "pending_partitions",
 ]
 
 log = logging.getLogger(__name__)
-
-_EVENTS = cast(Table, Event.__table__)
-
-
-def _rejection(seq: int, reason: str, *, now: datetime) -> dict[str, Any]:
-    """The `events` row update that marks an event rejected, with why."""
-    return {"seq": seq, "status": "rejected", "reason": reason, "applied_at": now}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,34 +66,16 @@ class AcceptedAttempts:
     partitions: set[int]
 
 
-@dataclass(frozen=True, slots=True)
-class EventStatus:
-    event_id: str
-    status: str
-    reason: str | None
-    received_at: datetime
-    applied_at: datetime | None
-
-
-def _validate_against_catalog(session: Session, attempts: Sequence[AttemptIn]) -> None:
-    errors = catalog_problems(session, attempts)
+def _validate_against_catalog(store: EventStore, attempts: Sequence[AttemptIn]) -> None:
+    errors = catalog_problems(store, attempts)
     if errors:
         raise InvalidInput(errors)
 
 
-def catalog_problems(session: Session, attempts: Sequence[AttemptIn]) -> list[dict[str, Any]]:
+def catalog_problems(store: EventStore, attempts: Sequence[AttemptIn]) -> list[dict[str, Any]]:
     """Attempts naming an unknown item, or a skill their item does not test: ``loc`` is
     the attempt's index, then the field."""
-    dialect = session.get_bind().dialect.name
-    item_ids = {a.item_id for a in attempts}
-    rows = session.execute(
-        select(ItemSkill.item_id, ItemSkill.skill_id).where(
-            is_one_of(ItemSkill.item_id, item_ids, dialect=dialect)
-        )
-    ).all()
-    skills_of: dict[str, set[str]] = {}
-    for item_id, skill_id in rows:
-        skills_of.setdefault(item_id, set()).add(skill_id)
+    skills_of = store.skills_of_items({a.item_id for a in attempts})
     errors: list[dict[str, Any]] = []
     for index, attempt in enumerate(attempts):
         known = skills_of.get(attempt.item_id)
@@ -133,7 +116,7 @@ def _check_times(
 
 
 def accept_attempts(
-    session: Session,
+    store: EventStore,
     attempts: Sequence[AttemptIn],
     *,
     now: datetime,
@@ -153,7 +136,7 @@ def accept_attempts(
         Conflict: an event id is already stored (or repeated in the batch) with other content.
     """
     _check_times(attempts, now=now, max_future=max_future, max_age=max_age)
-    _validate_against_catalog(session, attempts)
+    _validate_against_catalog(store, attempts)
     dumps = [a.model_dump(mode="json") for a in attempts]
     hashes: dict[str, str] = {}
     conflicts: set[str] = set()
@@ -161,87 +144,56 @@ def accept_attempts(
         content = dumped_content_hash(dumped)
         if hashes.setdefault(attempt.event_id, content) != content:
             conflicts.add(attempt.event_id)
-    dialect = session.get_bind().dialect.name
-    stored: dict[str, str] = {
-        event_id: digest
-        for event_id, digest in session.execute(
-            select(Event.event_id, Event.content_hash).where(
-                is_one_of(Event.event_id, list(hashes), dialect=dialect)
-            )
-        )
-    }
+    stored = store.content_hashes(hashes)
     conflicts |= {eid for eid, digest in stored.items() if digest != hashes[eid]}
     if conflicts:
         raise Conflict(sorted(conflicts))
     accepted: list[str] = []
     duplicates: list[str] = []
-    rows: list[dict[str, Any]] = []
+    new: list[NewEvent] = []
     for attempt, dumped in zip(attempts, dumps, strict=True):
         if attempt.event_id in stored:
             duplicates.append(attempt.event_id)
             continue
         stored[attempt.event_id] = hashes[attempt.event_id]
-        rows.append(
-            {
-                "event_id": attempt.event_id,
-                "kind": "attempt",
-                "student_id": attempt.student_id,
-                "partition": partition_of(attempt.student_id, partitions),
-                "item_id": attempt.item_id,
-                "payload": dumped,
-                "content_hash": hashes[attempt.event_id],
-                "status": "pending",
-                "received_at": now,
-                "occurred_at": attempt.occurred_at or now,
-            }
+        new.append(
+            NewEvent(
+                event_id=attempt.event_id,
+                student_id=attempt.student_id,
+                partition=partition_of(attempt.student_id, partitions),
+                item_id=attempt.item_id,
+                payload=stored_attempt_json(dumped),
+                content_hash=hashes[attempt.event_id],
+                occurred_at=attempt.occurred_at or now,
+            )
         )
         accepted.append(attempt.event_id)
-    if rows:
-        # One set-based INSERT in acceptance order: seq follows the batch order (the rows
-        # are inserted as numbered, ORDER BY row_number). Rows another request stored
-        # after the look-up above are left out, then judged like any stored event.
-        inserted = BatchWriter(session.connection()).insert_new(_EVENTS, rows, unique="event_id")
-        late = [row for row in rows if row["event_id"] not in inserted]
+    if new:
+        # Events another request stored after the look-up above are left out, then
+        # judged like any stored event.
+        inserted = store.insert_new(new, received_at=now)
+        late = [event for event in new if event.event_id not in inserted]
         if late:
-            _judge_stored_meanwhile(session, late)
-            rows = [row for row in rows if row["event_id"] in inserted]
+            _judge_stored_meanwhile(store, late)
+            new = [event for event in new if event.event_id in inserted]
             accepted = [eid for eid in accepted if eid in inserted]
-            duplicates += [row["event_id"] for row in late]
-    touched = {row["partition"] for row in rows}
+            duplicates += [event.event_id for event in late]
+    touched = {event.partition for event in new}
     return AcceptedAttempts(accepted=accepted, duplicates=duplicates, partitions=touched)
 
 
-def _judge_stored_meanwhile(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Raise Conflict if any of these rows, which another transaction stored meanwhile,
+def _judge_stored_meanwhile(store: EventStore, events: Sequence[NewEvent]) -> None:
+    """Raise Conflict if any of these events, which another transaction stored meanwhile,
     was stored with other content (else they are duplicates)."""
-    dialect = session.get_bind().dialect.name
-    ids = [row["event_id"] for row in rows]
-    stored: dict[str, str] = {
-        event_id: digest
-        for event_id, digest in session.execute(
-            select(Event.event_id, Event.content_hash).where(
-                is_one_of(Event.event_id, ids, dialect=dialect)
-            )
-        )
-    }
-    conflicts = sorted(
-        row["event_id"] for row in rows if stored.get(row["event_id"]) != row["content_hash"]
-    )
+    stored = store.content_hashes([event.event_id for event in events])
+    conflicts = sorted(e.event_id for e in events if stored.get(e.event_id) != e.content_hash)
     if conflicts:
         raise Conflict(conflicts)
 
 
-def event_status(session: Session, event_id: str) -> EventStatus | None:
-    event = session.scalars(select(Event).where(Event.event_id == event_id)).one_or_none()
-    if event is None:
-        return None
-    return EventStatus(
-        event_id=event.event_id,
-        status=event.status,
-        reason=event.reason,
-        received_at=event.received_at,
-        applied_at=event.applied_at,
-    )
+def event_status(store: EventStore, event_id: str) -> EventStatus | None:
+    """Where the event is (pending, applied or rejected), or None for an unknown id."""
+    return store.status(event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +201,7 @@ class TranscriptHandling:
     """How the apply step uses AI-tutor chats.
 
     Attributes:
-        analyzer: Analyses a chat (see `services.tutor.Analyzer`).
+        analyzer: Analyses a chat (see `services.tutoring.Analyzer`).
         keep_raw_text: Keep the (redacted) messages after analysis.
         wait_seconds: How long an attempt that names a `tutor_session_id` waits for that
             chat's analysis before it is applied without it.
@@ -269,13 +221,13 @@ class PendingEvent:
     event_id: str
     student_id: str
     item_id: str
-    attempt: AttemptRecord
+    attempt: StoredAttempt
     received_at: datetime
     occurred_at: datetime
 
 
 def _held_back(
-    session: Session, events: Sequence[PendingEvent], *, now: datetime, wait_seconds: float
+    store: EventStore, events: Sequence[PendingEvent], *, now: datetime, wait_seconds: float
 ) -> set[int]:
     """Events (by seq) to keep pending: those waiting for a chat still to be analysed, and
     every later event of the same student, so each student's order is kept."""
@@ -286,14 +238,7 @@ def _held_back(
     }
     if not waiting:
         return set()
-    analyzed = set(
-        session.scalars(
-            select(TutorSession.session_id).where(
-                TutorSession.session_id.in_(list(waiting.values())),
-                TutorSession.status != "pending",
-            )
-        )
-    )
+    analyzed = store.analyzed_chats(set(waiting.values()))
     blocked_from: dict[str, int] = {}
     for e in events:
         if e.seq in waiting and waiting[e.seq] not in analyzed:
@@ -324,7 +269,7 @@ def events_before_blocked(
 
 
 def apply_events(
-    session: Session,
+    store: EventStore,
     events: Sequence[PendingEvent],
     *,
     config: ModelConfig,
@@ -347,32 +292,24 @@ def apply_events(
     found in its tutor chats. The ratings and the events are written with one statement
     per table, whatever the number of events.
     """
-    store = SqlBatchRatingStore(initial_ability=config.elo.initial_student_rating, session=session)
-    store.preload({(e.student_id, e.item_id) for e in events})
+    ratings = store.batch_ratings(
+        {(e.student_id, e.item_id) for e in events},
+        initial_ability=config.elo.initial_student_rating,
+    )
     items = {e.item_id for e in events}
-    attempt = session.begin_nested()
-    ready = events_before_blocked(events, store.lock_items(items, skip_locked=True))
-    if ready:
-        attempt.commit()
-    else:
-        attempt.rollback()
-        waiting = session.begin_nested()
-        try:
-            store.lock_items(items, skip_locked=False)
-        except DBAPIError as error:
-            # Held past the lock timeout (a stalled worker): leave them pending for a
-            # later batch rather than fail it; the server ends a holder idle too long.
-            waiting.rollback()
-            if not is_transient_conflict(error):
-                raise
+    ready = events_before_blocked(events, store.try_lock_items(items))
+    store.keep_item_locks(bool(ready))
+    if not ready:
+        if not store.wait_for_items(items):
+            # Held past the lock timeout (a stalled worker): left pending for a later
+            # batch rather than failing this one.
             log.warning("items held elsewhere", extra={"action": "items_busy"})
             return 0
-        waiting.commit()
         ready = list(events)
     store.load_items({e.item_id for e in ready})
     _apply_in_order(
-        session,
         store,
+        ratings,
         ready,
         config=config,
         now=now,
@@ -382,50 +319,42 @@ def apply_events(
 
 
 def _apply_in_order(
-    session: Session,
-    store: SqlBatchRatingStore,
+    store: EventStore,
+    ratings: RatingStore,
     events: Sequence[PendingEvent],
     *,
     config: ModelConfig,
     now: datetime,
     struggles: Mapping[str, Mapping[str, float]],
 ) -> None:
-    applied: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
+    applied: list[AppliedEvent] = []
+    rejected: list[RejectedEvent] = []
     for event in events:
         try:
             outcome = apply_attempt(
-                store,
+                ratings,
                 event.attempt,
                 occurred_at=event.occurred_at,
                 config=config,
                 struggles=struggles.get(event.event_id),
             )
         except AttemptRejected as rejection:
-            rejected.append(_rejection(event.seq, str(rejection), now=now))
+            rejected.append(RejectedEvent(event.seq, str(rejection)))
             log.info("event rejected", extra={"action": "reject", "event_id": event.event_id})
             continue
         applied.append(
-            {
-                "seq": event.seq,
-                "status": "applied",
-                "applied_at": now,
-                "predicted": outcome.predicted,
-                "performance": outcome.performance,
-                "outcome": outcome.summary(config=config, now=event.occurred_at),
-            }
+            AppliedEvent(
+                event.seq,
+                outcome.predicted,
+                outcome.performance,
+                outcome.summary(config=config, now=event.occurred_at),
+            )
         )
-    writer = BatchWriter(session.connection())
-    store.flush(writer)
-    # Positions in the global apply order are taken now, after the rows are locked, so an
-    # event that had to wait for another worker's rows always comes after that worker's.
-    writer.update(_EVENTS, applied, keys=["seq"], numbered="applied_seq")
-    writer.update(_EVENTS, rejected, keys=["seq"])
-    writer.send()
+    store.record_outcomes(applied, rejected, now=now)
 
 
 def _read_pending(
-    session: Session,
+    store: EventStore,
     *,
     limit: int,
     partitions: Sequence[int] | None,
@@ -433,44 +362,35 @@ def _read_pending(
     after_seq: int | None = None,
     skip_students: Collection[str] = (),
 ) -> list[PendingEvent]:
-    query = select(
-        Event.seq,
-        Event.event_id,
-        Event.student_id,
-        Event.item_id,
-        # As text: one pass of pydantic's JSON parser instead of json.loads and a dict walk.
-        cast_(Event.payload, Text),
-        Event.received_at,
-        Event.occurred_at,
-    ).where(Event.status == "pending")
-    if partitions is not None:
-        query = query.where(Event.partition.in_(list(partitions)))
-    if after_seq is not None:
-        query = query.where(Event.seq > after_seq)
-    if skip_students:
-        dialect = session.get_bind().dialect.name
-        query = query.where(~is_one_of(Event.student_id, skip_students, dialect=dialect))
     events: list[PendingEvent] = []
-    unreadable: list[dict[str, Any]] = []
-    for seq, event_id, student_id, item_id, payload, *at in session.execute(
-        query.order_by(Event.seq).limit(limit)
+    unreadable: list[RejectedEvent] = []
+    for row in store.read_pending(
+        limit=limit, partitions=partitions, after_seq=after_seq, skip_students=skip_students
     ):
         try:
-            attempt = AttemptRecord.model_validate_json(payload)
+            attempt = StoredAttempt.model_validate_json(row.payload)
         except ValidationError as error:
             # Stored under rules that no longer accept it (a schema change): rejected with
             # the reason, rather than failing every batch of its partition forever.
             problem = error.errors()[0]
             where = ".".join(str(part) for part in problem["loc"]) or "payload"
             reason = f"stored payload no longer valid: {where}: {problem['msg']}"
-            unreadable.append(_rejection(seq, reason, now=now))
-            log.warning("event rejected", extra={"action": "reject", "event_id": event_id})
+            unreadable.append(RejectedEvent(row.seq, reason))
+            log.warning("event rejected", extra={"action": "reject", "event_id": row.event_id})
             continue
-        events.append(PendingEvent(seq, event_id, student_id, item_id, attempt, *at))
+        events.append(
+            PendingEvent(
+                row.seq,
+                row.event_id,
+                row.student_id,
+                row.item_id,
+                attempt,
+                row.received_at,
+                row.occurred_at,
+            )
+        )
     if unreadable:
-        writer = BatchWriter(session.connection())
-        writer.update(_EVENTS, unreadable, keys=["seq"])
-        writer.send()
+        store.reject(unreadable, now=now)
     return events
 
 
@@ -479,7 +399,7 @@ _LOOK_AHEAD_PAGES = 100
 
 
 def _ready_past_waiting(
-    session: Session,
+    store: EventStore,
     *,
     limit: int,
     partitions: Sequence[int] | None,
@@ -495,14 +415,14 @@ def _ready_past_waiting(
     after: int | None = None
     for _ in range(_LOOK_AHEAD_PAGES):
         page = _read_pending(
-            session,
+            store,
             limit=limit,
             partitions=partitions,
             now=now,
             after_seq=after,
             skip_students=waiting_students,
         )
-        held = _held_back(session, page, now=now, wait_seconds=wait)
+        held = _held_back(store, page, now=now, wait_seconds=wait)
         waiting_students |= {e.student_id for e in page if e.seq in held}
         ready += [e for e in page if e.seq not in held]
         if len(ready) >= limit or len(page) < limit:
@@ -512,7 +432,7 @@ def _ready_past_waiting(
 
 
 def apply_pending_events(
-    session: Session,
+    store: EventStore,
     *,
     config: ModelConfig,
     now: datetime,
@@ -532,78 +452,42 @@ def apply_pending_events(
         return 0
     if transcripts is not None:
         analyze_pending_sessions(
-            session,
+            store.chats,
             analyzer=transcripts.analyzer,
             now=now,
             keep_raw_text=transcripts.keep_raw_text,
             partitions=partitions,
         )
     if transcripts is None:
-        ready = _read_pending(session, limit=limit, partitions=partitions, now=now)
+        ready = _read_pending(store, limit=limit, partitions=partitions, now=now)
     else:
         ready = _ready_past_waiting(
-            session, limit=limit, partitions=partitions, now=now, wait=transcripts.wait_seconds
+            store, limit=limit, partitions=partitions, now=now, wait=transcripts.wait_seconds
         )
     if not ready:
         return 0
     struggles = struggles_for_attempts(
-        session, [(e.event_id, e.attempt.tutor_session_id) for e in ready]
+        store.chats, [(e.event_id, e.attempt.tutor_session_id) for e in ready]
     )
-    return apply_events(session, ready, config=config, now=now, struggles=struggles)
-
-
-# Namespace of the default tenant's advisory locks, so they cannot collide with another
-# application's; other tenants take theirs from a hash of the tenant id.
-_LOCK_NAMESPACE = 0x5350  # "SP"
-
-
-def _lock_namespace(session: Session) -> int:
-    tenant_id = session.info.get("tenant_id", DEFAULT_TENANT)
-    if tenant_id == DEFAULT_TENANT:
-        return _LOCK_NAMESPACE
-    # A signed 32-bit key; two tenants sharing one would only wait for each other.
-    return zlib.crc32(f"smartpractice:{tenant_id}".encode()) - 2**31
+    return apply_events(store, ready, config=config, now=now, struggles=struggles)
 
 
 def lock_partitions(
-    session: Session, partitions: Sequence[int], *, wait: bool = False
+    store: EventStore, partitions: Sequence[int], *, wait: bool = False
 ) -> list[int]:
     """Take, for the rest of the transaction, those of `partitions` no other worker holds
     (PostgreSQL advisory locks of the session's tenant; trying never waits, so it cannot
     deadlock). With `wait`, block until every one is free (callers that need a single
     partition, such as deleting a student). On SQLite, whose writers are serialised, every
     partition is taken."""
-    wanted = sorted(set(partitions))
-    if session.get_bind().dialect.name != "postgresql" or not wanted:
-        return wanted
-    namespace = _lock_namespace(session)
-    if wait:
-        for p in wanted:
-            session.execute(select(func.pg_advisory_xact_lock(namespace, p)))
-        return wanted
-    taken = session.execute(
-        select(*(func.pg_try_advisory_xact_lock(namespace, p).label(f"p{p}") for p in wanted))
-    ).one()
-    return [p for p, ok in zip(wanted, taken, strict=True) if ok]
+    return store.lock_partitions(partitions, wait=wait)
 
 
-def pending_partitions(session: Session, *, older_than: datetime | None = None) -> list[int]:
+def pending_partitions(store: EventStore, *, older_than: datetime | None = None) -> list[int]:
     """Partitions with pending events or tutor chats (received before `older_than`)."""
-    events = select(Event.partition).distinct().where(Event.status == "pending")
-    chats = select(TutorSession.partition).distinct().where(TutorSession.status == "pending")
-    if older_than is not None:
-        events = events.where(Event.received_at < older_than)
-        chats = chats.where(TutorSession.received_at < older_than)
-    return sorted(set(session.scalars(events)) | set(session.scalars(chats)))
+    return store.pending_partitions(older_than=older_than)
 
 
-def pending_count(session: Session) -> int:
-    return int(
-        session.execute(
-            select(func.count()).select_from(Event).where(Event.status == "pending")
-        ).scalar_one()
-    )
-
-
-def known_item_ids(session: Session, item_ids: Sequence[str]) -> set[str]:
-    return set(session.scalars(select(Item.item_id).where(Item.item_id.in_(item_ids))).all())
+def pending_count(store: EventStore) -> int:
+    """Events accepted and not yet applied or rejected."""
+    return store.pending_count()

@@ -5,7 +5,7 @@ them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,16 +15,24 @@ from smartpractice.core.records import quick_init
 from smartpractice.core.types import ItemRatings, StudentRatings
 
 __all__ = [
+    "AppliedEvent",
     "AttemptRejected",
     "CatalogView",
     "Conflict",
+    "EventStatus",
+    "EventStore",
     "InvalidInput",
     "ItemContext",
     "ItemHistory",
+    "LoggedEvent",
     "NearestRequest",
+    "NewEvent",
     "NotFound",
+    "PendingRow",
     "RatingStore",
     "RecentAnswer",
+    "RejectedEvent",
+    "ReplayRatings",
     "Scope",
 ]
 
@@ -185,6 +193,200 @@ class CatalogView(Protocol):
 # Ports of the event log and replay (accepting, ordering and applying attempts).
 # Each area keeps its ports together below its heading, in the order the use cases
 # read them.
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An accepted attempt to store as a pending event.
+
+    Attributes:
+        payload: The stored record's JSON (a `StoredAttempt` of the current format).
+        content_hash: Hash of the attempt as received, which decides whether a re-sent
+            event id is a duplicate or a conflict.
+        occurred_at: When the attempt happened (the time it was received, if not given).
+    """
+
+    event_id: str
+    student_id: str
+    partition: int
+    item_id: str
+    payload: dict[str, Any]
+    content_hash: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventStatus:
+    """Where one event is: ``pending``, ``applied`` or ``rejected`` (with why)."""
+
+    event_id: str
+    status: str
+    reason: str | None
+    received_at: datetime
+    applied_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRow:
+    """A pending event as stored, its payload still JSON text (parsed by the use case)."""
+
+    seq: int
+    event_id: str
+    student_id: str
+    item_id: str
+    payload: str
+    received_at: datetime
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedEvent:
+    """An applied event: the prediction (0-1) before it, the credited performance (0-1)
+    and what it did (`AppliedAttempt.summary`)."""
+
+    seq: int
+    predicted: float
+    performance: float
+    outcome: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedEvent:
+    """An event that can never apply, and why."""
+
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An applied event as replay reads it: an attempt (``kind`` "attempt", `payload` a
+    stored attempt record) or what an erased student's attempt did to its item."""
+
+    seq: int
+    event_id: str
+    kind: str
+    item_id: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+class ReplayRatings(RatingStore, Protocol):
+    """Every rating in memory: what replay rebuilds (students, items' contexts, and each
+    item's (attempts, correct) counts)."""
+
+    items: dict[str, ItemContext]
+    students: dict[str, StudentRatings]
+    item_attempts: dict[str, tuple[int, int]]
+
+
+class EventStore(Protocol):
+    """The event log, and the ratings the apply step locks and writes, inside the caller's
+    transaction."""
+
+    @property
+    def chats(self) -> Any:
+        """What the tutor-chat use cases (`services.tutoring`) read through, for the
+        struggle of an attempt's chats."""
+        ...
+
+    def skills_of_items(self, item_ids: Collection[str]) -> dict[str, set[str]]:
+        """The skills of each of these items that exists."""
+        ...
+
+    def content_hashes(self, event_ids: Collection[str]) -> dict[str, str]:
+        """The content hash of each of these event ids already stored."""
+        ...
+
+    def insert_new(self, events: Sequence[NewEvent], *, received_at: datetime) -> set[str]:
+        """Store the events as pending, in the given order (their apply order), leaving out
+        those whose id another transaction stored meanwhile; returns the ids stored."""
+        ...
+
+    def status(self, event_id: str) -> EventStatus | None: ...
+
+    def read_pending(
+        self,
+        *,
+        limit: int,
+        partitions: Sequence[int] | None,
+        after_seq: int | None = None,
+        skip_students: Collection[str] = (),
+    ) -> list[PendingRow]:
+        """Up to `limit` pending events in acceptance order (of `partitions`, after
+        `after_seq`, not of `skip_students`, when given)."""
+        ...
+
+    def analyzed_chats(self, session_ids: Collection[str]) -> set[str]:
+        """Those of these tutor chats whose analysis is done (no longer pending)."""
+        ...
+
+    def batch_ratings(
+        self, answers: Collection[tuple[str, str]], *, initial_ability: float
+    ) -> RatingStore:
+        """The ratings of a batch of (student_id, item_id) answers, the students' rows
+        locked; the items come once locked (`try_lock_items`, `load_items`)."""
+        ...
+
+    def try_lock_items(self, item_ids: Collection[str]) -> set[str]:
+        """Lock, without waiting, the items no other transaction holds; returns the ids
+        safe to apply (locked, or unknown). Settle with `keep_item_locks`."""
+        ...
+
+    def keep_item_locks(self, keep: bool) -> None:
+        """Keep the locks `try_lock_items` took, or release them."""
+        ...
+
+    def wait_for_items(self, item_ids: Collection[str]) -> bool:
+        """Lock every item, waiting; False (nothing kept) when they stay held past the
+        lock timeout."""
+        ...
+
+    def load_items(self, item_ids: Collection[str]) -> None:
+        """Read the locked items into the batch's ratings."""
+        ...
+
+    def record_outcomes(
+        self, applied: Sequence[AppliedEvent], rejected: Sequence[RejectedEvent], *, now: datetime
+    ) -> None:
+        """Write the batch's changed ratings and mark its events applied (numbered in the
+        global apply order as of now) or rejected: one statement per table."""
+        ...
+
+    def reject(self, rejected: Sequence[RejectedEvent], *, now: datetime) -> None:
+        """Mark these events rejected, with why."""
+        ...
+
+    def lock_partitions(self, partitions: Sequence[int], *, wait: bool) -> list[int]:
+        """Take, for the rest of the transaction, those of `partitions` no other worker
+        holds (with `wait`, every one); returns the partitions taken."""
+        ...
+
+    def pending_partitions(self, *, older_than: datetime | None) -> list[int]:
+        """Partitions with pending events or tutor chats (received before `older_than`)."""
+        ...
+
+    def pending_count(self) -> int: ...
+
+    def initial_ratings(self, *, initial_ability: float) -> ReplayRatings:
+        """Ratings in memory as before any event: the items' initial difficulties."""
+        ...
+
+    def applied_events(self, *, chunk: int) -> Iterator[list[LoggedEvent]]:
+        """Applied events in apply order, `chunk` at a time."""
+        ...
+
+    def live_students(self) -> dict[str, StudentRatings]:
+        """Every stored student's ratings."""
+        ...
+
+    def live_item_skills(self) -> list[tuple[str, str, float, int]]:
+        """Every stored (item_id, skill_id, difficulty, attempts)."""
+        ...
+
+    def replace_ratings(self, ratings: ReplayRatings, outcomes: Sequence[AppliedEvent]) -> None:
+        """Replace every stored rating with these, and the events' recorded outcomes."""
+        ...
 
 
 # Ports of the catalogue, the students' ratings and Smart Practice's picks.

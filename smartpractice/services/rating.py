@@ -25,7 +25,7 @@ from smartpractice.core.types import (
     SkillEvidence,
 )
 from smartpractice.services.ports import AttemptRejected, RatingStore
-from smartpractice.services.schemas import AttemptRecord
+from smartpractice.services.schemas import StoredAttempt
 
 __all__ = [
     "AppliedAttempt",
@@ -68,7 +68,7 @@ class AppliedAttempt:
 
 def apply_attempt(
     store: RatingStore,
-    attempt: AttemptRecord,
+    attempt: StoredAttempt,
     *,
     occurred_at: datetime,
     config: ModelConfig,
@@ -93,7 +93,7 @@ def apply_attempt(
 
 
 def graded_attempt(
-    attempt: AttemptRecord, *, struggles: Mapping[str, float] | None = None
+    attempt: StoredAttempt, *, struggles: Mapping[str, float] | None = None
 ) -> GradedAttempt:
     """The core's view of an attempt event, with the per-skill struggle (0-1) found in its
     tutor chats."""

@@ -12,83 +12,63 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.types import ItemRatings, RatingState
-from smartpractice.memory.ratings import MemoryRatingStore
 from smartpractice.services.data_protection import ERASED_KIND
-from smartpractice.services.ports import AttemptRejected, ItemContext
+from smartpractice.services.ports import (
+    AppliedEvent,
+    AttemptRejected,
+    EventStore,
+    ItemContext,
+    LoggedEvent,
+    ReplayRatings,
+)
 from smartpractice.services.rating import apply_attempt
-from smartpractice.services.schemas import AttemptRecord
-from smartpractice.services.students import load_student_ratings
+from smartpractice.services.schemas import StoredAttempt
 from smartpractice.services.tutoring import struggles_for_attempts
-from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
-from smartpractice.storage.sql_ratings import item_skill_rows, offset_rows, student_rows
 
 __all__ = ["ReplayResult", "compare_with_live", "rebuild_ratings", "replay_event_log"]
+
+_CHUNK = 2000
+"""Applied events read (and their chats' struggles looked up) at a time."""
 
 
 @dataclass
 class ReplayResult:
-    """The rebuilt state and what happened on the way."""
+    """The rebuilt state and what happened on the way: the attempts replayed, the event
+    ids skipped (they can no longer apply), and each replayed attempt's outcome, in
+    apply order."""
 
-    store: MemoryRatingStore
+    store: ReplayRatings
     events: int = 0
     skipped: list[str] = field(default_factory=list)
-    outcomes: dict[int, tuple[float, float, dict[str, Any]]] = field(default_factory=dict)
+    outcomes: list[AppliedEvent] = field(default_factory=list)
 
 
-def _initial_store(session: Session, config: ModelConfig) -> MemoryRatingStore:
-    store = MemoryRatingStore(initial_ability=config.elo.initial_student_rating)
-    expected = {
-        item_id: seconds
-        for item_id, seconds in session.execute(select(Item.item_id, Item.expected_time_seconds))
-    }
-    difficulties: dict[str, dict[str, RatingState]] = {}
-    for item_id, skill_id, initial in session.execute(
-        select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.initial_difficulty)
-    ):
-        difficulties.setdefault(item_id, {})[skill_id] = RatingState(value=initial)
-    for item_id, skills in difficulties.items():
-        store.items[item_id] = ItemContext(
-            item_id=item_id,
-            expected_time_seconds=expected.get(item_id),
-            ratings=ItemRatings(difficulties=skills),
-        )
-    return store
-
-
-def _applied_events(session: Session) -> Iterator[tuple[Event, Mapping[str, float] | None]]:
+def _applied_events(store: EventStore) -> Iterator[tuple[LoggedEvent, Mapping[str, float] | None]]:
     """Applied events in apply order, each with the struggle of its analysed tutor chats."""
-    query = (
-        select(Event)
-        .where(Event.status == "applied")
-        .order_by(Event.applied_seq)
-        .execution_options(yield_per=2000)
-    )
-    for chunk in session.scalars(query).partitions(2000):
+    for chunk in store.applied_events(chunk=_CHUNK):
         struggles = struggles_for_attempts(
-            session, [(e.event_id, e.payload.get("tutor_session_id")) for e in chunk]
+            store.chats, [(e.event_id, e.payload.get("tutor_session_id")) for e in chunk]
         )
         for event in chunk:
             yield event, struggles.get(event.event_id)
 
 
-def replay_event_log(session: Session, *, config: ModelConfig) -> ReplayResult:
+def replay_event_log(store: EventStore, *, config: ModelConfig) -> ReplayResult:
     """Recompute all ratings in memory from the applied events (the database is unchanged)."""
-    result = ReplayResult(store=_initial_store(session, config))
-    for event, struggles in _applied_events(session):
+    result = ReplayResult(
+        store=store.initial_ratings(initial_ability=config.elo.initial_student_rating)
+    )
+    for event, struggles in _applied_events(store):
         if event.kind == ERASED_KIND:
             _apply_erased(result.store, event)
             continue
         try:
             outcome = apply_attempt(
                 result.store,
-                AttemptRecord.model_validate(event.payload),
+                StoredAttempt.model_validate(event.payload),
                 occurred_at=event.occurred_at,
                 config=config,
                 struggles=struggles,
@@ -97,15 +77,18 @@ def replay_event_log(session: Session, *, config: ModelConfig) -> ReplayResult:
             result.skipped.append(event.event_id)
             continue
         result.events += 1
-        result.outcomes[event.seq] = (
-            outcome.predicted,
-            outcome.performance,
-            outcome.summary(config=config, now=event.occurred_at),
+        result.outcomes.append(
+            AppliedEvent(
+                event.seq,
+                outcome.predicted,
+                outcome.performance,
+                outcome.summary(config=config, now=event.occurred_at),
+            )
         )
     return result
 
 
-def _apply_erased(store: MemoryRatingStore, event: Event) -> None:
+def _apply_erased(store: ReplayRatings, event: LoggedEvent) -> None:
     """What an erased student's attempt did to its item, as recorded at erasure."""
     context = store.items.get(event.item_id)
     if context is None:
@@ -131,54 +114,26 @@ def _apply_erased(store: MemoryRatingStore, event: Event) -> None:
     store.item_attempts[event.item_id] = (attempts + 1, correct + (1 if success else 0))
 
 
-def compare_with_live(session: Session, result: ReplayResult) -> list[str]:
+def compare_with_live(store: EventStore, result: ReplayResult) -> list[str]:
     """Differences between a replay and the stored ratings (empty when identical)."""
     differences: list[str] = []
-    live_students = set(session.scalars(select(Student.student_id)))
-    for student_id in sorted(live_students | set(result.store.students)):
-        live = load_student_ratings(session, student_id)
+    live_students = store.live_students()
+    for student_id in sorted(live_students.keys() | result.store.students.keys()):
+        live = live_students.get(student_id)
         rebuilt = result.store.students.get(student_id)
         if live is None or rebuilt is None:
             differences.append(f"student {student_id}: present on one side only")
         elif live.ability != rebuilt.ability or dict(live.offsets) != dict(rebuilt.offsets):
             differences.append(f"student {student_id}: ratings differ")
-    for item_id, skill_id, difficulty, attempts in session.execute(
-        select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.difficulty, ItemSkill.attempts)
-    ):
+    for item_id, skill_id, difficulty, attempts in store.live_item_skills():
         state = result.store.items[item_id].ratings.difficulties[skill_id]
         if (state.value, state.attempts) != (difficulty, attempts):
             differences.append(f"item {item_id} skill {skill_id}: {difficulty} vs {state.value}")
     return differences
 
 
-def rebuild_ratings(session: Session, *, config: ModelConfig) -> ReplayResult:
+def rebuild_ratings(store: EventStore, *, config: ModelConfig) -> ReplayResult:
     """Replay the log and replace every stored rating with the result (one transaction)."""
-    result = replay_event_log(session, config=config)
-    store = result.store
-    session.execute(delete(StudentSkill))
-    session.execute(delete(Student))
-    students = student_rows(store, store.students)
-    if students:
-        session.execute(insert(Student), students)
-    offsets = offset_rows(
-        store, [(sid, skill) for sid, r in store.students.items() for skill in r.offsets]
-    )
-    if offsets:
-        session.execute(insert(StudentSkill), offsets)
-    item_rows = item_skill_rows(store, store.items)
-    if item_rows:
-        session.execute(update(ItemSkill), item_rows)
-    counts = [
-        {"item_id": item_id, "attempts": a, "correct": c}
-        for item_id, (a, c) in store.item_attempts.items()
-    ]
-    session.execute(update(Item).values(attempts=0, correct=0))
-    if counts:
-        session.execute(update(Item), counts)
-    outcomes = [
-        {"seq": seq, "predicted": p, "performance": perf, "outcome": summary}
-        for seq, (p, perf, summary) in result.outcomes.items()
-    ]
-    if outcomes:
-        session.execute(update(Event), outcomes)
+    result = replay_event_log(store, config=config)
+    store.replace_ratings(result.store, result.outcomes)
     return result

@@ -23,15 +23,17 @@ from pydantic import (
 
 __all__ = [
     "JSON_BODY",
+    "STORED_ATTEMPT_FORMAT",
     "AttemptIn",
-    "AttemptRecord",
     "ItemIn",
     "MisconceptionIn",
     "SkillIn",
+    "StoredAttempt",
     "TutorMessageIn",
     "TutorSessionIn",
     "content_hash",
     "dumped_content_hash",
+    "stored_attempt_json",
 ]
 
 
@@ -143,16 +145,24 @@ class ItemIn(_Strict):
         return value
 
 
-class AttemptRecord(BaseModel):
-    """A graded attempt as the event log holds it (the JSON of an accepted `AttemptIn`).
+STORED_ATTEMPT_FORMAT = 2
+"""Format of the attempt events written now. 1: the JSON of an accepted `AttemptIn`,
+without a ``format`` key (events stored before the record had a version); 2: the same
+fields with ``format``."""
+
+
+class StoredAttempt(BaseModel):
+    """A graded attempt as the event log holds it, separate from the HTTP input `AttemptIn`.
 
     Stored events are read back with this type, whose rules are those every stored event
     already met, so that stricter input rules never make an accepted event unreadable.
-    Fields added later get defaults; unknown ones are ignored.
+    Every format reads: fields added later get defaults, unknown ones are ignored, and an
+    event without ``format`` is one of format 1.
     """
 
     model_config = ConfigDict(extra="ignore")
 
+    format: Annotated[int, Field(ge=1)] = 1
     event_id: str
     student_id: str
     item_id: str
@@ -168,7 +178,7 @@ class AttemptRecord(BaseModel):
     tutor_session_id: str | None = None
 
 
-class AttemptIn(_Strict, AttemptRecord):
+class AttemptIn(_Strict):
     """One graded attempt. Only event_id, student_id, item_id and score are required."""
 
     model_config = _Strict.model_config
@@ -195,6 +205,17 @@ class AttemptIn(_Strict, AttemptRecord):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return _utc(value)
+
+    def stored(self) -> StoredAttempt:
+        """This attempt as the event log holds it (the current format)."""
+        return StoredAttempt.model_validate(stored_attempt_json(self.model_dump(mode="json")))
+
+
+def stored_attempt_json(dumped: dict[str, Any]) -> dict[str, Any]:
+    """The event-log JSON (a `StoredAttempt` of format `STORED_ATTEMPT_FORMAT`) of an
+    attempt already dumped with ``AttemptIn.model_dump(mode="json")``: the same keys, and
+    ``format``."""
+    return {"format": STORED_ATTEMPT_FORMAT, **dumped}
 
 
 def _utc(value: datetime | None) -> datetime | None:

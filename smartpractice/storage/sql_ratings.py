@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 from smartpractice.core.rating.elo import AttemptUpdate
 from smartpractice.core.types import ItemRatings, RatingState, StudentRatings
 from smartpractice.memory.ratings import MemoryRatingStore
-from smartpractice.services.ports import ItemContext
+from smartpractice.services.ports import ItemContext, ReplayRatings
 from smartpractice.storage.bulk import BatchWriter, is_one_of, restrict_to_keys
 from smartpractice.storage.models import Item, ItemSkill, Student, StudentSkill
 
 __all__ = ["SqlBatchRatingStore", "item_skill_rows", "offset_rows", "student_rows"]
 
 
-def student_rows(store: MemoryRatingStore, student_ids: Iterable[str]) -> list[dict[str, Any]]:
+def student_rows(store: ReplayRatings, student_ids: Iterable[str]) -> list[dict[str, Any]]:
     """`students` rows (ability and counts) for these students of the store."""
     return [
         {
@@ -44,7 +44,7 @@ def student_rows(store: MemoryRatingStore, student_ids: Iterable[str]) -> list[d
     ]
 
 
-def offset_rows(store: MemoryRatingStore, pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+def offset_rows(store: ReplayRatings, pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
     """`student_skills` rows for these (student, skill) pairs of the store."""
     return [
         {
@@ -60,7 +60,7 @@ def offset_rows(store: MemoryRatingStore, pairs: Iterable[tuple[str, str]]) -> l
     ]
 
 
-def item_skill_rows(store: MemoryRatingStore, item_ids: Iterable[str]) -> list[dict[str, Any]]:
+def item_skill_rows(store: ReplayRatings, item_ids: Iterable[str]) -> list[dict[str, Any]]:
     """`item_skills` rows (difficulty and counts) for every skill of these items."""
     return [
         {

@@ -36,6 +36,7 @@ from smartpractice.services.events import (
 from smartpractice.services.tutoring_analysis import transcript_handling
 from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database
+from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.embedded import enforce_retention_everywhere, tenant_databases
 
 __all__ = [
@@ -138,9 +139,10 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
         held = candidates
         for _ in range(settings.worker_batches_per_task):
             with db.transaction() as session:
-                held = lock_partitions(session, held)
+                store = SqlEventStore(session)
+                held = lock_partitions(store, held)
                 applied = apply_pending_events(
-                    session,
+                    store,
                     config=settings.model,
                     now=datetime.now(UTC),
                     limit=settings.worker_batch_size,
@@ -181,7 +183,7 @@ def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
         sent = 0
         for db in tenant_databases(root):
             with db.transaction() as session:
-                partitions = pending_partitions(session, older_than=cutoff)
+                partitions = pending_partitions(SqlEventStore(session), older_than=cutoff)
             if partitions:
                 send_partitions(
                     app,

@@ -13,6 +13,7 @@ from smartpractice.services.events import apply_pending_events
 from smartpractice.services.tutoring_analysis import transcript_handling
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_events import SqlEventStore
 
 __all__ = [
     "EmbeddedWorker",
@@ -36,7 +37,7 @@ def drain_pending(db: Database, settings: Settings) -> int:
     while True:
         with db.transaction() as session:
             applied = apply_pending_events(
-                session,
+                SqlEventStore(session),
                 config=settings.model,
                 now=datetime.now(UTC),
                 limit=settings.worker_batch_size,
@@ -62,7 +63,7 @@ def drain_tenants(dbs: list[Database], settings: Settings, *, max_rounds: int | 
         for db in active:
             with db.transaction() as session:
                 applied = apply_pending_events(
-                    session,
+                    SqlEventStore(session),
                     config=settings.model,
                     now=datetime.now(UTC),
                     limit=settings.worker_batch_size,

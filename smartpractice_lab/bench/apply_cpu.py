@@ -26,6 +26,7 @@ from sqlalchemy import text
 from smartpractice.services.events import accept_attempts, apply_pending_events
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice_lab.bench.service import (
     SyntheticBank,
     build_synthetic_bank,
@@ -58,7 +59,9 @@ def main() -> None:
         )
         for start in range(0, len(attempts), 1000):
             with db.transaction() as session:
-                accept_attempts(session, attempts[start : start + 1000], now=datetime.now(UTC))
+                accept_attempts(
+                    SqlEventStore(session), attempts[start : start + 1000], now=datetime.now(UTC)
+                )
         with db.transaction() as session:
             backend = int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
             wal_before = session.execute(text("SELECT pg_current_wal_lsn()")).scalar_one()
@@ -69,7 +72,10 @@ def main() -> None:
         while True:
             with db.transaction() as session:
                 done = apply_pending_events(
-                    session, config=settings.model, now=datetime.now(UTC), limit=args.batch
+                    SqlEventStore(session),
+                    config=settings.model,
+                    now=datetime.now(UTC),
+                    limit=args.batch,
                 )
             applied += done
             if done == 0:

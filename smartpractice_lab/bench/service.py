@@ -24,6 +24,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Item, ItemSkill, Skill, SkillPrerequisite
+from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.embedded import drain_pending
 
 __all__ = [
@@ -183,7 +184,7 @@ def bench_select(
                 rng, count=history, items=items, students=50, start=datetime(2026, 1, 1, tzinfo=UTC)
             )
             with db.transaction() as session:
-                accept_attempts(session, attempts, now=datetime.now(UTC))
+                accept_attempts(SqlEventStore(session), attempts, now=datetime.now(UTC))
             drain_pending(db, settings.model_copy(update={"worker_batch_size": 500}))
             timings: list[float] = []
             cache = ScopeSkillsCache(settings.scope_cache_seconds)
@@ -237,7 +238,11 @@ def bench_apply(
             started = time.perf_counter()
             for start in tqdm(range(0, events, 1000), desc="ingest", disable=not progress):
                 with db.transaction() as session:
-                    accept_attempts(session, attempts[start : start + 1000], now=datetime.now(UTC))
+                    accept_attempts(
+                        SqlEventStore(session),
+                        attempts[start : start + 1000],
+                        now=datetime.now(UTC),
+                    )
             ingest_seconds = time.perf_counter() - started
             started = time.perf_counter()
             applied = drain_pending(db, settings)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from smartpractice.core.records import quick_init
-from smartpractice.services.schemas import AttemptRecord
+from smartpractice.services.schemas import StoredAttempt
 
 __all__ = [
     "DatasetError",
@@ -68,7 +68,7 @@ class Response:
     skills: tuple[str, ...]
     score: float
     timestamp: float | None = None
-    attempt: AttemptRecord | None = None
+    attempt: StoredAttempt | None = None
 
     @property
     def correct(self) -> bool:

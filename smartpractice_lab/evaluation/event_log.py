@@ -46,7 +46,7 @@ def read_event_log(database_url: str, *, tenant_id: str = "default") -> LoadedRe
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from smartpractice.services.schemas import AttemptRecord
+    from smartpractice.services.schemas import StoredAttempt
     from smartpractice.storage.db import Database, tenant_url
     from smartpractice.storage.models import Event, Item, ItemSkill
     from smartpractice_lab.evaluation.dataset import Response
@@ -77,7 +77,7 @@ def read_event_log(database_url: str, *, tenant_id: str = "default") -> LoadedRe
                 info = items.get(event.item_id)
                 if info is None:  # the item was deleted after the event applied
                     continue
-                attempt = AttemptRecord.model_validate(event.payload)
+                attempt = StoredAttempt.model_validate(event.payload)
                 responses.append(
                     Response(
                         student_id=event.student_id,

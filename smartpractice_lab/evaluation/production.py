@@ -23,7 +23,7 @@ from smartpractice.services.rating import (
     apply_graded_attempt,
     graded_attempt,
 )
-from smartpractice.services.schemas import AttemptRecord
+from smartpractice.services.schemas import StoredAttempt
 from smartpractice_lab.evaluation.dataset import ItemInfo, Response
 from smartpractice_lab.evaluation.protocol import OnlineModel
 
@@ -34,14 +34,14 @@ NO_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 between attempts)."""
 
 
-def attempt_of(response: Response) -> AttemptRecord:
+def attempt_of(response: Response) -> StoredAttempt:
     """The attempt event for a response: the original event from the service's log, or a
     score-only attempt for public data sets (free-form ids of a customer's CSV need not
     match the API's id pattern, so it is not validated again: the reader checked the
     score)."""
     if response.attempt is not None:
         return response.attempt
-    return AttemptRecord.model_construct(
+    return StoredAttempt.model_construct(
         event_id="evaluate",
         student_id=response.student_id,
         item_id=response.item_id,

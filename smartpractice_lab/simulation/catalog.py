@@ -25,7 +25,7 @@ from smartpractice.services.ports import (
     Scope,
 )
 from smartpractice.services.rating import AppliedAttempt, apply_attempt
-from smartpractice.services.schemas import AttemptIn
+from smartpractice.services.schemas import StoredAttempt
 from smartpractice.storage.sql_catalog import SCOPE_OVERFETCH
 from smartpractice_lab.simulation.bank import SimBank
 
@@ -106,7 +106,7 @@ class MemoryCatalogView:
     # --- writes: what the event log would record -------------------------------------------
 
     def apply_answer(
-        self, attempt: AttemptIn, *, occurred_at: datetime, config: ModelConfig
+        self, attempt: StoredAttempt, *, occurred_at: datetime, config: ModelConfig
     ) -> AppliedAttempt:
         """Apply an answer exactly as the worker does (`apply_attempt`) and record it."""
         applied = apply_attempt(self.store, attempt, occurred_at=occurred_at, config=config)

@@ -21,7 +21,7 @@ from smartpractice.core.config import ModelConfig
 from smartpractice.core.practice.profile import skill_proficiency
 from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.services.ports import Scope
-from smartpractice.services.schemas import AttemptIn
+from smartpractice.services.schemas import StoredAttempt
 from smartpractice_lab.simulation.bank import SimBank, Topic
 from smartpractice_lab.simulation.bkt import BktLearner
 from smartpractice_lab.simulation.catalog import MemoryCatalogView, bank_view
@@ -199,7 +199,7 @@ class _Student:
         # Built without validation: every field is the simulator's own, already valid (a
         # UTC time, a 0/1 score, seconds within a day); validating took about a tenth of the
         # CPU of a question under the policies other than Smart Practice.
-        attempt = AttemptIn.model_construct(
+        attempt = StoredAttempt.model_construct(
             event_id=f"{self.student_id}-{question}",
             student_id=self.student_id,
             item_id=item_id,

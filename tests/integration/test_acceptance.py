@@ -13,6 +13,7 @@ from smartpractice.services.replay import compare_with_live, rebuild_ratings, re
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import ItemSkill, Student, StudentSkill
+from smartpractice.storage.sql_events import SqlEventStore
 
 pytestmark = pytest.mark.integration
 
@@ -165,9 +166,10 @@ def test_posting_events_twice_equals_once_and_replay_reproduces_live_state(
     assert _snapshot(db) == once
 
     with db.transaction() as session:
-        assert compare_with_live(session, replay_event_log(session, config=settings.model)) == []
+        store = SqlEventStore(session)
+        assert compare_with_live(store, replay_event_log(store, config=settings.model)) == []
     with db.transaction() as session:
-        rebuilt = rebuild_ratings(session, config=settings.model)
+        rebuilt = rebuild_ratings(SqlEventStore(session), config=settings.model)
     assert rebuilt.events == 1000
     assert _snapshot(db) == once
 

@@ -25,6 +25,7 @@ from smartpractice.client import (
 from smartpractice.services.events import pending_count
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_events import SqlEventStore
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +130,7 @@ def items(client: TestClient) -> list[dict[str, Any]]:
 
 def pending(db: Database) -> int:
     with db.transaction() as session:
-        return pending_count(session)
+        return pending_count(SqlEventStore(session))
 
 
 def attempts_for(

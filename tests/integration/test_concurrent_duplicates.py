@@ -19,6 +19,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_events import SqlEventStore
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +52,9 @@ def test_same_event_id_stored_meanwhile_is_a_duplicate_or_a_conflict(
     # The other request: its row is inserted but not yet committed, so this request's
     # look-up does not see it and its insert waits on the unique index.
     other = db.sessions()
-    accept_attempts(other, [AttemptIn(**{**_ATTEMPT, "score": score})], now=datetime.now(UTC))
+    accept_attempts(
+        SqlEventStore(other), [AttemptIn(**{**_ATTEMPT, "score": score})], now=datetime.now(UTC)
+    )
     answers: list[Any] = []
     with TestClient(app) as client:
         thread = threading.Thread(
@@ -83,7 +86,7 @@ def test_a_batch_overlapping_two_batches_stored_meanwhile_is_all_duplicates(
     others = []
     for body in (first, second):
         other = db.sessions()
-        accept_attempts(other, [AttemptIn(**body)], now=datetime.now(UTC))
+        accept_attempts(SqlEventStore(other), [AttemptIn(**body)], now=datetime.now(UTC))
         others.append(other)
     answers: list[Any] = []
     with TestClient(app) as client:
@@ -145,7 +148,7 @@ def test_a_batch_keeps_its_order_in_the_log(postgres_url: str) -> None:
     ids = ["ev-c", "ev-a", "ev-b", "ev-e", "ev-d"]
     with db.transaction() as session:
         accept_attempts(
-            session,
+            SqlEventStore(session),
             [AttemptIn(**{**_ATTEMPT, "event_id": eid}) for eid in ids],
             now=datetime.now(UTC),
         )

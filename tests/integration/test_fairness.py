@@ -19,6 +19,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.embedded import drain_tenants
 
 pytestmark = pytest.mark.integration
@@ -58,9 +59,9 @@ def test_the_embedded_worker_takes_tenants_in_turn(sqlite_settings: Settings) ->
         load_sample_bank(session, elo=sqlite_settings.model.elo)
     now = datetime.now(UTC)
     with flood.transaction() as session:
-        accept_attempts(session, _attempts("f", 2000), now=now)
+        accept_attempts(SqlEventStore(session), _attempts("f", 2000), now=now)
     with root.transaction() as session:
-        accept_attempts(session, _attempts("calm", 1), now=now)
+        accept_attempts(SqlEventStore(session), _attempts("calm", 1), now=now)
     # The flooding tenant comes first; the other's event waits for one of its batches.
     drain_tenants([flood, root], sqlite_settings, max_rounds=1)
     assert _applied(root) == 1

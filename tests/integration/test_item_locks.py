@@ -15,6 +15,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import IDLE_IN_TRANSACTION_MS, LOCK_TIMEOUT_MS, Database
 from smartpractice.storage.models import Event, Item
+from smartpractice.storage.sql_events import SqlEventStore
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,7 @@ _NOW = datetime(2026, 5, 1, tzinfo=UTC)
 def _accept(db: Database, answers: list[tuple[str, str, str]]) -> None:
     with db.transaction() as session:
         accept_attempts(
-            session,
+            SqlEventStore(session),
             [
                 AttemptIn(event_id=eid, student_id=sid, item_id=item, score=1.0)
                 for eid, sid, item in answers
@@ -41,7 +42,9 @@ def _status(db: Database) -> dict[str, str]:
 
 def _apply(db: Database) -> int:
     with db.transaction() as session:
-        return apply_pending_events(session, config=Settings().model, now=_NOW, limit=100)
+        return apply_pending_events(
+            SqlEventStore(session), config=Settings().model, now=_NOW, limit=100
+        )
 
 
 class _Holder:

@@ -24,6 +24,7 @@ from smartpractice.services.replay import compare_with_live, replay_event_log
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Student
+from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.celery_app import delete_queue
 from tests.integration.scale_helpers import (
     ThrowawayPostgres,
@@ -111,7 +112,8 @@ def _post(client: TestClient, events: list[dict[str, Any]]) -> None:
 
 def _assert_replay_equals_live(db: Database, settings: Settings) -> None:
     with db.transaction() as session:
-        assert compare_with_live(session, replay_event_log(session, config=settings.model)) == []
+        store = SqlEventStore(session)
+        assert compare_with_live(store, replay_event_log(store, config=settings.model)) == []
 
 
 def _assert_each_student_in_acceptance_order(db: Database) -> None:

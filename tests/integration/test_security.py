@@ -31,6 +31,7 @@ from smartpractice.storage.models import (
     ItemSkill,
     TutorSession,
 )
+from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.embedded import drain_pending, enforce_retention_everywhere
 from tests.services import REDIS_URL, require
 
@@ -402,8 +403,9 @@ def test_deleting_a_student_leaves_no_row_behind(service: Service) -> None:
     assert after == before  # items keep what they learned
     with db.transaction() as session:
         # Replay still rebuilds every rating exactly, from what the erasure left.
-        replayed = replay_event_log(session, config=service.settings.model)
-        assert compare_with_live(session, replayed) == []
+        store = SqlEventStore(session)
+        replayed = replay_event_log(store, config=service.settings.model)
+        assert compare_with_live(store, replayed) == []
     again = c.delete(f"/v1/students/{student}", headers=service.headers("a_admin"))
     assert again.status_code == 404
     audit = c.get("/v1/audit", headers=service.headers("a_admin")).json()["data"]

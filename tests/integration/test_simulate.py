@@ -20,7 +20,7 @@ from smartpractice.cli import app
 from smartpractice.services.ports import Scope
 from smartpractice.services.practice import next_question, pick_next_item
 from smartpractice.services.sample_bank import read_sample_bank
-from smartpractice.services.schemas import AttemptIn
+from smartpractice.services.schemas import StoredAttempt
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
@@ -261,7 +261,7 @@ def _memory_view(db: Database, settings: Settings) -> MemoryCatalogView:
         ).all()
         for event in events:
             view.apply_answer(
-                AttemptIn.model_validate(event.payload),
+                StoredAttempt.model_validate(event.payload),
                 occurred_at=event.occurred_at,
                 config=settings.model,
             )

@@ -15,6 +15,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.celery_app import APPLY_TASK, make_celery, send_partitions
 
 pytestmark = pytest.mark.integration
@@ -58,7 +59,7 @@ def test_a_task_takes_its_share_and_sends_the_rest_on(postgres_url: str) -> None
     students = [f"share-{n}" for n in range(200)]
     with db.transaction() as session:
         accept_attempts(
-            session,
+            SqlEventStore(session),
             [
                 AttemptIn(event_id=f"ev-{s}", student_id=s, item_id=_ITEM, score=1.0)
                 for s in students
@@ -91,7 +92,7 @@ def test_a_task_returns_its_partitions_to_the_queue_after_its_turns(postgres_url
     db = Database(postgres_url)
     with db.transaction() as session:
         accept_attempts(
-            session,
+            SqlEventStore(session),
             [
                 AttemptIn(event_id=f"ev-{n}", student_id="one-student", item_id=_ITEM, score=1.0)
                 for n in range(50)
@@ -122,7 +123,7 @@ def test_busy_partitions_are_retried_once_not_forever(postgres_url: str) -> None
     db = Database(postgres_url)
     with db.transaction() as session:
         accept_attempts(
-            session,
+            SqlEventStore(session),
             [AttemptIn(event_id="ev-busy", student_id="busy-student", item_id=_ITEM, score=1.0)],
             now=datetime(2026, 5, 1, tzinfo=UTC),
         )

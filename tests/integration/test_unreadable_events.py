@@ -13,6 +13,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_events import SqlEventStore
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ def test_unreadable_payload_is_rejected_and_the_rest_applied(settings: Settings)
     db = Database(settings.database_url)
     with db.transaction() as session:
         accept_attempts(
-            session,
+            SqlEventStore(session),
             [
                 AttemptIn(event_id=f"ev-{n}", student_id="s", item_id="ncert-eg-8-2-1", score=1.0)
                 for n in range(3)
@@ -35,7 +36,7 @@ def test_unreadable_payload_is_rejected_and_the_rest_applied(settings: Settings)
         del stored["score"]
         session.execute(update(Event).where(Event.event_id == "ev-1").values(payload=stored))
     with db.transaction() as session:
-        apply_pending_events(session, config=settings.model, now=_NOW, limit=10)
+        apply_pending_events(SqlEventStore(session), config=settings.model, now=_NOW, limit=10)
     with db.transaction() as session:
         rows = {
             event_id: (status, reason)

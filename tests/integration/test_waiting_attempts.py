@@ -16,6 +16,7 @@ from smartpractice.services.tutoring_analysis import transcript_handling
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_events import SqlEventStore
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +45,10 @@ def test_many_waiting_attempts_do_not_hold_another_students_event(
     later = AttemptIn(event_id="w-0-later", student_id="waiting-0", item_id=_ITEM, score=1.0)
     other = AttemptIn(event_id="other", student_id="unrelated", item_id=_ITEM, score=1.0)
     with db.transaction() as session:
-        accept_attempts(session, [first, *waiting, later, other], now=now)
+        accept_attempts(SqlEventStore(session), [first, *waiting, later, other], now=now)
     with db.transaction() as session:
         applied = apply_pending_events(
-            session,
+            SqlEventStore(session),
             config=settings.model,
             now=now,
             limit=settings.worker_batch_size,

@@ -31,6 +31,7 @@ from smartpractice.api.security import IngestDatabase, charge_events
 from smartpractice.services.events import accept_attempts, catalog_problems, event_status
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.storage.db import Database, is_transient_conflict
+from smartpractice.storage.sql_events import SqlEventStore
 
 _TRIES = 5
 
@@ -76,7 +77,7 @@ def _catalog_errors(db: Database, rows: list[Any]) -> list[dict[str, Any]]:
     if not valid:
         return []
     with db.transaction() as session:
-        problems = catalog_problems(session, [attempt for _, attempt in valid])
+        problems = catalog_problems(SqlEventStore(session), [attempt for _, attempt in valid])
     return [
         {
             "type": "value_error",
@@ -108,7 +109,7 @@ def post_attempts(
         try:
             with located_in_body("attempts" if is_batch else None), db.transaction() as session:
                 result = accept_attempts(
-                    session,
+                    SqlEventStore(session),
                     attempts,
                     now=datetime.now(UTC),
                     partitions=settings.partitions,
@@ -139,7 +140,7 @@ def post_attempts(
 def get_attempt(event_id: str, db: IngestDatabase) -> EventStatusOut:
     """pending, applied or rejected (with the reason)."""
     with db.transaction() as session:
-        found = event_status(session, event_id)
+        found = event_status(SqlEventStore(session), event_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown event_id")
     return EventStatusOut.model_validate(found, from_attributes=True)
