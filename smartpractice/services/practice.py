@@ -31,6 +31,7 @@ from smartpractice.core.practice.selection import (
     ScoredCandidate,
     Selection,
     SkillView,
+    clearly_unmet,
     select_next_item,
     target_gap,
 )
@@ -213,18 +214,13 @@ def _welcome(
     """Whether an item's skills are all mastered or on the path: none held back behind an
     unmastered prerequisite, none off the path and clearly weak (low proficiency with real
     evidence)."""
-    selection = config.selection
     for skill_id in difficulties:
         step = path.step(skill_id)
         if step is not None:
             if step.status == "locked":
                 return False
             continue
-        skill_view = views[skill_id]
-        if (
-            skill_view.proficiency < selection.prerequisite_gate
-            and skill_view.uncertainty < selection.prerequisite_gate_max_uncertainty
-        ):
+        if clearly_unmet(views[skill_id], config.selection):
             return False
     return True
 

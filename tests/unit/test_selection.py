@@ -15,6 +15,7 @@ from smartpractice.core.config import SelectionConfig
 from smartpractice.core.practice.selection import (
     Selection,
     SkillView,
+    clearly_unmet,
     select_next_item,
     target_gap,
 )
@@ -170,6 +171,23 @@ def test_prerequisite_with_little_evidence_does_not_gate() -> None:
         [Candidate("f", {"fractions": 1300.0}), Candidate("r", {"ratios": 3000.0})], skills
     )
     assert selection.gated == 0
+
+
+@pytest.mark.parametrize(
+    ("proficiency", "uncertainty", "unmet"),
+    [
+        (0.2, 0.5, True),  # weak, and known to be
+        (0.2, 0.9, False),  # weak on too little evidence
+        (0.9, 0.5, False),  # proficient
+        (CONFIG.prerequisite_gate, 0.5, False),  # the gate itself passes
+        (0.2, CONFIG.prerequisite_gate_max_uncertainty, False),  # so does the uncertainty cap
+    ],
+)
+def test_clearly_unmet_needs_low_proficiency_and_real_evidence(
+    proficiency: float, uncertainty: float, unmet: bool
+) -> None:
+    skill = view(uncertainty=uncertainty, proficiency=proficiency)
+    assert clearly_unmet(skill, CONFIG) is unmet
 
 
 def test_when_every_candidate_is_gated_one_is_still_picked() -> None:
