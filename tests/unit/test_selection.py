@@ -324,7 +324,7 @@ def situations(draw: st.DrawFn) -> Situation:
     return Situation(candidates, skills, config, draw(st.integers(min_value=0, max_value=2**32)))
 
 
-def clearly_unmet(candidate: Candidate, situation: Situation) -> bool:
+def gated_by_spec(candidate: Candidate, situation: Situation) -> bool:
     """The spec's gate, restated: a prerequisite with low proficiency and real evidence."""
     config = situation.config
     for skill in candidate.difficulties:
@@ -373,11 +373,11 @@ def test_selection_invariants(situation: Situation) -> None:
         assert selection.considered == 1
 
     by_id = {c.item_id: c for c in situation.candidates}
-    gated = [c for c in situation.candidates if clearly_unmet(c, situation)]
+    gated = [c for c in situation.candidates if gated_by_spec(c, situation)]
     assert selection.gated == len(gated)
     if len(gated) < len(situation.candidates):
         # An ungated candidate exists: nothing gated is ever chosen.
-        assert not clearly_unmet(by_id[selection.chosen.item_id], situation)
+        assert not gated_by_spec(by_id[selection.chosen.item_id], situation)
         pool = len(situation.candidates) - len(gated)
     else:
         pool = len(situation.candidates)
