@@ -24,10 +24,10 @@ from smartpractice.services.data_protection import ERASED_KIND
 from smartpractice.services.ports import AttemptRejected, ItemContext
 from smartpractice.services.rating import apply_attempt
 from smartpractice.services.schemas import AttemptRecord
-from smartpractice.services.students import load_student_ratings
 from smartpractice.services.tutoring import struggles_for_attempts
 from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
 from smartpractice.storage.sql_ratings import item_skill_rows, offset_rows, student_rows
+from smartpractice.storage.sql_students import load_student_ratings
 
 __all__ = ["ReplayResult", "compare_with_live", "rebuild_ratings", "replay_event_log"]
 

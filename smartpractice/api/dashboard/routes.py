@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -41,6 +42,7 @@ from smartpractice.services.practice import Scope, student_learning_path
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Student
+from smartpractice.storage.sql_practice import SqlPickLog
 
 __all__ = ["install_dashboard", "router"]
 
@@ -111,12 +113,14 @@ def student_page(
         with db.transaction() as session:
             data = student_overview(session, student_id, config=settings.model, now=now)
             paths = [
-                student_learning_path(
-                    session,
-                    student_id,
-                    Scope(subject=subject, chapter=chapter, topic=topic),
-                    config=settings.model,
-                    now=now,
+                dataclasses.asdict(
+                    student_learning_path(
+                        SqlPickLog(session),
+                        student_id,
+                        Scope(subject=subject, chapter=chapter, topic=topic),
+                        config=settings.model,
+                        now=now,
+                    )
                 )
                 for subject, chapters in data["profile"]["knowledge_profile"].items()
                 for chapter, topics in chapters.items()

@@ -22,7 +22,7 @@ from smartpractice.core.rating.elo import (
 )
 from smartpractice.core.types import RatingState, StudentRatings
 from smartpractice.services.analytics.common import AnalyticsConfig, skill_names
-from smartpractice.services.students import typical_difficulties
+from smartpractice.storage.catalog_queries import typical_difficulties
 from smartpractice.storage.models import Event, Item, ItemSkill, Student
 from smartpractice.storage.models import StudentSkill as Rating
 

@@ -4,6 +4,7 @@ out of line with the model's predictions)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -14,6 +15,7 @@ from smartpractice.core.config import ModelConfig
 from smartpractice.services.analytics.common import AnalyticsConfig, score_of, success_of
 from smartpractice.services.catalog import get_item
 from smartpractice.storage.models import Event, Item, ItemSkill
+from smartpractice.storage.sql_catalog import SqlCatalogStore
 
 __all__ = ["item_detail", "item_overview"]
 
@@ -150,7 +152,7 @@ def item_detail(
     Raises:
         NotFound: no such item.
     """
-    item = get_item(session, item_id)
+    item = dataclasses.asdict(get_item(SqlCatalogStore(session), item_id))
     rows = session.execute(
         select(Event.applied_seq, Event.occurred_at, Event.outcome, Event.predicted, score_of())
         .where(Event.item_id == item_id, Event.applied_seq.is_not(None))

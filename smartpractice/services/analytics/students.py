@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from smartpractice.core.config import ModelConfig
 from smartpractice.services.analytics.common import skill_names
 from smartpractice.services.students import knowledge_profile
-from smartpractice.services.tutoring import struggles_for_attempts
+from smartpractice.services.tutoring import struggles_for_attempts, student_misconceptions
 from smartpractice.storage.models import Event, SelectionLog
+from smartpractice.storage.sql_students import SqlStudentStore
 
 __all__ = ["student_overview"]
 
@@ -35,7 +36,13 @@ def student_overview(
     Raises:
         NotFound: the student has no applied attempt yet.
     """
-    profile = knowledge_profile(session, student_id, config=config, now=now)
+    profile = knowledge_profile(
+        SqlStudentStore(session),
+        student_id,
+        config=config,
+        now=now,
+        misconceptions=student_misconceptions(session, student_id),
+    )
     events = session.execute(
         select(Event.event_id, Event.item_id, Event.status, Event.reason, Event.occurred_at)
         .add_columns(Event.payload, Event.predicted, Event.performance, Event.outcome)
