@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from smartpractice.services.schemas import AttemptIn, ItemIn, SkillIn
 
@@ -131,15 +131,15 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 # Each area keeps its response models together below its heading.
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-"""An instant as the API has always written it (ISO 8601, offset `+00:00`); the routes
-encode it before validation (`encoded`), so it is a string here."""
+"""An instant in ISO 8601 (UTC written `Z`); the routes encode it before validation
+(`encoded`), so it is a string here."""
 
 
 def encoded(result: object) -> dict[str, Any]:
-    """A service's result as FastAPI encodes a plain return value (dataclasses as dicts,
-    instants in ISO 8601 with `+00:00`), for the route's response model to validate: the
-    JSON stays what it was before the route declared a model."""
-    found: dict[str, Any] = jsonable_encoder(result)
+    """A service's result in JSON types (dataclasses as objects, instants in ISO 8601), as
+    the API wrote it before its routes declared response models: the model validates it
+    and the JSON stays the same."""
+    found: dict[str, Any] = to_jsonable_python(result)
     return found
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic_core import to_jsonable_python
 
 from smartpractice.api.deps import SettingsDep, profile_cache, scope_cache
 from smartpractice.api.schemas import (
@@ -131,9 +130,10 @@ def get_profile(
             now=datetime.now(UTC),
             misconceptions=student_misconceptions(session, student_id),
         )
+    found = encoded(profile)
     if cache is not None and version is not None:
-        cache.put(db.tenant_id, student_id, version, to_jsonable_python(profile))
-    return encoded(profile)
+        cache.put(db.tenant_id, student_id, version, found)
+    return found
 
 
 @router.get(
