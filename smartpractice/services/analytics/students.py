@@ -3,6 +3,7 @@ picks with their explanations."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -36,12 +37,14 @@ def student_overview(
     Raises:
         NotFound: the student has no applied attempt yet.
     """
-    profile = knowledge_profile(
-        SqlStudentStore(session),
-        student_id,
-        config=config,
-        now=now,
-        misconceptions=student_misconceptions(session, student_id),
+    profile = dataclasses.asdict(
+        knowledge_profile(
+            SqlStudentStore(session),
+            student_id,
+            config=config,
+            now=now,
+            misconceptions=student_misconceptions(session, student_id),
+        )
     )
     events = session.execute(
         select(Event.event_id, Event.item_id, Event.status, Event.reason, Event.occurred_at)
