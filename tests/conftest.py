@@ -16,6 +16,7 @@ from smartpractice.api.app import create_app
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
+from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.worker.embedded import drain_pending
 from tests.services import POSTGRES_URL, require
 
@@ -28,7 +29,7 @@ def sample_bank_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade_schema(url)
     database = Database(url)
     with database.transaction() as session:
-        load_sample_bank(session, elo=Settings().model.elo)
+        load_sample_bank(SqlCatalogStore(session), elo=Settings().model.elo)
     # Closing the last connection checkpoints the WAL into the file we copy.
     database.dispose()
     return path
@@ -47,7 +48,7 @@ def postgres_template() -> Iterator[str]:
     upgrade_schema(url)
     database = Database(url)
     with database.transaction() as session:
-        load_sample_bank(session, elo=Settings().model.elo)
+        load_sample_bank(SqlCatalogStore(session), elo=Settings().model.elo)
     database.dispose()
     yield name
     with admin.connect() as connection:

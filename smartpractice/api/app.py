@@ -37,6 +37,7 @@ from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
+from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.worker.celery_app import PartitionNotifier, make_celery
 from smartpractice.worker.embedded import EmbeddedWorker
 
@@ -254,7 +255,7 @@ def create_app(
                 upgrade_schema(settings.database_url, tenant_id)
         if demo:
             with db.transaction() as session:
-                loaded = load_sample_bank(session, elo=settings.model.elo)
+                loaded = load_sample_bank(SqlCatalogStore(session), elo=settings.model.elo)
             if loaded:
                 log.info("sample bank loaded", extra={"action": "demo_load"})
                 # Simulated classes, so that /dashboard shows real data at once.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from smartpractice.services.schemas import AttemptIn, ItemIn, SkillIn
 
@@ -20,9 +21,19 @@ __all__ = [
     "ErrorOut",
     "EventStatusOut",
     "ItemBatch",
+    "ItemOut",
+    "ItemSkillOut",
+    "LearningPathOut",
+    "NextQuestionOut",
     "Page",
+    "PathSkillOut",
+    "ProfileOut",
     "SkillBatch",
+    "StudentSkillOut",
+    "StudentSkillsOut",
+    "Timestamp",
     "UpsertResult",
+    "encoded",
 ]
 
 MAX_BATCH = 1000
@@ -118,6 +129,106 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 
 # Responses of the catalogue, students, profiles, next-question and learning paths.
 # Each area keeps its response models together below its heading.
+
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+"""An instant in ISO 8601 (UTC written `Z`); the routes encode it before validation
+(`encoded`), so it is a string here."""
+
+
+def encoded(result: object) -> dict[str, Any]:
+    """A service's result in JSON types (dataclasses as objects, instants in ISO 8601), as
+    the API wrote it before its routes declared response models: the model validates it
+    and the JSON stays the same."""
+    found: dict[str, Any] = to_jsonable_python(result)
+    return found
+
+
+class ItemSkillOut(BaseModel):
+    difficulty: float
+    initial_difficulty: float
+    attempts: int
+    success_rate: float | None
+
+
+class ItemOut(BaseModel):
+    """An item with its statistics: answers, share answered right (0-1; None before any
+    answer), and per skill its difficulty (Elo points) and statistics."""
+
+    item_id: str
+    source: str
+    subject: str
+    chapter: str
+    topic: str
+    grade: int | None
+    difficulty_label: str | None
+    expected_time_seconds: float | None
+    marks: float | None
+    text: str | None
+    attempts: int
+    success_rate: float | None
+    skills: dict[str, ItemSkillOut]
+
+
+class NextQuestionOut(BaseModel):
+    """The item picked, the id its pick was logged under (None when not kept: a student
+    with no applied attempt yet) and the explanation (scores, weights, path, reasons)."""
+
+    student_id: str
+    selection_id: int | None
+    item: ItemOut
+    explanation: dict[str, Any]
+
+
+class PathSkillOut(BaseModel):
+    skill_id: str
+    status: str
+    evidence: str
+    mastery_probability: float
+    proficiency: float
+    rating: float
+    uncertainty: float
+    reason: str
+    remediation_for: list[str]
+    expected_questions: float
+
+
+class LearningPathOut(BaseModel):
+    """The path through a scope: focus, phase, expected questions, each skill's step."""
+
+    student_id: str
+    scope: dict[str, Any]
+    focus: str | None
+    phase: str
+    expected_questions: float
+    skills: list[PathSkillOut]
+
+
+class ProfileOut(BaseModel):
+    """The knowledge profile: subject > chapter > topic > the topic's figures."""
+
+    student_id: str
+    generated_at: Timestamp
+    knowledge_profile: dict[str, Any]
+
+
+class StudentSkillOut(BaseModel):
+    skill_id: str
+    name: str
+    rating: float
+    uncertainty: float
+    proficiency: float
+    questions_attempted: int
+    correct: int
+    last_practiced_at: Timestamp | None
+
+
+class StudentSkillsOut(BaseModel):
+    """Ability (Elo points), applied attempts, and every practised skill's figures."""
+
+    student_id: str
+    ability: float
+    attempts: int
+    skills: list[StudentSkillOut]
 
 
 # Responses of administration, tutor chats and health.

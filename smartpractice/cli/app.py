@@ -70,6 +70,7 @@ def serve(
     from smartpractice.services.demo_students import simulate_demo_students
     from smartpractice.services.sample_bank import load_sample_bank
     from smartpractice.storage.db import Database, upgrade_schema
+    from smartpractice.storage.sql_catalog import SqlCatalogStore
 
     if not 1 <= port <= 65535:
         raise fail(f"--port: must be a TCP port, 1-65535, not {port}")
@@ -100,7 +101,7 @@ def serve(
     if demo:
         db = Database(settings.database_url)
         with db.transaction() as session:
-            loaded = load_sample_bank(session, elo=settings.model.elo)
+            loaded = load_sample_bank(SqlCatalogStore(session), elo=settings.model.elo)
         if loaded:
             simulate_demo_students(db, settings)
         db.dispose()
@@ -226,6 +227,7 @@ def import_catalog(
     from smartpractice.services.catalog import upsert_items, upsert_skills
     from smartpractice.services.ports import InvalidInput
     from smartpractice.services.tutoring import upsert_misconceptions
+    from smartpractice.storage.sql_catalog import SqlCatalogStore
 
     settings = Settings()
     batch = Batch()
@@ -243,11 +245,11 @@ def import_catalog(
     try:
         with db.transaction() as session:
             if batch.skills:
-                upsert_skills(session, batch.skills)
+                upsert_skills(SqlCatalogStore(session), batch.skills)
                 session.flush()
             step = "items"
             if batch.items:
-                upsert_items(session, batch.items, elo=settings.model.elo)
+                upsert_items(SqlCatalogStore(session), batch.items, elo=settings.model.elo)
             step = "misconceptions"
             if batch.misconceptions:
                 session.flush()

@@ -24,12 +24,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartpractice.services.events import accept_attempts, apply_pending_events
-from smartpractice.services.practice import Scope, ScopeSkillsCache, next_question
+from smartpractice.services.practice import Scope, next_question
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Item, ItemSkill, Student
+from smartpractice.storage.sql_catalog import ScopeSkillsCache
 from smartpractice.storage.sql_events import SqlEventStore
+from smartpractice.storage.sql_practice import SqlPickLog
 
 __all__ = [
     "DEMO_CLASSES",
@@ -199,15 +201,14 @@ def simulate_demo_students(
                     item_id = items_of[learner.scope.topic or ""][number]
                 else:
                     picked = next_question(
-                        session,
+                        SqlPickLog(session, cache),
                         learner.student_id,
                         learner.scope,
                         config=config,
                         now=at,
                         seed=int(rng.integers(2**31)),
-                        cache=cache,
                     )
-                    item_id = picked["item"]["item_id"]
+                    item_id = picked.item.item_id
                 attempt = _answer(
                     rng,
                     learner,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from smartpractice.core.practice.profile import AttemptRecord, TopicKey
 from smartpractice.core.rating.elo import AttemptUpdate
 from smartpractice.core.records import quick_init
 from smartpractice.core.types import ItemRatings, StudentRatings
@@ -17,23 +18,31 @@ from smartpractice.core.types import ItemRatings, StudentRatings
 __all__ = [
     "AppliedEvent",
     "AttemptRejected",
+    "CatalogStore",
     "CatalogView",
     "Conflict",
     "EventStatus",
     "EventStore",
     "InvalidInput",
+    "ItemContent",
     "ItemContext",
+    "ItemFilter",
     "ItemHistory",
+    "ItemRecord",
+    "ItemSkillRecord",
     "LoggedEvent",
     "NearestRequest",
     "NewEvent",
     "NotFound",
     "PendingRow",
+    "PickLog",
     "RatingStore",
     "RecentAnswer",
     "RejectedEvent",
     "ReplayRatings",
     "Scope",
+    "SkillRecord",
+    "StudentStore",
 ]
 
 
@@ -394,6 +403,175 @@ class EventStore(Protocol):
 # read them.
 
 
+@dataclass(frozen=True, slots=True)
+class SkillRecord:
+    """A skill of the catalogue, with its prerequisites (sorted)."""
+
+    skill_id: str
+    name: str
+    description: str
+    prerequisites: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSkillRecord:
+    """One skill of an item: its current and initial difficulty (Elo points), how often it
+    was answered, and the share answered right (0-1; None before any answer)."""
+
+    difficulty: float
+    initial_difficulty: float
+    attempts: int
+    success_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """An item as the API shows it: its place, its text, how often it was answered and the
+    share answered right (0-1; None before any answer), and its skills by id (sorted)."""
+
+    item_id: str
+    source: str
+    subject: str
+    chapter: str
+    topic: str
+    grade: int | None
+    difficulty_label: str | None
+    expected_time_seconds: float | None
+    marks: float | None
+    text: str | None
+    attempts: int
+    success_rate: float | None
+    skills: dict[str, ItemSkillRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemContent:
+    """An item as imported: its place and text, and the initial difficulty (Elo points)
+    of each skill it tests."""
+
+    item_id: str
+    source: str
+    subject: str
+    chapter: str
+    topic: str
+    grade: int | None
+    difficulty_label: str | None
+    expected_time_seconds: float | None
+    marks: float | None
+    text: str | None
+    initial_difficulties: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    """Which items to list: any combination of place names (any case) and one skill."""
+
+    subject: str | None = None
+    chapter: str | None = None
+    topic: str | None = None
+    skill: str | None = None
+
+
+class CatalogStore(Protocol):
+    """Where skills and items are stored, listed and read one by one."""
+
+    def skill_ids(self) -> set[str]:
+        """Every stored skill id."""
+        ...
+
+    def prerequisites(self) -> dict[str, list[str]]:
+        """Every skill's prerequisite skills."""
+        ...
+
+    def save_skills(self, skills: Sequence[SkillRecord]) -> None:
+        """Create or replace the skills and their prerequisite edges."""
+        ...
+
+    def save_items(self, items: Sequence[ItemContent]) -> None:
+        """Create or update the items; a skill an item keeps keeps the difficulty it has
+        learned once answered, a skill it drops is removed."""
+        ...
+
+    def count_items(self) -> int:
+        """How many items are stored."""
+        ...
+
+    def skills_page(self, *, offset: int, limit: int) -> tuple[list[SkillRecord], int]:
+        """Skills in id order from `offset`, at most `limit`, and how many there are."""
+        ...
+
+    def items_page(
+        self, where: ItemFilter, *, offset: int, limit: int
+    ) -> tuple[list[ItemRecord], int]:
+        """Matching items in id order from `offset`, at most `limit`, and how many match."""
+        ...
+
+    def item(self, item_id: str) -> ItemRecord | None:
+        """One item, or None if there is no such item."""
+        ...
+
+
+class StudentStore(Protocol):
+    """What the students' reads need: their ratings, their applied answers and the
+    catalogue facts those are judged against."""
+
+    def version(self, student_id: str) -> int | None:
+        """How many attempts have been applied to the student (None if never seen)."""
+        ...
+
+    def ratings(self, student_id: str) -> StudentRatings | None:
+        """All of a student's ratings, or None for a student never seen."""
+        ...
+
+    def typical_difficulties(self, skill_ids: Iterable[str]) -> dict[str, float]:
+        """Mean current difficulty (Elo points) of the items testing each skill."""
+        ...
+
+    def skill_names(self, skill_ids: Iterable[str]) -> dict[str, str]:
+        """The name of each known skill."""
+        ...
+
+    def prerequisites(self) -> dict[str, list[str]]:
+        """Every skill's prerequisite skills."""
+        ...
+
+    def applied_attempts(self, student_id: str) -> list[AttemptRecord]:
+        """Every applied attempt of the student, with its item's topic."""
+        ...
+
+    def topic_skills(self, topics: Iterable[TopicKey]) -> dict[TopicKey, list[str]]:
+        """The skills (sorted) the items of each topic test."""
+        ...
+
+
+class PickLog(Protocol):
+    """Where Smart Practice's picks are logged, and the catalogue it reads them from."""
+
+    def view(self, student_id: str, *, recent_window: int) -> CatalogView:
+        """The catalogue, ratings and past that a pick for the student reads."""
+        ...
+
+    def last_explanation(self, student_id: str) -> object:
+        """The explanation logged with the student's last pick (None if never served)."""
+        ...
+
+    def log_pick(
+        self,
+        *,
+        student_id: str,
+        item_id: str,
+        scope: Mapping[str, Any],
+        explanation: Mapping[str, Any],
+        at: datetime,
+    ) -> tuple[int, ItemRecord]:
+        """Log a pick; its id and the item picked.
+
+        Raises:
+            NotFound: no such item.
+        """
+        ...
+
+
 # Ports of tenants, keys, audit, data protection, tutor chats and calibration.
 # Each area keeps its ports together below its heading, in the order the use cases
 # read them.
@@ -410,7 +588,6 @@ __all__ += [
     "EventCounts",
     "ItemAttempt",
     "ItemCalibration",
-    "ItemFilter",
     "ItemLabelGap",
     "ItemSkillMovement",
     "ItemStats",
@@ -421,6 +598,7 @@ __all__ += [
     "Rejection",
     "SkillOutcomes",
     "StudentEvent",
+    "SubjectGradeFilter",
     "TopicOption",
 ]
 
@@ -437,7 +615,7 @@ class CohortFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemFilter:
+class SubjectGradeFilter:
     """The items of a subject and/or grade (None: any)."""
 
     subject: str | None = None
@@ -667,7 +845,7 @@ class AnalyticsStore(Protocol):
 
     def label_gaps(
         self,
-        where: ItemFilter,
+        where: SubjectGradeFilter,
         *,
         seeds: Sequence[tuple[str, float]],
         unlabelled: float,
@@ -680,16 +858,18 @@ class AnalyticsStore(Protocol):
         label and difficulty; `unlabelled` for another label); at most `limit`."""
         ...
 
-    def recent_item_calibration(self, where: ItemFilter, *, events: int) -> list[ItemCalibration]:
+    def recent_item_calibration(
+        self, where: SubjectGradeFilter, *, events: int
+    ) -> list[ItemCalibration]:
         """Per item of `where`, its attempts among the last `events` applied events."""
         ...
 
-    def item_count(self, where: ItemFilter) -> int:
+    def item_count(self, where: SubjectGradeFilter) -> int:
         """Items of `where`."""
         ...
 
     def most_attempted_items(
-        self, where: ItemFilter, *, offset: int, limit: int
+        self, where: SubjectGradeFilter, *, offset: int, limit: int
     ) -> list[ItemStats]:
         """A page of the items of `where`, most attempted first (ties by id)."""
         ...

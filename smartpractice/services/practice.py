@@ -1,11 +1,11 @@
 """Smart Practice: choose the next item for a student in a scope, and log why.
 
 The selection pipeline (scope -> candidate search -> skill views -> `select_next_item` ->
-explanation) reads its data through one narrow seam, `CatalogView`
-(`smartpractice.storage.sql_catalog`). `next_question` runs it on the database's view;
-the simulator runs the same `pick_next_item` on an in-memory view
-(`smartpractice_lab.simulation.catalog.MemoryCatalogView`), so a simulated Smart Practice
-student gets exactly the service's pruning, remediation, gating, scoring and explanation.
+explanation) reads its data through one narrow seam, `CatalogView`. `next_question` runs it
+on the view of its `PickLog` (the database's); the simulator runs the same `pick_next_item`
+on an in-memory view (`smartpractice_lab.simulation.catalog.MemoryCatalogView`), so a
+simulated Smart Practice student gets exactly the service's pruning, remediation, gating,
+scoring and explanation.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-from sqlalchemy import JSON, Select, Table, bindparam, insert, select, text
-from sqlalchemy.orm import Session
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.practice.path import (
@@ -31,6 +29,7 @@ from smartpractice.core.practice.selection import (
     ScoredCandidate,
     Selection,
     SkillView,
+    clearly_unmet,
     select_next_item,
     target_gap,
 )
@@ -41,14 +40,22 @@ from smartpractice.core.rating.elo import (
     skill_uncertainty,
 )
 from smartpractice.core.types import Candidate, RatingState, StudentRatings
-from smartpractice.services.ports import CatalogView, NearestRequest, NotFound, RecentAnswer, Scope
-from smartpractice.storage.models import Item, ItemSkill, SelectionLog, UTCDateTime
-from smartpractice.storage.sql_catalog import ScopeSkillsCache, SqlCatalogView
+from smartpractice.services.ports import (
+    CatalogView,
+    ItemRecord,
+    NearestRequest,
+    NotFound,
+    PickLog,
+    RecentAnswer,
+    Scope,
+)
 
 __all__ = [
+    "NextQuestion",
     "Pick",
     "Scope",
-    "ScopeSkillsCache",
+    "ScopePath",
+    "ScopePathSkill",
     "StudentPath",
     "last_mastered",
     "learning_path",
@@ -213,18 +220,13 @@ def _welcome(
     """Whether an item's skills are all mastered or on the path: none held back behind an
     unmastered prerequisite, none off the path and clearly weak (low proficiency with real
     evidence)."""
-    selection = config.selection
     for skill_id in difficulties:
         step = path.step(skill_id)
         if step is not None:
             if step.status == "locked":
                 return False
             continue
-        skill_view = views[skill_id]
-        if (
-            skill_view.proficiency < selection.prerequisite_gate
-            and skill_view.uncertainty < selection.prerequisite_gate_max_uncertainty
-        ):
+        if clearly_unmet(views[skill_id], config.selection):
             return False
     return True
 
@@ -491,74 +493,60 @@ def pick_next_item(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NextQuestion:
+    """The item picked for the student, the id its pick was logged under (None when not
+    kept), and why it was picked (`Pick.explanation`)."""
+
+    student_id: str
+    selection_id: int | None
+    item: ItemRecord
+    explanation: dict[str, Any]
+
+
 def next_question(
-    session: Session,
+    store: PickLog,
     student_id: str,
     scope: Scope,
     *,
     config: ModelConfig,
     now: datetime,
     seed: int | None = None,
-    cache: ScopeSkillsCache | None = None,
-) -> dict[str, Any]:
+) -> NextQuestion:
     """Pick, log and explain the next item for the student in the scope.
 
     Raises:
         InvalidInput: the scope names unknown skills.
         NotFound: nothing in the scope to practise.
     """
-    view = SqlCatalogView(
-        session,
-        cache,
-        student_id=student_id,
-        recent_window=config.selection.recent_window,
-    )
     pick = pick_next_item(
-        view,
+        store.view(student_id, recent_window=config.selection.recent_window),
         student_id,
         scope,
         config=config,
         now=now,
         seed=seed,
-        previously_mastered=last_mastered(session, student_id),
+        previously_mastered=last_mastered(store, student_id),
     )
-    chosen = pick.selection.chosen.item_id
-    logged = {
-        "student_id": student_id,
-        "item_id": chosen,
-        "scope": scope.as_dict(),
-        "explanation": pick.explanation,
-        "created_at": now,
-    }
-    if session.get_bind().dialect.name == "postgresql":
-        # One round trip logs the pick and reads the item.
-        rows = session.execute(_LOG_AND_READ_ITEM, logged).all()
-        if not rows:
-            raise NotFound(f"item {chosen!r}")
-        selection_id, item = rows[0][0], _item_from_rows([row[1:] for row in rows])
-    else:
-        selections = cast(Table, SelectionLog.__table__)
-        selection_id = session.execute(
-            insert(selections).returning(selections.c.id), logged
-        ).scalar_one()
-        item = _item(session, chosen)
-    return {
-        "student_id": student_id,
-        "selection_id": selection_id,
-        "item": item,
-        "explanation": pick.explanation,
-    }
+    selection_id, item = store.log_pick(
+        student_id=student_id,
+        item_id=pick.selection.chosen.item_id,
+        scope=scope.as_dict(),
+        explanation=pick.explanation,
+        at=now,
+    )
+    return NextQuestion(
+        student_id=student_id,
+        selection_id=selection_id,
+        item=item,
+        explanation=pick.explanation,
+    )
 
 
-def last_mastered(session: Session, student_id: str) -> frozenset[str]:
+def last_mastered(store: PickLog, student_id: str) -> frozenset[str]:
     """The skills the student's last logged pick held mastered: where the mastery decision's
     hysteresis starts from (empty for a student never served)."""
-    explanation = session.scalars(
-        select(SelectionLog.explanation)
-        .where(SelectionLog.student_id == student_id)
-        .order_by(SelectionLog.id.desc())
-        .limit(1)
-    ).first()
+    explanation = store.last_explanation(student_id)
     if not isinstance(explanation, dict):
         return frozenset()
     path = explanation.get("path")
@@ -570,15 +558,56 @@ def last_mastered(session: Session, student_id: str) -> frozenset[str]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ScopePathSkill:
+    """One skill of a student's path: its status and the evidence behind it.
+
+    Attributes:
+        skill_id: The skill.
+        status: mastered, review_due, frontier, estimated or locked.
+        evidence: What the status rests on.
+        mastery_probability: Chance (0-1) the skill is mastered.
+        proficiency: Predicted success (0-1) on the skill's typical item.
+        rating: The student's rating on the skill (Elo points).
+        uncertainty: 0-1 (1 = no evidence).
+        reason: Why the skill has its status.
+        remediation_for: The scope skills it is remediation for (empty: in the scope).
+        expected_questions: Questions expected until mastered (one decimal).
+    """
+
+    skill_id: str
+    status: str
+    evidence: str
+    mastery_probability: float
+    proficiency: float
+    rating: float
+    uncertainty: float
+    reason: str
+    remediation_for: list[str]
+    expected_questions: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScopePath:
+    """A student's learning path through a scope: the skill in focus, the phase, the
+    questions expected until the scope is mastered (one decimal) and every skill's step."""
+
+    student_id: str
+    scope: dict[str, Any]
+    focus: str | None
+    phase: str
+    expected_questions: float
+    skills: list[ScopePathSkill]
+
+
 def student_learning_path(
-    session: Session,
+    store: PickLog,
     student_id: str,
     scope: Scope,
     *,
     config: ModelConfig,
     now: datetime,
-    cache: ScopeSkillsCache | None = None,
-) -> dict[str, Any]:
+) -> ScopePath:
     """The student's learning path through the scope (a student never seen gets the path
     of a new student: every skill estimated); nothing is written.
 
@@ -586,120 +615,34 @@ def student_learning_path(
         InvalidInput: the scope names unknown skills.
         NotFound: nothing in the scope to practise.
     """
-    view = SqlCatalogView(
-        session, cache, student_id=student_id, recent_window=config.selection.recent_window
-    )
     planned = plan_student_path(
-        view,
+        store.view(student_id, recent_window=config.selection.recent_window),
         student_id,
         scope,
         config=config,
         now=now,
-        previously_mastered=last_mastered(session, student_id),
+        previously_mastered=last_mastered(store, student_id),
     )
     path = planned.path
-    return {
-        "student_id": student_id,
-        "scope": scope.as_dict(),
-        "focus": path.focus,
-        "phase": path.phase,
-        "expected_questions": round(path.expected_questions, 1),
-        "skills": [
-            {
-                "skill_id": step.skill_id,
-                "status": step.status,
-                "evidence": step.evidence,
-                "mastery_probability": step.mastery_probability,
-                "proficiency": step.proficiency,
-                "rating": planned.views[step.skill_id].rating,
-                "uncertainty": planned.views[step.skill_id].uncertainty,
-                "reason": step.reason,
-                "remediation_for": list(step.remediation_for),
-                "expected_questions": round(step.expected_questions, 1),
-            }
+    return ScopePath(
+        student_id=student_id,
+        scope=scope.as_dict(),
+        focus=path.focus,
+        phase=path.phase,
+        expected_questions=round(path.expected_questions, 1),
+        skills=[
+            ScopePathSkill(
+                skill_id=step.skill_id,
+                status=step.status,
+                evidence=step.evidence,
+                mastery_probability=step.mastery_probability,
+                proficiency=step.proficiency,
+                rating=planned.views[step.skill_id].rating,
+                uncertainty=planned.views[step.skill_id].uncertainty,
+                reason=step.reason,
+                remediation_for=list(step.remediation_for),
+                expected_questions=round(step.expected_questions, 1),
+            )
             for step in path.steps
         ],
-    }
-
-
-_ITEM_COLUMNS = (
-    "item_id",
-    "source",
-    "subject",
-    "chapter",
-    "topic",
-    "grade",
-    "difficulty_label",
-    "expected_time_seconds",
-    "marks",
-    "text",
-    "attempts",
-)
-
-
-def _item_query(item_id: str) -> Select[Any]:
-    items = cast(Table, Item.__table__)
-    skills = cast(Table, ItemSkill.__table__)
-    return (
-        select(
-            *(items.c[name] for name in _ITEM_COLUMNS),
-            items.c.correct,
-            skills.c.skill_id,
-            skills.c.difficulty,
-            skills.c.initial_difficulty,
-            skills.c.attempts,
-            skills.c.correct,
-        )
-        .select_from(items.outerjoin(skills, skills.c.item_id == items.c.item_id))
-        .where(items.c.item_id == item_id)
-        .order_by(skills.c.skill_id)
     )
-
-
-def _item_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
-    """What `smartpractice.services.catalog.get_item` returns, from `_item_query` rows."""
-    first = rows[0]
-    found: dict[str, Any] = dict(zip(_ITEM_COLUMNS, first[: len(_ITEM_COLUMNS)], strict=True))
-    attempts, correct = first[len(_ITEM_COLUMNS) - 1], first[len(_ITEM_COLUMNS)]
-    found["success_rate"] = (correct / attempts) if attempts else None
-    found["skills"] = {
-        skill_id: {
-            "difficulty": difficulty,
-            "initial_difficulty": initial,
-            "attempts": skill_attempts,
-            "success_rate": (skill_correct / skill_attempts) if skill_attempts else None,
-        }
-        for *_, skill_id, difficulty, initial, skill_attempts, skill_correct in rows
-        if skill_id is not None
-    }
-    return found
-
-
-def _item(session: Session, item_id: str) -> dict[str, Any]:
-    """What `smartpractice.services.catalog.get_item` returns, read in one statement."""
-    rows = session.execute(_item_query(item_id)).all()
-    if not rows:
-        raise NotFound(f"item {item_id!r}")
-    return _item_from_rows(rows)
-
-
-_LOG_AND_READ_ITEM = text(
-    # PostgreSQL: log the pick and read its item in one statement. The pick is analytics,
-    # not state, so this transaction commits without waiting for the WAL flush: a crash can
-    # lose the last instants of the selection log, never an event or a rating.
-    "WITH asynchronous_commit AS ("
-    " SELECT set_config('synchronous_commit', 'off', true) AS setting"
-    "), logged AS ("
-    " INSERT INTO selections (student_id, item_id, scope, explanation, created_at)"
-    " SELECT :student_id, :item_id, CAST(:scope AS JSON), CAST(:explanation AS JSON),"
-    " :created_at FROM asynchronous_commit RETURNING id"
-    ") SELECT logged.id, "
-    + ", ".join(f"i.{name}" for name in _ITEM_COLUMNS)
-    + ", i.correct, s.skill_id, s.difficulty, s.initial_difficulty, s.attempts, s.correct"
-    " FROM logged CROSS JOIN items i LEFT JOIN item_skills s ON s.item_id = i.item_id"
-    " WHERE i.item_id = :item_id ORDER BY s.skill_id"
-).bindparams(
-    bindparam("scope", type_=JSON()),
-    bindparam("explanation", type_=JSON()),
-    bindparam("created_at", type_=UTCDateTime()),
-)

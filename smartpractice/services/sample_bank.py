@@ -6,13 +6,10 @@ import json
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from smartpractice.core.config import EloConfig
 from smartpractice.services.catalog import upsert_items, upsert_skills
+from smartpractice.services.ports import CatalogStore
 from smartpractice.services.schemas import ItemIn, SkillIn
-from smartpractice.storage.models import Item
 
 __all__ = ["load_sample_bank", "read_sample_bank"]
 
@@ -27,12 +24,11 @@ def read_sample_bank() -> tuple[list[SkillIn], list[ItemIn]]:
     return skills, items
 
 
-def load_sample_bank(session: Session, *, elo: EloConfig) -> bool:
+def load_sample_bank(store: CatalogStore, *, elo: EloConfig) -> bool:
     """Import the sample bank into an empty catalogue; False if items already exist."""
-    if session.execute(select(func.count()).select_from(Item)).scalar_one():
+    if store.count_items():
         return False
     skills, items = read_sample_bank()
-    upsert_skills(session, skills)
-    session.flush()
-    upsert_items(session, items, elo=elo)
+    upsert_skills(store, skills)
+    upsert_items(store, items, elo=elo)
     return True

@@ -20,7 +20,6 @@ from smartpractice.services.ports import (
     EventCounts,
     ItemAttempt,
     ItemCalibration,
-    ItemFilter,
     ItemLabelGap,
     ItemSkillMovement,
     ItemStats,
@@ -31,8 +30,10 @@ from smartpractice.services.ports import (
     Rejection,
     SkillOutcomes,
     StudentEvent,
+    SubjectGradeFilter,
     TopicOption,
 )
+from smartpractice.storage.catalog_queries import typical_difficulties
 from smartpractice.storage.models import Event, Item, ItemSkill, SelectionLog, Skill, Student
 from smartpractice.storage.models import StudentSkill as Rating
 
@@ -71,7 +72,7 @@ def _driver_rows(connection: Connection, statement: Select[Any]) -> list[tuple[A
         cursor.close()
 
 
-def _item_scope(where: ItemFilter) -> list[ColumnElement[bool]]:
+def _item_scope(where: SubjectGradeFilter) -> list[ColumnElement[bool]]:
     scoped: list[ColumnElement[bool]] = []
     if where.subject:
         scoped.append(Item.subject == where.subject)
@@ -157,15 +158,7 @@ class SqlAnalyticsStore:
         return {skill_id: name for skill_id, name in rows}
 
     def typical_difficulties(self, skill_ids: Sequence[str]) -> dict[str, float]:
-        ids = list(set(skill_ids))
-        if not ids:
-            return {}
-        rows = self._session.execute(
-            select(ItemSkill.skill_id, func.avg(ItemSkill.difficulty))
-            .group_by(ItemSkill.skill_id)
-            .where(ItemSkill.skill_id.in_(ids))
-        )
-        return {skill_id: float(mean) for skill_id, mean in rows}
+        return typical_difficulties(self._session, skill_ids)
 
     def topic_skills(self, where: CohortFilter) -> list[str]:
         query = select(ItemSkill.skill_id).distinct().join(Item, Item.item_id == ItemSkill.item_id)
@@ -250,7 +243,7 @@ class SqlAnalyticsStore:
 
     def label_gaps(
         self,
-        where: ItemFilter,
+        where: SubjectGradeFilter,
         *,
         seeds: Sequence[tuple[str, float]],
         unlabelled: float,
@@ -278,7 +271,9 @@ class SqlAnalyticsStore:
             )
         ]
 
-    def recent_item_calibration(self, where: ItemFilter, *, events: int) -> list[ItemCalibration]:
+    def recent_item_calibration(
+        self, where: SubjectGradeFilter, *, events: int
+    ) -> list[ItemCalibration]:
         recent = (
             select(Event.item_id, Event.predicted, _score_of().label("score"))
             .where(Event.applied_seq.is_not(None))
@@ -305,14 +300,14 @@ class SqlAnalyticsStore:
             )
         ]
 
-    def item_count(self, where: ItemFilter) -> int:
+    def item_count(self, where: SubjectGradeFilter) -> int:
         return (
             self._session.scalar(select(func.count()).select_from(Item).where(*_item_scope(where)))
             or 0
         )
 
     def most_attempted_items(
-        self, where: ItemFilter, *, offset: int, limit: int
+        self, where: SubjectGradeFilter, *, offset: int, limit: int
     ) -> list[ItemStats]:
         items = self._session.scalars(
             select(Item)

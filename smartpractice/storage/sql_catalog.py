@@ -1,5 +1,6 @@
-"""The database's `CatalogView`: what Smart Practice reads about the catalogue, the ratings
-and the student's past, in as few statements as a pick allows."""
+"""The database's catalogue: `SqlCatalogView`, what Smart Practice reads about the
+catalogue, the ratings and the student's past, in as few statements as a pick allows; and
+`SqlCatalogStore`, where skills and items are stored, listed and read."""
 
 from __future__ import annotations
 
@@ -9,26 +10,45 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Dialect, exists, func, select, text
+from sqlalchemy import Dialect, Select, Table, delete, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from smartpractice.core.types import RatingState, StudentRatings
-from smartpractice.services.catalog import item_place_conditions, prerequisite_map
 from smartpractice.services.ports import (
     InvalidInput,
+    ItemContent,
+    ItemFilter,
     ItemHistory,
+    ItemRecord,
+    ItemSkillRecord,
     NearestRequest,
     RecentAnswer,
     Scope,
+    SkillRecord,
 )
-from smartpractice.services.students import load_student_ratings, typical_difficulties
-from smartpractice.storage.models import Event, Item, ItemSkill, Skill, UTCDateTime
+from smartpractice.storage.catalog_queries import (
+    item_place_conditions,
+    prerequisite_map,
+    typical_difficulties,
+)
+from smartpractice.storage.models import (
+    Event,
+    Item,
+    ItemSkill,
+    Skill,
+    SkillPrerequisite,
+    UTCDateTime,
+)
+from smartpractice.storage.sql_students import load_student_ratings
 
 __all__ = [
+    "ITEM_COLUMNS",
     "REQUESTS_PER_STATEMENT",
     "SCOPE_OVERFETCH",
     "ScopeSkillsCache",
+    "SqlCatalogStore",
     "SqlCatalogView",
+    "item_records",
 ]
 
 
@@ -619,3 +639,213 @@ class SqlCatalogView:
             outcomes[item_id] = (wins + 1, losses) if score >= 0.5 else (wins, losses + 1)
         hours = {i: max(0.0, (now - t).total_seconds() / 3600.0) for i, t in last_seen.items()}
         return hours, outcomes
+
+
+# --- the catalogue's store: upserts, listings, one item ----------------------------------
+
+ITEM_COLUMNS = (
+    "item_id",
+    "source",
+    "subject",
+    "chapter",
+    "topic",
+    "grade",
+    "difficulty_label",
+    "expected_time_seconds",
+    "marks",
+    "text",
+    "attempts",
+)
+"""The item's columns as the API shows them; a row of `_items_query` has them, then the
+item's correct count, then one skill's id, difficulty, initial difficulty, attempts and
+correct count (None when the item has no skill)."""
+
+
+def _items_query() -> Select[Any]:
+    items = cast(Table, Item.__table__)
+    skills = cast(Table, ItemSkill.__table__)
+    return (
+        select(
+            *(items.c[name] for name in ITEM_COLUMNS),
+            items.c.correct,
+            skills.c.skill_id,
+            skills.c.difficulty,
+            skills.c.initial_difficulty,
+            skills.c.attempts,
+            skills.c.correct,
+        )
+        .select_from(items.outerjoin(skills, skills.c.item_id == items.c.item_id))
+        .order_by(items.c.item_id, skills.c.skill_id)
+    )
+
+
+def item_records(rows: Sequence[Sequence[Any]]) -> list[ItemRecord]:
+    """The items of `_items_query` rows (an item's rows together, skills in id order)."""
+    grouped: dict[str, list[Sequence[Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    found = []
+    for item_rows in grouped.values():
+        first = item_rows[0]
+        fields = dict(zip(ITEM_COLUMNS, first[: len(ITEM_COLUMNS)], strict=True))
+        attempts, correct = first[len(ITEM_COLUMNS) - 1], first[len(ITEM_COLUMNS)]
+        found.append(
+            ItemRecord(
+                **fields,
+                success_rate=(correct / attempts) if attempts else None,
+                skills={
+                    skill_id: ItemSkillRecord(
+                        difficulty=difficulty,
+                        initial_difficulty=initial,
+                        attempts=skill_attempts,
+                        success_rate=(skill_correct / skill_attempts) if skill_attempts else None,
+                    )
+                    for *_, skill_id, difficulty, initial, skill_attempts, skill_correct in (
+                        item_rows
+                    )
+                    if skill_id is not None
+                },
+            )
+        )
+    return found
+
+
+def _filtered(query: Select[Any], where: ItemFilter) -> Select[Any]:
+    query = query.where(
+        *item_place_conditions(subject=where.subject, chapter=where.chapter, topic=where.topic)
+    )
+    if where.skill:
+        query = query.where(
+            Item.item_id.in_(select(ItemSkill.item_id).where(ItemSkill.skill_id == where.skill))
+        )
+    return query
+
+
+class SqlCatalogStore:
+    """`CatalogStore` on a session (the caller owns the transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def skill_ids(self) -> set[str]:
+        return set(self.session.scalars(select(Skill.skill_id)).all())
+
+    def prerequisites(self) -> dict[str, list[str]]:
+        return prerequisite_map(self.session)
+
+    def save_skills(self, skills: Sequence[SkillRecord]) -> None:
+        session = self.session
+        for skill in skills:
+            session.merge(
+                Skill(skill_id=skill.skill_id, name=skill.name, description=skill.description)
+            )
+        session.flush()
+        batch_ids = [s.skill_id for s in skills]
+        if batch_ids:
+            session.execute(
+                delete(SkillPrerequisite).where(SkillPrerequisite.skill_id.in_(batch_ids))
+            )
+        session.add_all(
+            SkillPrerequisite(skill_id=s.skill_id, prerequisite_id=p)
+            for s in skills
+            for p in s.prerequisites
+        )
+        # Visible to the statements that follow in this transaction (an item import).
+        session.flush()
+
+    def save_items(self, items: Sequence[ItemContent]) -> None:
+        session = self.session
+        ids = sorted(i.item_id for i in items)
+        # The workers' locks, in the workers' order (items' rows by id, then their skills by
+        # (item, skill)): an import waits for a batch applying these items, or the batch for
+        # the import, instead of deadlocking with it or overwriting a difficulty it just moved.
+        session.execute(
+            select(Item.item_id)
+            .where(Item.item_id.in_(ids))
+            .order_by(Item.item_id)
+            .with_for_update(key_share=True)
+        ).all()
+        existing = {
+            (row.item_id, row.skill_id): row
+            for row in session.scalars(
+                select(ItemSkill)
+                .where(ItemSkill.item_id.in_(ids))
+                .order_by(ItemSkill.item_id, ItemSkill.skill_id)
+                .with_for_update()
+            )
+        }
+        for item in items:
+            fields = {name: getattr(item, name) for name in ITEM_COLUMNS if name != "attempts"}
+            row = session.get(Item, item.item_id)
+            if row is None:
+                session.add(Item(**fields, attempts=0, correct=0))
+            else:
+                for name, value in fields.items():
+                    setattr(row, name, value)
+            session.flush()
+            for skill_id, initial in item.initial_difficulties.items():
+                current = existing.pop((item.item_id, skill_id), None)
+                if current is None:
+                    session.add(
+                        ItemSkill(
+                            item_id=item.item_id,
+                            skill_id=skill_id,
+                            initial_difficulty=initial,
+                            difficulty=initial,
+                            attempts=0,
+                            correct=0,
+                        )
+                    )
+                else:
+                    if current.attempts == 0:
+                        current.difficulty = initial
+                    current.initial_difficulty = initial
+        for dropped in existing.values():
+            session.delete(dropped)
+
+    def count_items(self) -> int:
+        return int(self.session.execute(select(func.count()).select_from(Item)).scalar_one())
+
+    def skills_page(self, *, offset: int, limit: int) -> tuple[list[SkillRecord], int]:
+        total = int(self.session.execute(select(func.count()).select_from(Skill)).scalar_one())
+        skills = self.session.scalars(
+            select(Skill).order_by(Skill.skill_id).offset(offset).limit(limit)
+        ).all()
+        edges = prerequisite_map(self.session)
+        return (
+            [
+                SkillRecord(
+                    skill_id=s.skill_id,
+                    name=s.name,
+                    description=s.description,
+                    prerequisites=sorted(edges.get(s.skill_id, [])),
+                )
+                for s in skills
+            ],
+            total,
+        )
+
+    def items_page(
+        self, where: ItemFilter, *, offset: int, limit: int
+    ) -> tuple[list[ItemRecord], int]:
+        total = int(
+            self.session.execute(
+                _filtered(select(func.count()).select_from(Item), where)
+            ).scalar_one()
+        )
+        ids = list(
+            self.session.scalars(
+                _filtered(select(Item.item_id), where)
+                .order_by(Item.item_id)
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+        if not ids:
+            return [], total
+        rows = self.session.execute(_items_query().where(Item.item_id.in_(ids))).all()
+        return item_records(rows), total
+
+    def item(self, item_id: str) -> ItemRecord | None:
+        rows = self.session.execute(_items_query().where(Item.item_id == item_id)).all()
+        return item_records(rows)[0] if rows else None

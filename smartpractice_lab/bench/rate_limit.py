@@ -47,6 +47,7 @@ from smartpractice.services.access import Scope, create_key, ensure_tenant
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
+from smartpractice.storage.sql_catalog import SqlCatalogStore
 
 _EXECUTABLE = str(Path(sys.executable).parent / "smartpractice")
 _ROUTE = "/v1/items?limit=1"
@@ -77,7 +78,7 @@ def _prepare_database(url: str) -> dict[str, str]:
     try:
         with db.transaction() as session:
             ensure_tenant(session, DEFAULT_TENANT)
-            load_sample_bank(session, elo=Settings().model.elo)
+            load_sample_bank(SqlCatalogStore(session), elo=Settings().model.elo)
             return {
                 name: create_key(
                     session, tenant_id=DEFAULT_TENANT, scope=Scope.read, name=f"bench-{name}"

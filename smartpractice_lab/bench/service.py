@@ -19,12 +19,14 @@ from sqlalchemy import create_engine, insert, make_url
 from tqdm import tqdm
 
 from smartpractice.services.events import accept_attempts
-from smartpractice.services.practice import Scope, ScopeSkillsCache, next_question
+from smartpractice.services.practice import Scope, next_question
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Item, ItemSkill, Skill, SkillPrerequisite
+from smartpractice.storage.sql_catalog import ScopeSkillsCache
 from smartpractice.storage.sql_events import SqlEventStore
+from smartpractice.storage.sql_practice import SqlPickLog
 from smartpractice.worker.embedded import drain_pending
 
 __all__ = [
@@ -193,13 +195,12 @@ def bench_select(
                 started = time.perf_counter()
                 with db.transaction() as session:
                     next_question(
-                        session,
+                        SqlPickLog(session, cache),
                         f"bench-stu-{n % 50}",
                         scope,
                         config=settings.model,
                         now=datetime.now(UTC),
                         seed=n,
-                        cache=cache,
                     )
                 timings.append((time.perf_counter() - started) * 1000)
         finally:

@@ -30,8 +30,8 @@ from smartpractice.services.demo_students import (
     WEAK_SKILL,
     simulate_demo_students,
 )
-from smartpractice.services.students import typical_difficulties
 from smartpractice.settings import Settings
+from smartpractice.storage.catalog_queries import typical_difficulties
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
 from smartpractice.storage.sql_analytics import SqlAnalyticsStore

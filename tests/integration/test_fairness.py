@@ -19,6 +19,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.embedded import drain_tenants
 
@@ -56,7 +57,7 @@ def test_the_embedded_worker_takes_tenants_in_turn(sqlite_settings: Settings) ->
     upgrade_schema(sqlite_settings.database_url, "flood")
     flood = root.for_tenant("flood")
     with flood.transaction() as session:
-        load_sample_bank(session, elo=sqlite_settings.model.elo)
+        load_sample_bank(SqlCatalogStore(session), elo=sqlite_settings.model.elo)
     now = datetime.now(UTC)
     with flood.transaction() as session:
         accept_attempts(SqlEventStore(session), _attempts("f", 2000), now=now)

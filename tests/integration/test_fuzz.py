@@ -71,6 +71,7 @@ from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Event, Student
+from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.worker.embedded import drain_pending
 
 pytestmark = pytest.mark.integration
@@ -398,7 +399,7 @@ def _world(settings: Settings) -> Iterator[World]:
         upgrade_schema(fuzz_settings.database_url, TENANT_B)
         tenant_b = root.for_tenant(TENANT_B)
         with tenant_b.transaction() as session:
-            load_sample_bank(session, elo=fuzz_settings.model.elo)
+            load_sample_bank(SqlCatalogStore(session), elo=fuzz_settings.model.elo)
         keys: dict[str, str] = {}
         with root.transaction() as session:
             for name, tenant, scope in [

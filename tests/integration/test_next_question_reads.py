@@ -17,12 +17,14 @@ from smartpractice.services.catalog import get_item
 from smartpractice.services.ports import NearestRequest, Scope
 from smartpractice.services.practice import next_question
 from smartpractice.services.sample_bank import read_sample_bank
-from smartpractice.services.students import load_student_ratings, typical_difficulties
 from smartpractice.settings import Settings
 from smartpractice.storage import sql_catalog
+from smartpractice.storage.catalog_queries import typical_difficulties
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import SelectionLog
-from smartpractice.storage.sql_catalog import ScopeSkillsCache, SqlCatalogView
+from smartpractice.storage.sql_catalog import ScopeSkillsCache, SqlCatalogStore, SqlCatalogView
+from smartpractice.storage.sql_practice import SqlPickLog
+from smartpractice.storage.sql_students import load_student_ratings
 
 pytestmark = pytest.mark.integration
 
@@ -161,18 +163,17 @@ def test_next_question_returns_the_item_and_logs_the_pick(
         scope = Scope(topic=items[n * 7].topic)
         with db.transaction() as session:
             served = next_question(
-                session, student, scope, config=settings.model, now=NOW, seed=n, cache=cache
+                SqlPickLog(session, cache), student, scope, config=settings.model, now=NOW, seed=n
             )
             if session.get_bind().dialect.name == "postgresql":
                 # The pick is analytics: its transaction does not wait for the WAL flush.
                 assert session.execute(text("SHOW synchronous_commit")).scalar() == "off"
-            item = served["item"]
-            assert item == get_item(session, item["item_id"])
-            assert list(item) == list(get_item(session, item["item_id"]))
+            item = served.item
+            assert item == get_item(SqlCatalogStore(session), item.item_id)
             logged = session.execute(
-                select(SelectionLog).where(SelectionLog.id == served["selection_id"])
+                select(SelectionLog).where(SelectionLog.id == served.selection_id)
             ).scalar_one()
-            assert (logged.student_id, logged.item_id) == (student, item["item_id"])
+            assert (logged.student_id, logged.item_id) == (student, item.item_id)
             assert logged.scope == scope.as_dict()
-            assert logged.explanation == served["explanation"]
+            assert logged.explanation == served.explanation
             assert logged.created_at == NOW

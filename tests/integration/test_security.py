@@ -31,6 +31,7 @@ from smartpractice.storage.models import (
     ItemSkill,
     TutorSession,
 )
+from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.embedded import drain_pending, enforce_retention_everywhere
 from tests.services import REDIS_URL, require
@@ -62,7 +63,7 @@ def _with_tenant(settings: Settings, root: Database, tenant: str) -> None:
         ensure_tenant(session, tenant)
     upgrade_schema(settings.database_url, tenant)
     with root.for_tenant(tenant).transaction() as session:
-        load_sample_bank(session, elo=settings.model.elo)
+        load_sample_bank(SqlCatalogStore(session), elo=settings.model.elo)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Event
 from smartpractice.storage.sql_catalog import SqlCatalogView
+from smartpractice.storage.sql_practice import SqlPickLog
 from smartpractice_lab.simulation.catalog import CatalogItem, MemoryCatalogView, new_rating_store
 from smartpractice_lab.simulation.config import POLICY_NAMES
 from smartpractice_lab.simulation.family_config import FAMILY_NAMES
@@ -313,11 +314,11 @@ def test_smart_practice_runs_the_same_selection_code_as_next_question(
                 SqlCatalogView(session), student, scope, config=settings.model, now=now, seed=seed
             )
             served = next_question(
-                session, student, scope, config=settings.model, now=now, seed=seed
+                SqlPickLog(session), student, scope, config=settings.model, now=now, seed=seed
             )
         _assert_same(sql.explanation, memory.explanation, f"{student} {scope}")
-        _assert_same(served["explanation"], memory.explanation, f"{student} {scope}")
-        assert served["item"]["item_id"] == memory.selection.chosen.item_id
+        _assert_same(served.explanation, memory.explanation, f"{student} {scope}")
+        assert served.item.item_id == memory.selection.chosen.item_id
         chosen.add(memory.selection.chosen.item_id)
         remediation += sum(
             1

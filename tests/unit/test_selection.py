@@ -15,6 +15,7 @@ from smartpractice.core.config import SelectionConfig
 from smartpractice.core.practice.selection import (
     Selection,
     SkillView,
+    clearly_unmet,
     select_next_item,
     target_gap,
 )
@@ -172,6 +173,23 @@ def test_prerequisite_with_little_evidence_does_not_gate() -> None:
     assert selection.gated == 0
 
 
+@pytest.mark.parametrize(
+    ("proficiency", "uncertainty", "unmet"),
+    [
+        (0.2, 0.5, True),  # weak, and known to be
+        (0.2, 0.9, False),  # weak on too little evidence
+        (0.9, 0.5, False),  # proficient
+        (CONFIG.prerequisite_gate, 0.5, False),  # the gate itself passes
+        (0.2, CONFIG.prerequisite_gate_max_uncertainty, False),  # so does the uncertainty cap
+    ],
+)
+def test_clearly_unmet_needs_low_proficiency_and_real_evidence(
+    proficiency: float, uncertainty: float, unmet: bool
+) -> None:
+    skill = view(uncertainty=uncertainty, proficiency=proficiency)
+    assert clearly_unmet(skill, CONFIG) is unmet
+
+
 def test_when_every_candidate_is_gated_one_is_still_picked() -> None:
     skills = {
         "fractions": view(1200.0, prerequisites=("ratios",)),
@@ -306,7 +324,7 @@ def situations(draw: st.DrawFn) -> Situation:
     return Situation(candidates, skills, config, draw(st.integers(min_value=0, max_value=2**32)))
 
 
-def clearly_unmet(candidate: Candidate, situation: Situation) -> bool:
+def gated_by_spec(candidate: Candidate, situation: Situation) -> bool:
     """The spec's gate, restated: a prerequisite with low proficiency and real evidence."""
     config = situation.config
     for skill in candidate.difficulties:
@@ -355,11 +373,11 @@ def test_selection_invariants(situation: Situation) -> None:
         assert selection.considered == 1
 
     by_id = {c.item_id: c for c in situation.candidates}
-    gated = [c for c in situation.candidates if clearly_unmet(c, situation)]
+    gated = [c for c in situation.candidates if gated_by_spec(c, situation)]
     assert selection.gated == len(gated)
     if len(gated) < len(situation.candidates):
         # An ungated candidate exists: nothing gated is ever chosen.
-        assert not clearly_unmet(by_id[selection.chosen.item_id], situation)
+        assert not gated_by_spec(by_id[selection.chosen.item_id], situation)
         pool = len(situation.candidates) - len(gated)
     else:
         pool = len(situation.candidates)

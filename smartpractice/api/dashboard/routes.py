@@ -38,10 +38,13 @@ from smartpractice.services.catalog import get_item
 from smartpractice.services.ports import NotFound, PractisedTopic
 from smartpractice.services.practice import Scope, student_learning_path
 from smartpractice.services.students import knowledge_profile
-from smartpractice.services.tutoring import struggles_for_attempts
+from smartpractice.services.tutoring import struggles_for_attempts, student_misconceptions
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.sql_analytics import SqlAnalyticsStore
+from smartpractice.storage.sql_catalog import SqlCatalogStore
+from smartpractice.storage.sql_practice import SqlPickLog
+from smartpractice.storage.sql_students import SqlStudentStore
 
 __all__ = ["install_dashboard", "router"]
 
@@ -99,7 +102,15 @@ def student_page(
     now = datetime.now(UTC)
     try:
         with db.transaction() as session:
-            profile = knowledge_profile(session, student_id, config=settings.model, now=now)
+            profile = asdict(
+                knowledge_profile(
+                    SqlStudentStore(session),
+                    student_id,
+                    config=settings.model,
+                    now=now,
+                    misconceptions=student_misconceptions(session, student_id),
+                )
+            )
             data = student_overview(
                 SqlAnalyticsStore(session),
                 student_id,
@@ -107,12 +118,14 @@ def student_page(
                 struggles=lambda pairs: struggles_for_attempts(session, pairs),
             )
             paths = [
-                student_learning_path(
-                    session,
-                    student_id,
-                    Scope(subject=subject, chapter=chapter, topic=topic),
-                    config=settings.model,
-                    now=now,
+                asdict(
+                    student_learning_path(
+                        SqlPickLog(session),
+                        student_id,
+                        Scope(subject=subject, chapter=chapter, topic=topic),
+                        config=settings.model,
+                        now=now,
+                    )
                 )
                 for subject, chapters in profile["knowledge_profile"].items()
                 for chapter, topics in chapters.items()
@@ -240,7 +253,7 @@ def item_page(request: Request, item_id: str, db: ReadDatabase) -> HTMLResponse:
     """One item's per-skill difficulty history and recent calibration."""
     try:
         with db.transaction() as session:
-            item = get_item(session, item_id)
+            item = asdict(get_item(SqlCatalogStore(session), item_id))
             data = item_detail(
                 SqlAnalyticsStore(session),
                 item_id,

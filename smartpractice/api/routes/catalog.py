@@ -11,9 +11,11 @@ from smartpractice.api.schemas import (
     BODY_RESPONSES,
     NOT_FOUND,
     ItemBatch,
+    ItemOut,
     Page,
     SkillBatch,
     UpsertResult,
+    encoded,
 )
 from smartpractice.api.security import AdminDatabase, AdminKey, ReadDatabase
 from smartpractice.services.catalog import (
@@ -24,6 +26,7 @@ from smartpractice.services.catalog import (
     upsert_items,
     upsert_skills,
 )
+from smartpractice.storage.sql_catalog import SqlCatalogStore
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
@@ -47,7 +50,7 @@ def post_skills(
 ) -> UpsertResult:
     batch = parse_body(SkillBatch, {"skills": body} if isinstance(body, list) else body)
     with located_in_body("skills"), db.transaction() as session:
-        upserted = upsert_skills(session, batch.skills)
+        upserted = upsert_skills(SqlCatalogStore(session), batch.skills)
     audit(request, principal, "skills.import", {"upserted": upserted})
     return UpsertResult(upserted=upserted)
 
@@ -55,8 +58,8 @@ def post_skills(
 @router.get("/skills", response_model=Page, summary="List skills")
 def get_skills(db: ReadDatabase, offset: Offset = 0, limit: Limit = 100) -> Page:
     with db.transaction() as session:
-        data, total = list_skills(session, offset=offset, limit=limit)
-    return Page(total=total, offset=offset, limit=limit, data=data)
+        skills, total = list_skills(SqlCatalogStore(session), offset=offset, limit=limit)
+    return Page(total=total, offset=offset, limit=limit, data=[encoded(s) for s in skills])
 
 
 @router.post(
@@ -79,7 +82,7 @@ def post_items(
 ) -> UpsertResult:
     batch = parse_body(ItemBatch, {"items": body} if isinstance(body, list) else body)
     with located_in_body("items"), db.transaction() as session:
-        upserted = upsert_items(session, batch.items, elo=settings.model.elo)
+        upserted = upsert_items(SqlCatalogStore(session), batch.items, elo=settings.model.elo)
     scope_cache(request, db).clear()
     audit(request, principal, "items.import", {"upserted": upserted})
     return UpsertResult(upserted=upserted)
@@ -97,15 +100,17 @@ def get_items(
 ) -> Page:
     where = ItemFilter(subject=subject, chapter=chapter, topic=topic, skill=skill)
     with db.transaction() as session:
-        data, total = list_items(session, where, offset=offset, limit=limit)
-    return Page(total=total, offset=offset, limit=limit, data=data)
+        items, total = list_items(SqlCatalogStore(session), where, offset=offset, limit=limit)
+    return Page(total=total, offset=offset, limit=limit, data=[encoded(i) for i in items])
 
 
 @router.get(
     "/items/{item_id}",
+    response_model=ItemOut,
     responses=NOT_FOUND,
     summary="One item: per-skill difficulty, attempts, success rate",
 )
 def get_one_item(item_id: str, db: ReadDatabase) -> dict[str, Any]:
     with db.transaction() as session:
-        return get_item(session, item_id)
+        item = get_item(SqlCatalogStore(session), item_id)
+    return encoded(item)

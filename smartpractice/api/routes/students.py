@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic_core import to_jsonable_python
 
 from smartpractice.api.deps import SettingsDep, profile_cache, scope_cache
-from smartpractice.api.schemas import NOT_FOUND
+from smartpractice.api.schemas import (
+    NOT_FOUND,
+    LearningPathOut,
+    NextQuestionOut,
+    ProfileOut,
+    StudentSkillsOut,
+    encoded,
+)
 from smartpractice.api.security import ReadDatabase
 from smartpractice.services.practice import Scope, next_question, student_learning_path
-from smartpractice.services.students import knowledge_profile, student_skills, student_version
+from smartpractice.services.students import knowledge_profile, student_skills
+from smartpractice.services.tutoring import student_misconceptions
+from smartpractice.storage.sql_practice import SqlPickLog
+from smartpractice.storage.sql_students import SqlStudentStore
 
 router = APIRouter(prefix="/v1/students", tags=["students"])
 
@@ -37,6 +47,7 @@ ScopeQuery = Annotated[Scope, Depends(_scope)]
 
 @router.get(
     "/{student_id}/next-question",
+    response_model=NextQuestionOut,
     responses=NOT_FOUND,
     summary="Next Smart Practice item, with why",
 )
@@ -49,28 +60,28 @@ def get_next_question(
     seed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:
     with db.transaction() as session:
-        known = student_version(session, student_id) is not None
+        known = SqlStudentStore(session).version(student_id) is not None
         pick = session.begin_nested()
         answer = next_question(
-            session,
+            SqlPickLog(session, scope_cache(request, db)),
             student_id,
             scope,
             config=settings.model,
             now=datetime.now(UTC),
             seed=seed,
-            cache=scope_cache(request, db),
         )
         if known:
             pick.commit()
-            return answer
+            return encoded(answer)
         # A student with no applied attempt yet: answered, but not logged, so that any id
         # a read key names leaves no row behind.
         pick.rollback()
-        return {**answer, "selection_id": None}
+        return encoded(dataclasses.replace(answer, selection_id=None))
 
 
 @router.get(
     "/{student_id}/learning-path",
+    response_model=LearningPathOut,
     responses=NOT_FOUND,
     summary="The student's path through a scope: each skill's status and the evidence",
 )
@@ -85,18 +96,19 @@ def get_learning_path(
     `estimated` or `locked`, the evidence behind each, and the expected number of
     questions to master the scope. A student never seen gets a new student's path."""
     with db.transaction() as session:
-        return student_learning_path(
-            session,
+        path = student_learning_path(
+            SqlPickLog(session, scope_cache(request, db)),
             student_id,
             scope,
             config=settings.model,
             now=datetime.now(UTC),
-            cache=scope_cache(request, db),
         )
+    return encoded(path)
 
 
 @router.get(
     "/{student_id}/profile",
+    response_model=ProfileOut,
     responses=NOT_FOUND,
     summary="Knowledge profile: subject > chapter > topic",
 )
@@ -105,24 +117,34 @@ def get_profile(
 ) -> dict[str, Any]:
     cache = profile_cache(request)
     with db.transaction() as session:
-        version = student_version(session, student_id)
+        store = SqlStudentStore(session)
+        version = store.version(student_id)
         if cache is not None and version is not None:
             cached = cache.get(db.tenant_id, student_id, version)
             if cached is not None:
                 return cached
         profile = knowledge_profile(
-            session, student_id, config=settings.model, now=datetime.now(UTC)
+            store,
+            student_id,
+            config=settings.model,
+            now=datetime.now(UTC),
+            misconceptions=student_misconceptions(session, student_id),
         )
+    found = encoded(profile)
     if cache is not None and version is not None:
-        cache.put(db.tenant_id, student_id, version, to_jsonable_python(profile))
-    return profile
+        cache.put(db.tenant_id, student_id, version, found)
+    return found
 
 
 @router.get(
     "/{student_id}/skills",
+    response_model=StudentSkillsOut,
     responses=NOT_FOUND,
     summary="Ratings, uncertainty and counts per skill",
 )
 def get_skills(student_id: str, db: ReadDatabase, settings: SettingsDep) -> dict[str, Any]:
     with db.transaction() as session:
-        return student_skills(session, student_id, config=settings.model, now=datetime.now(UTC))
+        skills = student_skills(
+            SqlStudentStore(session), student_id, config=settings.model, now=datetime.now(UTC)
+        )
+    return encoded(skills)

@@ -34,6 +34,7 @@ __all__ = [
     "ScoredCandidate",
     "Selection",
     "SkillView",
+    "clearly_unmet",
     "select_next_item",
     "target_gap",
 ]
@@ -110,6 +111,16 @@ def target_gap(*, target_success: float, scale: float = 400.0) -> float:
     return scale * math.log10((1.0 - target_success) / target_success)
 
 
+def clearly_unmet(view: SkillView, config: SelectionConfig) -> bool:
+    """Whether the student is clearly weak on a skill: proficiency (0-1) below
+    `prerequisite_gate` with uncertainty (0-1) below `prerequisite_gate_max_uncertainty`.
+    Weakness on little evidence does not count, so a new student is never shut out."""
+    return (
+        view.proficiency < config.prerequisite_gate
+        and view.uncertainty < config.prerequisite_gate_max_uncertainty
+    )
+
+
 def _unmet_prerequisites(
     candidate: Candidate, skills: Mapping[str, SkillView], config: SelectionConfig
 ) -> list[str]:
@@ -118,11 +129,7 @@ def _unmet_prerequisites(
         view = skills.get(skill)
         for prerequisite in view.prerequisites if view else ():
             pre = skills.get(prerequisite)
-            if (
-                pre is not None
-                and pre.proficiency < config.prerequisite_gate
-                and pre.uncertainty < config.prerequisite_gate_max_uncertainty
-            ):
+            if pre is not None and clearly_unmet(pre, config):
                 unmet.append(prerequisite)
     return unmet
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.services.analytics.common import AnalyticsConfig
-from smartpractice.services.ports import AnalyticsStore, ItemFilter, ItemSkillMovement
+from smartpractice.services.ports import AnalyticsStore, ItemSkillMovement, SubjectGradeFilter
 
 __all__ = [
     "DifficultyPoint",
@@ -119,7 +119,7 @@ def item_overview(
     """Items flagged as miscalibrated (learned difficulty far from the label's seed, or a
     recent success rate out of line with the model's predictions), then the most attempted
     items with their difficulty movement and success rates."""
-    where = ItemFilter(subject=subject, grade=grade)
+    where = SubjectGradeFilter(subject=subject, grade=grade)
     flagged: dict[str, FlaggedItem] = {}
     for gap in store.label_gaps(
         where,
