@@ -37,6 +37,7 @@ from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.worker.celery_app import PartitionNotifier, make_celery
 from smartpractice.worker.embedded import EmbeddedWorker
 
@@ -247,8 +248,8 @@ def create_app(
             upgrade_schema(settings.database_url)
         db = Database(settings.database_url)
         with db.transaction() as session:
-            ensure_tenant(session, DEFAULT_TENANT)
-            tenants = list_tenants(session)
+            ensure_tenant(SqlAccessStore(session), DEFAULT_TENANT)
+            tenants = list_tenants(SqlAccessStore(session))
         if settings.migrate_on_start:
             for tenant_id in tenants[1:]:
                 upgrade_schema(settings.database_url, tenant_id)

@@ -141,12 +141,13 @@ def _hint_when_no_keys(settings: Settings) -> None:
     """Keys are required outside the demo: say how to make the first one."""
     from smartpractice.services.access import list_keys
     from smartpractice.storage.db import Database, upgrade_schema
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     upgrade_schema(settings.database_url)
     db = Database(settings.database_url)
     try:
         with db.transaction() as session:
-            live = [k for k in list_keys(session) if k.revoked_at is None]
+            live = [k for k in list_keys(SqlAccessStore(session)) if k.revoked_at is None]
     finally:
         db.dispose()
     if not live:
@@ -163,12 +164,13 @@ def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Databas
     dispose of the first when done. Fails clearly for an unregistered tenant."""
     from smartpractice.services.access import list_tenants
     from smartpractice.storage.db import Database, upgrade_schema
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     root = Database(settings.database_url)
     with root.transaction() as session:
-        known = list_tenants(session)
+        known = list_tenants(SqlAccessStore(session))
     if tenant not in known:
         root.dispose()
         raise fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
@@ -178,9 +180,12 @@ def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Databas
 
 def _audit_cli(root: Database, tenant: str, action: str, detail: dict[str, object]) -> None:
     from smartpractice.services.access import record_audit
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     with root.transaction() as session:
-        record_audit(session, tenant_id=tenant, key_name="cli", action=action, detail=detail)
+        record_audit(
+            SqlAccessStore(session), tenant_id=tenant, key_name="cli", action=action, detail=detail
+        )
 
 
 def _bad_rows(errors: Sequence[RowError]) -> str:

@@ -13,6 +13,7 @@ from smartpractice.services.events import apply_pending_events
 from smartpractice.services.tutoring_analysis import transcript_handling
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_access import SqlAccessStore
 
 __all__ = [
     "EmbeddedWorker",
@@ -78,7 +79,7 @@ def drain_tenants(dbs: list[Database], settings: Settings, *, max_rounds: int | 
 def tenant_databases(root: Database) -> list[Database]:
     """The database of every tenant, the default one first."""
     with root.transaction() as session:
-        tenants = list_tenants(session)
+        tenants = list_tenants(SqlAccessStore(session))
     return [root.for_tenant(tenant_id) for tenant_id in tenants]
 
 

@@ -41,6 +41,7 @@ from smartpractice.services.practice import Scope, student_learning_path
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import Student
+from smartpractice.storage.sql_access import SqlAccessStore
 
 __all__ = ["install_dashboard", "router"]
 
@@ -318,7 +319,7 @@ async def login(request: Request) -> Response:
     root: Database = state.db
     with root.transaction() as session:
         session_id = open_dashboard_session(
-            session, principal, now=datetime.now(UTC), lifetime=lifetime
+            SqlAccessStore(session), principal, now=datetime.now(UTC), lifetime=lifetime
         )
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(
@@ -339,7 +340,7 @@ def logout(request: Request) -> RedirectResponse:
     if session_id:
         root: Database = request.app.state.db
         with root.transaction() as session:
-            close_dashboard_session(session, session_id)
+            close_dashboard_session(SqlAccessStore(session), session_id)
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(DASHBOARD_COOKIE, path="/dashboard")
     return response

@@ -14,6 +14,7 @@ from smartpractice.api.security import AdminDatabase, AdminKey
 from smartpractice.services.access import audit_entries, record_audit
 from smartpractice.services.data_protection import delete_student
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_access import SqlAccessStore
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 
@@ -44,7 +45,7 @@ def delete_one_student(
     root: Database = request.app.state.db
     with root.transaction() as session:
         record_audit(
-            session,
+            SqlAccessStore(session),
             tenant_id=principal.tenant_id,
             key_name=principal.key_name,
             action="student.delete",
@@ -62,5 +63,5 @@ def get_audit(
 ) -> dict[str, Any]:
     root: Database = request.app.state.db
     with root.transaction() as session:
-        entries = audit_entries(session, principal.tenant_id, limit=limit)
+        entries = audit_entries(SqlAccessStore(session), principal.tenant_id, limit=limit)
     return {"data": to_jsonable_python(entries)}
