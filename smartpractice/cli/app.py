@@ -225,6 +225,7 @@ def import_catalog(
     from smartpractice.services.catalog import upsert_items, upsert_skills
     from smartpractice.services.ports import InvalidInput
     from smartpractice.services.tutoring import upsert_misconceptions
+    from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
     settings = Settings()
     batch = Batch()
@@ -250,7 +251,7 @@ def import_catalog(
             step = "misconceptions"
             if batch.misconceptions:
                 session.flush()
-                upsert_misconceptions(session, batch.misconceptions)
+                upsert_misconceptions(SqlTutoringStore(session), batch.misconceptions)
     except InvalidInput as error:
         located = batch.locate(step, error.errors)
         for row_error in located:

@@ -29,6 +29,7 @@ from smartpractice.storage.bulk import BatchWriter, is_one_of
 from smartpractice.storage.db import DEFAULT_TENANT, is_transient_conflict
 from smartpractice.storage.models import Event, Item, ItemSkill, TutorSession
 from smartpractice.storage.sql_ratings import SqlBatchRatingStore
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 __all__ = [
     "AcceptedAttempts",
@@ -532,7 +533,7 @@ def apply_pending_events(
         return 0
     if transcripts is not None:
         analyze_pending_sessions(
-            session,
+            SqlTutoringStore(session),
             analyzer=transcripts.analyzer,
             now=now,
             keep_raw_text=transcripts.keep_raw_text,
@@ -547,7 +548,7 @@ def apply_pending_events(
     if not ready:
         return 0
     struggles = struggles_for_attempts(
-        session, [(e.event_id, e.attempt.tutor_session_id) for e in ready]
+        SqlTutoringStore(session), [(e.event_id, e.attempt.tutor_session_id) for e in ready]
     )
     return apply_events(session, ready, config=config, now=now, struggles=struggles)
 

@@ -18,6 +18,7 @@ from smartpractice.core.types import ItemRatings, StudentRatings
 from smartpractice.services.schemas import AttemptIn
 
 __all__ = [
+    "ERASED_KIND",
     "AccessStore",
     "Analyzer",
     "AppliedAttempt",
@@ -303,6 +304,11 @@ class AccessStore(Protocol):
     def audit_entries(self, tenant_id: str, *, limit: int) -> list[AuditRecord]:
         """A tenant's newest `limit` audit entries first."""
         ...
+
+
+ERASED_KIND = "erased"
+"""`events.kind` of what remains of an erased student's applied attempt: its effect on
+the item, and nothing about the student (see `services.data_protection.delete_student`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from smartpractice.services.students import load_student_ratings
 from smartpractice.services.tutoring import struggles_for_attempts
 from smartpractice.storage.models import Event, Item, ItemSkill, Student, StudentSkill
 from smartpractice.storage.sql_ratings import item_skill_rows, offset_rows, student_rows
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 __all__ = ["ReplayResult", "compare_with_live", "rebuild_ratings", "replay_event_log"]
 
@@ -72,7 +73,8 @@ def _applied_events(session: Session) -> Iterator[tuple[Event, Mapping[str, floa
     )
     for chunk in session.scalars(query).partitions(2000):
         struggles = struggles_for_attempts(
-            session, [(e.event_id, e.payload.get("tutor_session_id")) for e in chunk]
+            SqlTutoringStore(session),
+            [(e.event_id, e.payload.get("tutor_session_id")) for e in chunk],
         )
         for event in chunk:
             yield event, struggles.get(event.event_id)

@@ -22,6 +22,7 @@ from smartpractice.services.catalog import prerequisite_map
 from smartpractice.services.ports import NotFound
 from smartpractice.services.tutoring import student_misconceptions
 from smartpractice.storage.models import Event, Item, ItemSkill, Skill, Student, StudentSkill
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 __all__ = [
     "knowledge_profile",
@@ -176,7 +177,7 @@ def knowledge_profile(
             now=now,
             elo=config.elo,
             profile=config.profile,
-            misconceptions=student_misconceptions(session, student_id),
+            misconceptions=student_misconceptions(SqlTutoringStore(session), student_id),
             prerequisites=prerequisite_map(session),
             path=config.path,
         ),

@@ -14,6 +14,7 @@ from smartpractice.services.analytics.common import skill_names
 from smartpractice.services.students import knowledge_profile
 from smartpractice.services.tutoring import struggles_for_attempts
 from smartpractice.storage.models import Event, SelectionLog
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 __all__ = ["student_overview"]
 
@@ -74,7 +75,8 @@ def student_overview(
                     misconceptions.setdefault(str(entry["misconception_id"]), dict(entry))
     recent: list[dict[str, Any]] = [dict(row._mapping) for row in reversed(events[-15:])]
     struggles = struggles_for_attempts(
-        session, [(a["event_id"], a["payload"].get("tutor_session_id")) for a in recent]
+        SqlTutoringStore(session),
+        [(a["event_id"], a["payload"].get("tutor_session_id")) for a in recent],
     )
     for attempt in recent:
         attempt["struggles"] = struggles.get(attempt["event_id"], {})
