@@ -346,6 +346,7 @@ def calibrate(
     Example: smartpractice calibrate --min-attempts 10 --json
     """
     from smartpractice.services.calibration import DEFAULT_MIN_ATTEMPTS, calibrate_item_skills
+    from smartpractice.storage.sql_calibration import SqlCalibrationStore
 
     if refit_all and min_attempts is not None:
         raise fail("--all refits every item skill; leave out --min-attempts")
@@ -354,7 +355,7 @@ def calibrate(
     try:
         with db.transaction() as session:
             report = calibrate_item_skills(
-                session,
+                SqlCalibrationStore(session),
                 elo=settings.model.elo,
                 min_attempts=min_attempts or DEFAULT_MIN_ATTEMPTS,
                 refit_all=refit_all,
