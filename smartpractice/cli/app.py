@@ -60,9 +60,9 @@ def serve(
     import uvicorn
 
     from smartpractice.api.app import create_app
+    from smartpractice.api.demo import demo_rounds
     from smartpractice.api.observability import configure_service_logging
-    from smartpractice.services.demo_students import simulate_demo_students
-    from smartpractice.services.sample_bank import load_sample_bank
+    from smartpractice.services.demo_students import set_up_demo
     from smartpractice.storage.db import Database, upgrade_schema
 
     if not 1 <= port <= 65535:
@@ -93,11 +93,10 @@ def serve(
     upgrade_schema(settings.database_url)
     if demo:
         db = Database(settings.database_url)
-        with db.transaction() as session:
-            loaded = load_sample_bank(session, elo=settings.model.elo)
-        if loaded:
-            simulate_demo_students(db, settings)
-        db.dispose()
+        try:
+            set_up_demo(demo_rounds(db, settings))
+        finally:
+            db.dispose()
     os.environ["SMARTPRACTICE_MIGRATE_ON_START"] = "false"
     uvicorn.run(
         "smartpractice.api.app:create_app_from_env",
