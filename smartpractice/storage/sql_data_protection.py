@@ -4,14 +4,13 @@ old events."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from smartpractice.services.events import lock_partitions
 from smartpractice.services.ports import ERASED_KIND, AppliedAttempt, ErasedAttempt
 from smartpractice.storage.models import (
     Event,
@@ -35,13 +34,25 @@ _STUDENT_TABLES = (
 
 
 class SqlDataProtectionStore:
-    """`DataProtectionStore` over a tenant's session (the caller's transaction)."""
+    """`DataProtectionStore` over a tenant's session (the caller's transaction).
 
-    def __init__(self, session: Session) -> None:
+    Args:
+        session: The tenant's session.
+        lock_partition: Waits for and takes a partition's lock in `session`'s transaction
+            (the event log's, which the workers take); None where no worker runs beside it,
+            as in the retention sweep, which locks nothing.
+    """
+
+    def __init__(
+        self, session: Session, lock_partition: Callable[[int], object] | None = None
+    ) -> None:
         self._session = session
+        self._lock = lock_partition
 
     def lock_partition(self, partition: int) -> None:
-        lock_partitions(self._session, [partition], wait=True)
+        if self._lock is None:
+            raise RuntimeError("this store was made without the partition lock")
+        self._lock(partition)
 
     def applied_attempts(self, student_id: str) -> tuple[list[AppliedAttempt], int]:
         rows = self._session.execute(

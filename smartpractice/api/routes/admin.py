@@ -18,6 +18,7 @@ from smartpractice.api.schemas import (
 from smartpractice.api.security import AdminDatabase, AdminKey
 from smartpractice.services.access import audit_entries, record_audit
 from smartpractice.services.data_protection import delete_student
+from smartpractice.services.events import lock_partitions
 from smartpractice.storage.db import Database
 from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_data_protection import SqlDataProtectionStore
@@ -44,9 +45,10 @@ def delete_one_student(
     cached profile; item difficulties keep what they learned. The audit log records who
     deleted how many rows, not whom."""
     with db.transaction() as session:
-        deletion = delete_student(
-            SqlDataProtectionStore(session), student_id, partitions=settings.partitions
+        store = SqlDataProtectionStore(
+            session, lambda partition: lock_partitions(session, [partition], wait=True)
         )
+        deletion = delete_student(store, student_id, partitions=settings.partitions)
     removed = deletion.counts()
     if not any(removed.values()):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown student_id")
