@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from smartpractice.services.schemas import AttemptIn, ItemIn, SkillIn
 
@@ -124,11 +124,6 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 # Each area keeps its response models together below its heading.
 
 
-IsoDateTime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
-"""A date-time written as Python's `isoformat` writes it (``+00:00``, not ``Z``), as the
-routes that built their JSON by hand always have."""
-
-
 class DeletedRows(BaseModel):
     """Rows removed per kind, and cached profiles dropped."""
 
@@ -172,8 +167,8 @@ class TutorSessionStatus(BaseModel):
     attempt_event_id: str | None
     status: str
     reason: str | None
-    received_at: IsoDateTime
-    analyzed_at: IsoDateTime | None
+    received_at: datetime
+    analyzed_at: datetime | None
     analysis: dict[str, Any] | None
 
 
