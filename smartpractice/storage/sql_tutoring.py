@@ -47,6 +47,8 @@ class SqlTutoringStore:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        # The rows `pending_chats` read, so recording their analysis needs no second read.
+        self._pending: dict[str, TutorSession] = {}
 
     def item_exists(self, item_id: str) -> bool:
         return self._session.get(Item, item_id) is not None
@@ -151,6 +153,8 @@ class SqlTutoringStore:
         query = select(TutorSession).where(TutorSession.status == "pending")
         if partitions is not None:
             query = query.where(TutorSession.partition.in_(list(partitions)))
+        rows = self._session.scalars(query.order_by(TutorSession.seq).limit(limit)).all()
+        self._pending = {row.session_id: row for row in rows}
         return [
             PendingChat(
                 session_id=row.session_id,
@@ -160,7 +164,7 @@ class SqlTutoringStore:
                 messages=row.messages,
                 received_at=row.received_at,
             )
-            for row in self._session.scalars(query.order_by(TutorSession.seq).limit(limit))
+            for row in rows
         ]
 
     def chat_context(self, item_id: str | None, attempt_event_id: str | None) -> ChatContext:
@@ -192,9 +196,12 @@ class SqlTutoringStore:
     def record_analysis(
         self, session_id: str, analysis: dict[str, Any], *, now: datetime, keep_raw_text: bool
     ) -> None:
-        row = self._session.scalars(
-            select(TutorSession).where(TutorSession.session_id == session_id)
-        ).one()
+        row = (
+            self._pending.get(session_id)
+            or self._session.scalars(
+                select(TutorSession).where(TutorSession.session_id == session_id)
+            ).one()
+        )
         row.analysis = analysis
         row.status = "analyzed"
         row.analyzed_at = now
