@@ -10,6 +10,7 @@ from smartpractice.services.ports import (
     ERASED_KIND,
     DataProtectionStore,
     ErasedAttempt,
+    LockPartition,
     TutoringStore,
 )
 from smartpractice.services.tutoring import forget_expired_transcripts
@@ -50,7 +51,11 @@ class StudentDeletion:
 
 
 def delete_student(
-    store: DataProtectionStore, student_id: str, *, partitions: int
+    store: DataProtectionStore,
+    student_id: str,
+    *,
+    partitions: int,
+    lock_partition: LockPartition,
 ) -> StudentDeletion:
     """Remove every row of `student_id` (state, events, pending ones included, chats,
     selections, misconceptions); returns how many rows each kind had.
@@ -61,10 +66,10 @@ def delete_student(
     order: the item, the event time, and per skill the difficulty after it and whether it
     was answered correctly. The student id, event id, answer details, chat link and the
     student's ratings are gone; nothing links the remaining row to the student. The
-    student's partition is locked first, so a worker cannot be half-way through applying
-    one of their events.
+    student's partition is locked first (`lock_partition`), so a worker cannot be half-way
+    through applying one of their events.
     """
-    store.lock_partition(partition_of(student_id, partitions))
+    lock_partition(partition_of(student_id, partitions))
     applied, events = store.applied_attempts(student_id)
     store.erase_events(
         student_id,

@@ -38,6 +38,7 @@ __all__ = [
     "ItemContext",
     "ItemHistory",
     "ItemSkillState",
+    "LockPartition",
     "NearestRequest",
     "NotFound",
     "PendingChat",
@@ -342,12 +343,13 @@ class ErasedAttempt:
     skills: dict[str, dict[str, Any]]
 
 
+LockPartition = Callable[[int], object]
+"""Wait until no worker applies events of the partition, and hold it until commit (the
+event log's lock, which the workers take)."""
+
+
 class DataProtectionStore(Protocol):
     """Removing a student's rows and sweeping old ones."""
-
-    def lock_partition(self, partition: int) -> None:
-        """Wait until no worker applies events of `partition`, and hold it until commit."""
-        ...
 
     def applied_attempts(self, student_id: str) -> tuple[list[AppliedAttempt], int]:
         """The student's applied attempts that recorded an outcome, and how many events

@@ -4,7 +4,7 @@ old events."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,25 +34,10 @@ _STUDENT_TABLES = (
 
 
 class SqlDataProtectionStore:
-    """`DataProtectionStore` over a tenant's session (the caller's transaction).
+    """`DataProtectionStore` over a tenant's session (the caller's transaction)."""
 
-    Args:
-        session: The tenant's session.
-        lock_partition: Waits for and takes a partition's lock in `session`'s transaction
-            (the event log's, which the workers take); None where no worker runs beside it,
-            as in the retention sweep, which locks nothing.
-    """
-
-    def __init__(
-        self, session: Session, lock_partition: Callable[[int], object] | None = None
-    ) -> None:
+    def __init__(self, session: Session) -> None:
         self._session = session
-        self._lock = lock_partition
-
-    def lock_partition(self, partition: int) -> None:
-        if self._lock is None:
-            raise RuntimeError("this store was made without the partition lock")
-        self._lock(partition)
 
     def applied_attempts(self, student_id: str) -> tuple[list[AppliedAttempt], int]:
         rows = self._session.execute(

@@ -171,11 +171,7 @@ class MemoryDataProtectionStore:
 
     applied: list[AppliedAttempt]
     events: int
-    locked: list[int] = field(default_factory=list)
     kept: list[ErasedAttempt] = field(default_factory=list)
-
-    def lock_partition(self, partition: int) -> None:
-        self.locked.append(partition)
 
     def applied_attempts(self, student_id: str) -> tuple[list[AppliedAttempt], int]:
         return self.applied, self.events
@@ -207,8 +203,9 @@ def test_an_erased_attempt_keeps_only_its_effect_on_the_item() -> None:
         events=3,
     )
     port: DataProtectionStore = store
-    deletion = delete_student(port, "s1", partitions=16)
-    assert len(store.locked) == 1 and 0 <= store.locked[0] < 16
+    locked: list[int] = []
+    deletion = delete_student(port, "s1", partitions=16, lock_partition=locked.append)
+    assert len(locked) == 1 and 0 <= locked[0] < 16
     assert store.kept == [
         ErasedAttempt(
             seq=7,

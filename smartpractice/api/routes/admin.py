@@ -45,10 +45,12 @@ def delete_one_student(
     cached profile; item difficulties keep what they learned. The audit log records who
     deleted how many rows, not whom."""
     with db.transaction() as session:
-        store = SqlDataProtectionStore(
-            session, lambda partition: lock_partitions(session, [partition], wait=True)
+        deletion = delete_student(
+            SqlDataProtectionStore(session),
+            student_id,
+            partitions=settings.partitions,
+            lock_partition=lambda partition: lock_partitions(session, [partition], wait=True),
         )
-        deletion = delete_student(store, student_id, partitions=settings.partitions)
     removed = deletion.counts()
     if not any(removed.values()):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown student_id")
