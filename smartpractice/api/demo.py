@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from smartpractice.services.demo_students import DemoRound
 from smartpractice.services.events import accept_attempts, apply_pending_events
-from smartpractice.services.ports import DemoItemSkill, DemoRound, Scope
+from smartpractice.services.ports import DemoItemSkill, Scope
 from smartpractice.services.practice import ScopeSkillsCache, next_question
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.services.schemas import AttemptIn

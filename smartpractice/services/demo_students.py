@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 
-from smartpractice.services.ports import DemoItemSkill, DemoRound, Scope
+from smartpractice.services.ports import DemoItemSkill, Scope
 from smartpractice.services.schemas import AttemptIn
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "STUCK_STUDENTS",
     "WEAK_SKILL",
     "DemoClass",
+    "DemoRound",
     "DemoSummary",
     "OpenRound",
     "set_up_demo",
@@ -65,6 +67,39 @@ MISLABELLED_ITEM = "ncert-ex-11-12.2-1"
 """Labelled Easy, but 450 points harder than its seed for every simulated student."""
 _HOMEWORK = 10
 """Each class first answers its topic's first items in textbook order."""
+
+
+class DemoRound(Protocol):
+    """One transaction of the demo: the production use cases, wired to the database by the
+    caller (`smartpractice.api.demo`). The port lives beside its use case, not in
+    `ports`, because it carries an input record (`AttemptIn`)."""
+
+    def load_sample_bank(self) -> bool:
+        """Import the sample bank into an empty catalogue; False if items already exist."""
+        ...
+
+    def has_students(self) -> bool: ...
+
+    def item_skills(self) -> list[DemoItemSkill]:
+        """Every item's skills, by item then skill."""
+        ...
+
+    def next_item(self, student_id: str, scope: Scope, *, now: datetime, seed: int) -> str:
+        """Smart Practice's next question (item id) for the student in `scope`."""
+        ...
+
+    def accept(self, attempt: AttemptIn, *, now: datetime) -> None:
+        """Store an attempt as pending, as the API does."""
+        ...
+
+    def apply_pending(self, *, now: datetime, limit: int) -> None:
+        """Apply up to `limit` pending events, as a worker does."""
+        ...
+
+    def set_apply_delays(self, delays: Mapping[str, timedelta]) -> None:
+        """Record each event of `delays` as applied that long after it arrived."""
+        ...
+
 
 OpenRound = Callable[[], AbstractContextManager[DemoRound]]
 """Opens one transaction of the demo (committed when the block ends)."""

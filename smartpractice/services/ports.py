@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from smartpractice.core.rating.elo import AttemptUpdate
@@ -15,7 +15,6 @@ from smartpractice.core.records import quick_init
 from smartpractice.core.tutoring.types import Misconception as CatalogueEntry
 from smartpractice.core.tutoring.types import SkillDescriptor, Transcript, TranscriptAnalysis
 from smartpractice.core.types import ItemRatings, StudentRatings
-from smartpractice.services.schemas import AttemptIn
 
 __all__ = [
     "ERASED_KIND",
@@ -32,7 +31,6 @@ __all__ = [
     "Conflict",
     "DataProtectionStore",
     "DemoItemSkill",
-    "DemoRound",
     "ErasedAttempt",
     "InvalidInput",
     "ItemContext",
@@ -557,36 +555,6 @@ class DemoItemSkill:
     expected_time_seconds: float | None
     skill_id: str
     initial_difficulty: float
-
-
-class DemoRound(Protocol):
-    """One transaction of the demo: the production use cases, wired to the database."""
-
-    def load_sample_bank(self) -> bool:
-        """Import the sample bank into an empty catalogue; False if items already exist."""
-        ...
-
-    def has_students(self) -> bool: ...
-
-    def item_skills(self) -> list[DemoItemSkill]:
-        """Every item's skills, by item then skill."""
-        ...
-
-    def next_item(self, student_id: str, scope: Scope, *, now: datetime, seed: int) -> str:
-        """Smart Practice's next question (item id) for the student in `scope`."""
-        ...
-
-    def accept(self, attempt: AttemptIn, *, now: datetime) -> None:
-        """Store an attempt as pending, as the API does."""
-        ...
-
-    def apply_pending(self, *, now: datetime, limit: int) -> None:
-        """Apply up to `limit` pending events, as a worker does."""
-        ...
-
-    def set_apply_delays(self, delays: Mapping[str, timedelta]) -> None:
-        """Record each event of `delays` as applied that long after it arrived."""
-        ...
 
 
 # Ports of the analytics the dashboard reads.
