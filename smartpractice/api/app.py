@@ -24,6 +24,7 @@ from starlette.types import Scope as ASGIScope
 from smartpractice import __version__
 from smartpractice.adapters.redis_cache import ProfileCache
 from smartpractice.api.dashboard import install_dashboard
+from smartpractice.api.demo import demo_rounds
 from smartpractice.api.deps import require_json
 from smartpractice.api.docs import install_docs
 from smartpractice.api.observability import install_metrics
@@ -31,13 +32,12 @@ from smartpractice.api.routes import admin, attempts, catalog, health, students,
 from smartpractice.api.schemas import KEY_RESPONSES, AttemptBatch, ItemBatch, SkillBatch
 from smartpractice.api.security import KeyChecker, RateLimiter, require_operator
 from smartpractice.services.access import ensure_tenant, list_tenants
-from smartpractice.services.demo_students import simulate_demo_students
+from smartpractice.services.demo_students import set_up_demo
 from smartpractice.services.ports import Conflict, InvalidInput, NotFound
-from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
-from smartpractice.storage.sql_catalog import SqlCatalogStore
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.worker.celery_app import PartitionNotifier, make_celery
 from smartpractice.worker.embedded import EmbeddedWorker
 
@@ -248,18 +248,13 @@ def create_app(
             upgrade_schema(settings.database_url)
         db = Database(settings.database_url)
         with db.transaction() as session:
-            ensure_tenant(session, DEFAULT_TENANT)
-            tenants = list_tenants(session)
+            ensure_tenant(SqlAccessStore(session), DEFAULT_TENANT)
+            tenants = list_tenants(SqlAccessStore(session))
         if settings.migrate_on_start:
             for tenant_id in tenants[1:]:
                 upgrade_schema(settings.database_url, tenant_id)
         if demo:
-            with db.transaction() as session:
-                loaded = load_sample_bank(SqlCatalogStore(session), elo=settings.model.elo)
-            if loaded:
-                log.info("sample bank loaded", extra={"action": "demo_load"})
-                # Simulated classes, so that /dashboard shows real data at once.
-                simulate_demo_students(db, settings)
+            set_up_demo(demo_rounds(db, settings))
         metrics.attach(db)
         worker: EmbeddedWorker | None = None
         notifier: PartitionNotifier | None = None

@@ -16,6 +16,7 @@ from smartpractice.services.ports import InvalidInput
 from smartpractice.services.schemas import JSON_BODY
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_catalog import ScopeSkillsCache
 
 __all__ = [
@@ -90,7 +91,7 @@ def audit(request: Request, principal: Principal, action: str, detail: dict[str,
     root: Database = request.app.state.db
     with root.transaction() as session:
         record_audit(
-            session,
+            SqlAccessStore(session),
             tenant_id=principal.tenant_id,
             key_name=principal.key_name,
             action=action,

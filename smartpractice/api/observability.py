@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smartpractice.services.access import list_tenants
 from smartpractice.services.analytics import OpsFigures, ops_figures
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_analytics import SqlAnalyticsStore
 
 __all__ = [
@@ -80,7 +81,7 @@ class DatabaseCollector(Collector):
         up = GaugeMetricFamily("smartpractice_database_up", "1 if the database answered.")
         try:
             with self._db.transaction() as session:
-                tenants = list_tenants(session)
+                tenants = list_tenants(SqlAccessStore(session))
             now = datetime.now(UTC)
             per_tenant = []
             for tenant_id in tenants:

@@ -233,3 +233,67 @@ class StudentSkillsOut(BaseModel):
 
 # Responses of administration, tutor chats and health.
 # Each area keeps its response models together below its heading.
+
+
+class DeletedRows(BaseModel):
+    """Rows removed per kind, and cached profiles dropped."""
+
+    events: int
+    skill_ratings: int
+    misconceptions: int
+    selections: int
+    tutor_sessions: int
+    student: int
+    cached_profiles: int
+
+
+class StudentDeleted(BaseModel):
+    deleted: bool
+    rows: DeletedRows
+
+
+class AuditEntryOut(BaseModel):
+    """One audit entry: which key (by name) did what, when; `detail` holds counts and key
+    ids, never personal data."""
+
+    id: int
+    at: datetime
+    tenant_id: str
+    key_name: str
+    action: str
+    detail: dict[str, Any]
+
+
+class AuditLog(BaseModel):
+    data: list[AuditEntryOut]
+
+
+class TutorSessionStatus(BaseModel):
+    """A chat's status (``pending``, ``analyzed`` or ``rejected``, with `reason`) and its
+    analysis once analysed (with ``struggle_by_skill``, 0-1 per skill)."""
+
+    session_id: str
+    student_id: str
+    item_id: str | None
+    attempt_event_id: str | None
+    status: str
+    reason: str | None
+    received_at: datetime
+    analyzed_at: datetime | None
+    analysis: dict[str, Any] | None
+
+
+class MisconceptionOut(BaseModel):
+    misconception_id: str
+    skill_id: str
+    description: str
+    example_wrong_answers: list[str]
+
+
+class MisconceptionList(BaseModel):
+    data: list[MisconceptionOut]
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str

@@ -26,6 +26,7 @@ from limits.strategies import MovingWindowRateLimiter
 from smartpractice.services.access import Principal, authenticate, dashboard_principal
 from smartpractice.services.access import Scope as KeyScope
 from smartpractice.storage.db import DEFAULT_TENANT, Database
+from smartpractice.storage.sql_access import SqlAccessStore
 
 __all__ = [
     "DASHBOARD_COOKIE",
@@ -85,7 +86,7 @@ class KeyChecker:
         if known is not None and known[0] > now:
             return known[1]
         with self._db.transaction() as session:
-            found = authenticate(session, token)
+            found = authenticate(SqlAccessStore(session), token)
         if found is not None and self._ttl > 0:
             with self._lock:
                 if len(self._known) > 10_000:
@@ -262,7 +263,7 @@ def _dashboard_session(request: Request) -> Principal | None:
         return None
     root: Database = request.app.state.db
     with root.transaction() as session:
-        return dashboard_principal(session, session_id, now=datetime.now(UTC))
+        return dashboard_principal(SqlAccessStore(session), session_id, now=datetime.now(UTC))
 
 
 IngestKey = Annotated[Principal, Security(authorize, scopes=[KeyScope.ingest.value])]

@@ -45,15 +45,20 @@ def create_tenant(
     from smartpractice.services.access import ensure_tenant, record_audit
     from smartpractice.services.ports import InvalidInput
     from smartpractice.storage.db import upgrade_schema
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     settings = Settings()
     db = _service_database(settings)
     try:
         with db.transaction() as session:
-            created = ensure_tenant(session, tenant, name)
+            created = ensure_tenant(SqlAccessStore(session), tenant, name)
             if created:
                 record_audit(
-                    session, tenant_id=tenant, key_name=_CLI, action="tenant.create", detail={}
+                    SqlAccessStore(session),
+                    tenant_id=tenant,
+                    key_name=_CLI,
+                    action="tenant.create",
+                    detail={},
                 )
         upgrade_schema(settings.database_url, tenant)
     except InvalidInput as error:
@@ -80,12 +85,13 @@ def list_tenants_command(
     Example: smartpractice tenants list --json
     """
     from smartpractice.services.access import tenant_names
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     settings = Settings()
     db = _service_database(settings)
     try:
         with db.transaction() as session:
-            names = tenant_names(session)
+            names = tenant_names(SqlAccessStore(session))
     finally:
         db.dispose()
     if as_json:
@@ -107,6 +113,7 @@ def create_key_command(
     from smartpractice.services.access import Scope, create_key, ensure_tenant, record_audit
     from smartpractice.services.ports import InvalidInput
     from smartpractice.storage.db import DEFAULT_TENANT
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     try:
         wanted = Scope(scope)
@@ -117,10 +124,10 @@ def create_key_command(
     try:
         with db.transaction() as session:
             if tenant == DEFAULT_TENANT:
-                ensure_tenant(session, DEFAULT_TENANT)
-            created = create_key(session, tenant_id=tenant, scope=wanted, name=name)
+                ensure_tenant(SqlAccessStore(session), DEFAULT_TENANT)
+            created = create_key(SqlAccessStore(session), tenant_id=tenant, scope=wanted, name=name)
             record_audit(
-                session,
+                SqlAccessStore(session),
                 tenant_id=tenant,
                 key_name=_CLI,
                 action="key.create",
@@ -147,12 +154,13 @@ def list_keys_command(
     Example: smartpractice keys list --tenant greenwood_high --json
     """
     from smartpractice.services.access import list_keys
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     settings = Settings()
     db = _service_database(settings)
     try:
         with db.transaction() as session:
-            keys = list_keys(session, tenant)
+            keys = list_keys(SqlAccessStore(session), tenant)
     finally:
         db.dispose()
     rows = [
@@ -193,14 +201,15 @@ def revoke_key_command(
     """
     from smartpractice.services.access import record_audit, revoke_key
     from smartpractice.services.ports import NotFound
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     settings = Settings()
     db = _service_database(settings)
     try:
         with db.transaction() as session:
-            info = revoke_key(session, key_id)
+            info = revoke_key(SqlAccessStore(session), key_id)
             record_audit(
-                session,
+                SqlAccessStore(session),
                 tenant_id=info.tenant_id,
                 key_name=_CLI,
                 action="key.revoke",
@@ -224,12 +233,13 @@ def audit_command(
     from pydantic_core import to_json
 
     from smartpractice.services.access import audit_entries
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     settings = Settings()
     db = _service_database(settings)
     try:
         with db.transaction() as session:
-            for entry in audit_entries(session, tenant, limit=limit):
+            for entry in audit_entries(SqlAccessStore(session), tenant, limit=limit):
                 typer.echo(to_json(entry).decode())
     finally:
         db.dispose()

@@ -66,11 +66,10 @@ def serve(
     import uvicorn
 
     from smartpractice.api.app import create_app
+    from smartpractice.api.demo import demo_rounds
     from smartpractice.api.observability import configure_service_logging
-    from smartpractice.services.demo_students import simulate_demo_students
-    from smartpractice.services.sample_bank import load_sample_bank
+    from smartpractice.services.demo_students import set_up_demo
     from smartpractice.storage.db import Database, upgrade_schema
-    from smartpractice.storage.sql_catalog import SqlCatalogStore
 
     if not 1 <= port <= 65535:
         raise fail(f"--port: must be a TCP port, 1-65535, not {port}")
@@ -100,11 +99,10 @@ def serve(
     upgrade_schema(settings.database_url)
     if demo:
         db = Database(settings.database_url)
-        with db.transaction() as session:
-            loaded = load_sample_bank(SqlCatalogStore(session), elo=settings.model.elo)
-        if loaded:
-            simulate_demo_students(db, settings)
-        db.dispose()
+        try:
+            set_up_demo(demo_rounds(db, settings))
+        finally:
+            db.dispose()
     os.environ["SMARTPRACTICE_MIGRATE_ON_START"] = "false"
     uvicorn.run(
         "smartpractice.api.app:create_app_from_env",
@@ -148,12 +146,13 @@ def _hint_when_no_keys(settings: Settings) -> None:
     """Keys are required outside the demo: say how to make the first one."""
     from smartpractice.services.access import list_keys
     from smartpractice.storage.db import Database, upgrade_schema
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     upgrade_schema(settings.database_url)
     db = Database(settings.database_url)
     try:
         with db.transaction() as session:
-            live = [k for k in list_keys(session) if k.revoked_at is None]
+            live = [k for k in list_keys(SqlAccessStore(session)) if k.revoked_at is None]
     finally:
         db.dispose()
     if not live:
@@ -170,12 +169,13 @@ def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Databas
     dispose of the first when done. Fails clearly for an unregistered tenant."""
     from smartpractice.services.access import list_tenants
     from smartpractice.storage.db import Database, upgrade_schema
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     announce_database(settings.database_url)
     upgrade_schema(settings.database_url)
     root = Database(settings.database_url)
     with root.transaction() as session:
-        known = list_tenants(session)
+        known = list_tenants(SqlAccessStore(session))
     if tenant not in known:
         root.dispose()
         raise fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
@@ -185,9 +185,12 @@ def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Databas
 
 def _audit_cli(root: Database, tenant: str, action: str, detail: dict[str, object]) -> None:
     from smartpractice.services.access import record_audit
+    from smartpractice.storage.sql_access import SqlAccessStore
 
     with root.transaction() as session:
-        record_audit(session, tenant_id=tenant, key_name="cli", action=action, detail=detail)
+        record_audit(
+            SqlAccessStore(session), tenant_id=tenant, key_name="cli", action=action, detail=detail
+        )
 
 
 def _bad_rows(errors: Sequence[RowError]) -> str:
@@ -228,6 +231,7 @@ def import_catalog(
     from smartpractice.services.ports import InvalidInput
     from smartpractice.services.tutoring import upsert_misconceptions
     from smartpractice.storage.sql_catalog import SqlCatalogStore
+    from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
     settings = Settings()
     batch = Batch()
@@ -253,7 +257,7 @@ def import_catalog(
             step = "misconceptions"
             if batch.misconceptions:
                 session.flush()
-                upsert_misconceptions(session, batch.misconceptions)
+                upsert_misconceptions(SqlTutoringStore(session), batch.misconceptions)
     except InvalidInput as error:
         located = batch.locate(step, error.errors)
         for row_error in located:
@@ -350,6 +354,7 @@ def calibrate(
     Example: smartpractice calibrate --min-attempts 10 --json
     """
     from smartpractice.services.calibration import DEFAULT_MIN_ATTEMPTS, calibrate_item_skills
+    from smartpractice.storage.sql_calibration import SqlCalibrationStore
 
     if refit_all and min_attempts is not None:
         raise fail("--all refits every item skill; leave out --min-attempts")
@@ -358,7 +363,7 @@ def calibrate(
     try:
         with db.transaction() as session:
             report = calibrate_item_skills(
-                session,
+                SqlCalibrationStore(session),
                 elo=settings.model.elo,
                 min_attempts=min_attempts or DEFAULT_MIN_ATTEMPTS,
                 refit_all=refit_all,

@@ -28,12 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from smartpractice.core.config import EloConfig
 from smartpractice.core.rating.calibration import CalibrationPriors, fit_difficulties
-from smartpractice.storage.models import Event, ItemSkill
+from smartpractice.services.ports import CalibrationStore, ItemSkillState
 
 __all__ = [
     "DEFAULT_MIN_ATTEMPTS",
@@ -165,16 +163,6 @@ class FittedDifficulties:
     shifts: dict[str, float]
     iterations: int
     converged: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ItemSkillState:
-    """An item-skill's online state: difficulty (Elo points), applied attempts, label
-    difficulty (Elo points)."""
-
-    difficulty: float
-    attempts: int
-    initial: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,40 +331,9 @@ class CalibrationReport:
         return lines
 
 
-_LOCK_CHUNK = 2000
-"""Items per locking query (keeps every IN list below the drivers' parameter limits)."""
-
-
-def _item_skill_states(
-    session: Session, item_ids: Collection[str] | None = None
-) -> dict[ItemSkillKey, ItemSkillState]:
-    """Every item-skill's online state, or those of `item_ids`, then locked ``FOR UPDATE``
-    (PostgreSQL) in (item, skill) order, the order the workers lock them in."""
-    columns = (
-        ItemSkill.item_id,
-        ItemSkill.skill_id,
-        ItemSkill.difficulty,
-        ItemSkill.attempts,
-        ItemSkill.initial_difficulty,
-    )
-    if item_ids is None:
-        rows = session.execute(select(*columns)).tuples()
-        return {(i, s): ItemSkillState(d, a, init) for i, s, d, a, init in rows}
-    found: dict[ItemSkillKey, ItemSkillState] = {}
-    ordered = sorted(item_ids)
-    for start in range(0, len(ordered), _LOCK_CHUNK):
-        query = (
-            select(*columns)
-            .where(ItemSkill.item_id.in_(ordered[start : start + _LOCK_CHUNK]))
-            .order_by(ItemSkill.item_id, ItemSkill.skill_id)
-            .with_for_update()
-        )
-        for i, s, d, a, init in session.execute(query).tuples():
-            found[(i, s)] = ItemSkillState(d, a, init)
-    return found
-
-
-def _observations(session: Session, known: Collection[ItemSkillKey]) -> tuple[CalibrationData, int]:
+def _observations(
+    store: CalibrationStore, known: Collection[ItemSkillKey]
+) -> tuple[CalibrationData, int]:
     """Per-skill performance and weight of every applied attempt on known item-skills, as
     the evidence step credited them (the event's outcome; an event without one counts its
     overall performance on each of its item's skills, with weight 1)."""
@@ -385,32 +342,27 @@ def _observations(session: Session, known: Collection[ItemSkillKey]) -> tuple[Ca
         skills_of.setdefault(item_id, []).append(skill_id)
     data = CalibrationData()
     skipped = 0
-    query = (
-        select(Event.student_id, Event.item_id, Event.outcome, Event.performance)
-        .where(Event.status == "applied", Event.kind == "attempt")
-        .execution_options(yield_per=5000)
-    )
-    for student_id, item_id, outcome, performance in session.execute(query).tuples():
-        recorded = (outcome or {}).get("skills") or {}
-        if recorded:
+    for attempt in store.applied_attempts():
+        item_id = attempt.item_id
+        if attempt.skills:
             skills = {
                 s: (float(v["performance"]), float(v.get("weight", 1.0)))
-                for s, v in recorded.items()
+                for s, v in attempt.skills.items()
                 if (item_id, s) in known
             }
-        elif performance is not None:
-            skills = {s: (float(performance), 1.0) for s in skills_of.get(item_id, [])}
+        elif attempt.performance is not None:
+            skills = {s: (float(attempt.performance), 1.0) for s in skills_of.get(item_id, [])}
         else:
             skills = {}
         if skills:
-            data.add(student_id, item_id, skills)
+            data.add(attempt.student_id, item_id, skills)
         else:
             skipped += 1
     return data, skipped
 
 
 def calibrate_item_skills(
-    session: Session,
+    store: CalibrationStore,
     *,
     elo: EloConfig,
     min_attempts: int = DEFAULT_MIN_ATTEMPTS,
@@ -432,24 +384,18 @@ def calibrate_item_skills(
     if min_attempts < 1:
         raise ValueError("min_attempts must be at least 1")
     priors = priors or CalibrationPriors()
-    states = _item_skill_states(session)
-    data, skipped = _observations(session, states.keys())
+    states = store.item_skill_states()
+    data, skipped = _observations(store, states.keys())
     fitted = data.fit({k: v.initial for k, v in states.items()}, elo=elo, priors=priors)
     candidates = {
         item_id
         for (item_id, skill_id) in fitted.values
         if refit_all or states[(item_id, skill_id)].attempts < min_attempts
     }
-    locked = _item_skill_states(session, candidates) if candidates else {}
+    locked = store.item_skill_states(candidates) if candidates else {}
     changes = plan_changes(fitted.values, locked, min_attempts=min_attempts, refit_all=refit_all)
     if changes and not dry_run:
-        session.execute(
-            update(ItemSkill),
-            [
-                {"item_id": c.item_id, "skill_id": c.skill_id, "difficulty": c.after}
-                for c in changes
-            ],
-        )
+        store.set_difficulties({(c.item_id, c.skill_id): c.after for c in changes})
     return CalibrationReport(
         attempts=data.attempts,
         students=len(data.students),

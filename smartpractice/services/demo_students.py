@@ -5,7 +5,8 @@ Each simulated student has a hidden ability per skill and each item a hidden dif
 skill (its seed difficulty plus noise); a skill is answered correctly with the Elo
 probability ``1 / (1 + 10^((difficulty - ability) / 400))`` and practice raises the
 ability a little. Questions are picked by `next_question`, stored by `accept_attempts` and
-applied by `apply_pending_events`, exactly as in production. Built in:
+applied by `apply_pending_events`, exactly as in production (the caller wires them to the
+database through `DemoRound`). Built in:
 
 * the grade 11 maths class is weak on one skill (`WEAK_SKILL`);
 * two of its students are stuck (`STUCK_STUDENTS`): far below every item, no learning;
@@ -16,22 +17,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from smartpractice.services.events import accept_attempts, apply_pending_events
-from smartpractice.services.practice import Scope, next_question
+from smartpractice.services.ports import DemoItemSkill, Scope
 from smartpractice.services.schemas import AttemptIn
-from smartpractice.settings import Settings
-from smartpractice.storage.db import Database
-from smartpractice.storage.models import Event, Item, ItemSkill, Student
-from smartpractice.storage.sql_catalog import ScopeSkillsCache
-from smartpractice.storage.sql_events import SqlEventStore
-from smartpractice.storage.sql_practice import SqlPickLog
 
 __all__ = [
     "DEMO_CLASSES",
@@ -39,7 +34,10 @@ __all__ = [
     "STUCK_STUDENTS",
     "WEAK_SKILL",
     "DemoClass",
+    "DemoRound",
     "DemoSummary",
+    "OpenRound",
+    "set_up_demo",
     "simulate_demo_students",
 ]
 
@@ -69,6 +67,42 @@ MISLABELLED_ITEM = "ncert-ex-11-12.2-1"
 """Labelled Easy, but 450 points harder than its seed for every simulated student."""
 _HOMEWORK = 10
 """Each class first answers its topic's first items in textbook order."""
+
+
+class DemoRound(Protocol):
+    """One transaction of the demo: the production use cases, wired to the database by the
+    caller (`smartpractice.api.demo`). The port lives beside its use case, not in
+    `ports`, because it carries an input record (`AttemptIn`)."""
+
+    def load_sample_bank(self) -> bool:
+        """Import the sample bank into an empty catalogue; False if items already exist."""
+        ...
+
+    def has_students(self) -> bool: ...
+
+    def item_skills(self) -> list[DemoItemSkill]:
+        """Every item's skills, by item then skill."""
+        ...
+
+    def next_item(self, student_id: str, scope: Scope, *, now: datetime, seed: int) -> str:
+        """Smart Practice's next question (item id) for the student in `scope`."""
+        ...
+
+    def accept(self, attempt: AttemptIn, *, now: datetime) -> None:
+        """Store an attempt as pending, as the API does."""
+        ...
+
+    def apply_pending(self, *, now: datetime, limit: int) -> None:
+        """Apply up to `limit` pending events, as a worker does."""
+        ...
+
+    def set_apply_delays(self, delays: Mapping[str, timedelta]) -> None:
+        """Record each event of `delays` as applied that long after it arrived."""
+        ...
+
+
+OpenRound = Callable[[], AbstractContextManager[DemoRound]]
+"""Opens one transaction of the demo (committed when the block ends)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,19 +176,15 @@ def _answer(
 
 
 def _catalogue(
-    session: Session, rng: np.random.Generator
+    rows: list[DemoItemSkill], rng: np.random.Generator
 ) -> tuple[dict[str, list[str]], dict[str, dict[str, float]], dict[str, float | None]]:
     topics = [group.topic for group in DEMO_CLASSES]
     items_of: dict[str, list[str]] = {}
     truth: dict[str, dict[str, float]] = {}
     expected: dict[str, float | None] = {}
-    rows = session.execute(
-        select(Item.topic, Item.item_id, Item.expected_time_seconds, ItemSkill.skill_id)
-        .add_columns(ItemSkill.initial_difficulty)
-        .join(ItemSkill, ItemSkill.item_id == Item.item_id)
-        .order_by(Item.item_id, ItemSkill.skill_id)
-    )
-    for topic, item_id, expected_time, skill_id, initial in rows:
+    for row in rows:
+        topic, item_id, skill_id = row.topic, row.item_id, row.skill_id
+        initial, expected_time = row.initial_difficulty, row.expected_time_seconds
         if item_id not in truth and topic in topics:
             items_of.setdefault(topic, []).append(item_id)
         shift = 450.0 if item_id == MISLABELLED_ITEM else rng.normal(0.0, 60.0)
@@ -164,8 +194,7 @@ def _catalogue(
 
 
 def simulate_demo_students(
-    db: Database,
-    settings: Settings,
+    open_round: OpenRound,
     *,
     questions: int = 10,
     seed: int = 2026,
@@ -178,37 +207,29 @@ def simulate_demo_students(
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     end = now or datetime.now(UTC)
-    config = settings.model
-    with db.transaction() as session:
-        if session.scalar(select(func.count()).select_from(Student)):
+    with open_round() as demo:
+        if demo.has_students():
             return DemoSummary(students=0, events=0, seconds=0.0)
-        items_of, truth, expected = _catalogue(session, rng)
+        items_of, truth, expected = _catalogue(demo.item_skills(), rng)
     skills_of = {
         topic: sorted({s for i in ids for s in truth[i]}) for topic, ids in items_of.items()
     }
     learners = _learners(rng, skills_of)
-    cache = ScopeSkillsCache(settings.scope_cache_seconds)
     start = end - timedelta(days=questions + 3)
     events = 0
     rounds: list[str] = ["homework"] * _HOMEWORK + ["smart_practice"] * questions
     for number, mode in enumerate(rounds):
         day = start + timedelta(days=number * (questions + 3) / len(rounds))
         round_ids = [f"{learner.student_id}-{number:03d}" for learner in learners]
-        with db.transaction() as session:
+        with open_round() as demo:
             for learner in learners:
                 at = day + timedelta(minutes=float(rng.uniform(0, 600)))
                 if mode == "homework":
                     item_id = items_of[learner.scope.topic or ""][number]
                 else:
-                    picked = next_question(
-                        SqlPickLog(session, cache),
-                        learner.student_id,
-                        learner.scope,
-                        config=config,
-                        now=at,
-                        seed=int(rng.integers(2**31)),
+                    item_id = demo.next_item(
+                        learner.student_id, learner.scope, now=at, seed=int(rng.integers(2**31))
                     )
-                    item_id = picked.item.item_id
                 attempt = _answer(
                     rng,
                     learner,
@@ -219,21 +240,33 @@ def simulate_demo_students(
                     at=at,
                     mode=mode,
                 )
-                accept_attempts(
-                    SqlEventStore(session), [attempt], now=at, partitions=settings.partitions
-                )
+                demo.accept(attempt, now=at)
                 events += 1
-            apply_pending_events(
-                SqlEventStore(session), config=config, now=day, limit=len(learners)
-            )
+            demo.apply_pending(now=day, limit=len(learners))
             # A round is applied at once; record each event as applied a moment after it
             # arrived, as the worker would have, so the operations view shows sane delays.
-            for event in session.scalars(select(Event).where(Event.event_id.in_(round_ids))):
-                delay = timedelta(seconds=float(rng.uniform(0.05, 0.6)))
-                event.applied_at = event.received_at + delay
+            # Drawn in event id order, so that a seed keeps giving the same demo.
+            demo.set_apply_delays(
+                {
+                    event_id: timedelta(seconds=float(rng.uniform(0.05, 0.6)))
+                    for event_id in sorted(round_ids)
+                }
+            )
     seconds = time.perf_counter() - started
     log.info(
         "demo students simulated",
         extra={"action": "demo_students", "students": len(learners), "events": events},
     )
     return DemoSummary(students=len(learners), events=events, seconds=seconds)
+
+
+def set_up_demo(open_round: OpenRound) -> DemoSummary | None:
+    """Load the sample bank into an empty catalogue and, when it was loaded, simulate the
+    demo classes (so that the dashboard shows real data at once); None when the catalogue
+    already had items."""
+    with open_round() as demo:
+        loaded = demo.load_sample_bank()
+    if not loaded:
+        return None
+    log.info("sample bank loaded", extra={"action": "demo_load"})
+    return simulate_demo_students(open_round)

@@ -3,35 +3,25 @@ the analysis feeds back (per-skill struggle for attempts, misconceptions for pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
-
 from smartpractice.core.tutoring.text import redact_personal_data
-from smartpractice.core.tutoring.types import (
-    Message,
-    SkillDescriptor,
-    Transcript,
-    TranscriptAnalysis,
-)
+from smartpractice.core.tutoring.types import Message, Transcript, TranscriptAnalysis
 from smartpractice.core.tutoring.types import Misconception as CatalogueEntry
 from smartpractice.services.partitions import partition_of
-from smartpractice.services.ports import Conflict, InvalidInput
-from smartpractice.services.schemas import MisconceptionIn, TutorSessionIn, content_hash
-from smartpractice.storage.bulk import is_one_of
-from smartpractice.storage.models import (
-    Event,
-    Item,
-    ItemSkill,
-    Misconception,
-    Skill,
-    StudentMisconception,
-    TutorSession,
+from smartpractice.services.ports import (
+    Analyzer,
+    ChatStatus,
+    Conflict,
+    InvalidInput,
+    PendingChat,
+    StoredChat,
+    TutoringStore,
 )
+from smartpractice.services.schemas import MisconceptionIn, TutorSessionIn, content_hash
 
 __all__ = [
     "AcceptedSession",
@@ -58,7 +48,7 @@ class AcceptedSession:
 
 
 def accept_tutor_session(
-    session: Session, chat: TutorSessionIn, *, now: datetime, partitions: int
+    store: TutoringStore, chat: TutorSessionIn, *, now: datetime, partitions: int
 ) -> AcceptedSession:
     """Store a chat as pending analysis, with e-mail addresses and phone numbers redacted.
 
@@ -66,19 +56,17 @@ def accept_tutor_session(
         InvalidInput: the item is unknown.
         Conflict: the session id is already stored with other content.
     """
-    if chat.item_id is not None and session.get(Item, chat.item_id) is None:
+    if chat.item_id is not None and not store.item_exists(chat.item_id):
         raise InvalidInput([{"loc": ["item_id"], "msg": f"unknown item {chat.item_id!r}"}])
     digest = content_hash(chat)
-    stored = session.scalars(
-        select(TutorSession.content_hash).where(TutorSession.session_id == chat.session_id)
-    ).one_or_none()
+    stored = store.chat_content_hash(chat.session_id)
     partition = partition_of(chat.student_id, partitions)
     if stored is not None:
         if stored != digest:
             raise Conflict([chat.session_id], field="session_id")
         return AcceptedSession(duplicate=True, partition=partition)
-    session.add(
-        TutorSession(
+    store.add_chat(
+        StoredChat(
             session_id=chat.session_id,
             student_id=chat.student_id,
             partition=partition,
@@ -93,41 +81,24 @@ def accept_tutor_session(
                 }
                 for m in chat.messages
             ],
-            message_count=len(chat.messages),
-            status="pending",
             received_at=now,
         )
     )
     return AcceptedSession(duplicate=False, partition=partition)
 
 
-def tutor_session_status(session: Session, session_id: str) -> dict[str, Any] | None:
+def tutor_session_status(store: TutoringStore, session_id: str) -> ChatStatus | None:
     """Status (pending / analyzed / rejected) and the analysis of one chat."""
-    row = session.scalars(
-        select(TutorSession).where(TutorSession.session_id == session_id)
-    ).one_or_none()
-    if row is None:
-        return None
-    return {
-        "session_id": row.session_id,
-        "student_id": row.student_id,
-        "item_id": row.item_id,
-        "attempt_event_id": row.attempt_event_id,
-        "status": row.status,
-        "reason": row.reason,
-        "received_at": row.received_at,
-        "analyzed_at": row.analyzed_at,
-        "analysis": row.analysis,
-    }
+    return store.chat_status(session_id)
 
 
-def upsert_misconceptions(session: Session, entries: Sequence[MisconceptionIn]) -> int:
+def upsert_misconceptions(store: TutoringStore, entries: Sequence[MisconceptionIn]) -> int:
     """Create or replace catalogue entries; all or nothing.
 
     Raises:
         InvalidInput: an entry names an unknown skill or repeats an id.
     """
-    known = set(session.scalars(select(Skill.skill_id)))
+    known = store.skill_ids()
     errors: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
@@ -138,36 +109,29 @@ def upsert_misconceptions(session: Session, entries: Sequence[MisconceptionIn]) 
             errors.append({"loc": [index, "skill_id"], "msg": f"unknown skill {entry.skill_id!r}"})
     if errors:
         raise InvalidInput(errors)
-    for entry in entries:
-        session.merge(
-            Misconception(
+    store.save_misconceptions(
+        [
+            CatalogueEntry(
                 misconception_id=entry.misconception_id,
                 skill_id=entry.skill_id,
                 description=entry.description,
-                example_wrong_answers=list(entry.example_wrong_answers),
+                example_wrong_answers=tuple(entry.example_wrong_answers),
             )
-        )
+            for entry in entries
+        ]
+    )
     return len(entries)
 
 
-def list_misconceptions(session: Session, *, skill_id: str | None = None) -> list[dict[str, Any]]:
-    """Catalogue entries, optionally of one skill."""
-    query = select(Misconception).order_by(Misconception.misconception_id)
-    if skill_id is not None:
-        query = query.where(Misconception.skill_id == skill_id)
-    return [
-        {
-            "misconception_id": m.misconception_id,
-            "skill_id": m.skill_id,
-            "description": m.description,
-            "example_wrong_answers": m.example_wrong_answers,
-        }
-        for m in session.scalars(query)
-    ]
+def list_misconceptions(
+    store: TutoringStore, *, skill_id: str | None = None
+) -> list[CatalogueEntry]:
+    """Catalogue entries by id, optionally of one skill."""
+    return store.misconceptions(skill_id)
 
 
 def struggles_for_attempts(
-    session: Session, attempts: Iterable[tuple[str, str | None]]
+    store: TutoringStore, attempts: Iterable[tuple[str, str | None]]
 ) -> dict[str, dict[str, float]]:
     """Per attempt event id, the per-skill struggle (0-1) of its analysed chats.
 
@@ -180,19 +144,9 @@ def struggles_for_attempts(
         return {}
     event_ids = [event_id for event_id, _ in pairs]
     by_session = {sid: event_id for event_id, sid in pairs if sid is not None}
-    dialect = session.get_bind().dialect.name
-    rows = session.execute(
-        select(TutorSession.session_id, TutorSession.attempt_event_id, TutorSession.analysis).where(
-            TutorSession.status == "analyzed",
-            or_(
-                is_one_of(TutorSession.attempt_event_id, event_ids, dialect=dialect),
-                is_one_of(TutorSession.session_id, list(by_session), dialect=dialect),
-            ),
-        )
-    )
     found: dict[str, dict[str, float]] = {}
     wanted = set(event_ids)
-    for session_id, attempt_event_id, analysis in rows:
+    for session_id, attempt_event_id, analysis in store.analysed_chats(event_ids, list(by_session)):
         targets = {by_session.get(session_id), attempt_event_id} & wanted
         for event_id in targets:
             struggles = found.setdefault(str(event_id), {})
@@ -201,33 +155,15 @@ def struggles_for_attempts(
     return found
 
 
-def student_misconceptions(session: Session, student_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Recognised misconceptions per skill: description, how often, when last seen."""
+def student_misconceptions(
+    store: TutoringStore, student_id: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Recognised misconceptions per skill, last seen first: ``misconception_id``,
+    ``skill_id``, ``description``, ``count`` (chats it was seen in), ``last_seen`` (UTC)."""
     found: dict[str, list[dict[str, Any]]] = {}
-    for row, entry in session.execute(
-        select(StudentMisconception, Misconception)
-        .join(
-            Misconception, Misconception.misconception_id == StudentMisconception.misconception_id
-        )
-        .where(StudentMisconception.student_id == student_id)
-        .order_by(StudentMisconception.last_seen_at.desc())
-    ):
-        found.setdefault(entry.skill_id, []).append(
-            {
-                "misconception_id": entry.misconception_id,
-                "skill_id": entry.skill_id,
-                "description": entry.description,
-                "count": row.count,
-                "last_seen": row.last_seen_at,
-            }
-        )
+    for seen in store.student_misconceptions(student_id):
+        found.setdefault(seen.skill_id, []).append(asdict(seen))
     return found
-
-
-Analyzer = Callable[
-    [Transcript, Sequence[SkillDescriptor], Sequence[CatalogueEntry]], TranscriptAnalysis
-]
-"""Analyse a chat given the item's skills and their catalogue misconceptions."""
 
 
 def analysis_to_json(analysis: TranscriptAnalysis) -> dict[str, Any]:
@@ -237,54 +173,16 @@ def analysis_to_json(analysis: TranscriptAnalysis) -> dict[str, Any]:
     return found
 
 
-def _item_of(session: Session, row: TutorSession) -> Item | None:
-    item_id = row.item_id
-    if item_id is None and row.attempt_event_id is not None:
-        item_id = session.scalar(
-            select(Event.item_id).where(Event.event_id == row.attempt_event_id)
-        )
-    return session.get(Item, item_id) if item_id is not None else None
-
-
-def _record_misconceptions(
-    session: Session, student_id: str, analysis: TranscriptAnalysis, *, seen_at: datetime
-) -> None:
-    for found in {m.misconception_id for m in analysis.misconceptions}:
-        row = session.get(StudentMisconception, (student_id, found))
-        if row is None:
-            session.add(
-                StudentMisconception(
-                    student_id=student_id, misconception_id=found, count=1, last_seen_at=seen_at
-                )
-            )
-        else:
-            row.count += 1
-            row.last_seen_at = max(row.last_seen_at, seen_at)
-
-
 def analyze_tutor_session(
-    session: Session, row: TutorSession, *, analyzer: Analyzer, now: datetime, keep_raw_text: bool
+    store: TutoringStore,
+    chat: PendingChat,
+    *,
+    analyzer: Analyzer,
+    now: datetime,
+    keep_raw_text: bool,
 ) -> None:
     """Analyse one pending chat in the caller's transaction and record what it found."""
-    item = _item_of(session, row)
-    skill_ids = list(
-        session.scalars(select(ItemSkill.skill_id).where(ItemSkill.item_id == item.item_id))
-        if item is not None
-        else []
-    )
-    skills = [
-        SkillDescriptor(skill_id=s.skill_id, name=s.name, description=s.description)
-        for s in session.scalars(select(Skill).where(Skill.skill_id.in_(skill_ids)))
-    ]
-    catalogue = [
-        CatalogueEntry(
-            misconception_id=m.misconception_id,
-            skill_id=m.skill_id,
-            description=m.description,
-            example_wrong_answers=tuple(m.example_wrong_answers),
-        )
-        for m in session.scalars(select(Misconception).where(Misconception.skill_id.in_(skill_ids)))
-    ]
+    context = store.chat_context(chat.item_id, chat.attempt_event_id)
     transcript = Transcript(
         messages=tuple(
             Message(
@@ -292,21 +190,23 @@ def analyze_tutor_session(
                 content=m["content"],
                 sent_at=datetime.fromisoformat(m["sent_at"]) if m.get("sent_at") else None,
             )
-            for m in row.messages or []
+            for m in chat.messages or []
         ),
-        problem=(item.text or "") if item is not None else "",
+        problem=context.problem,
     )
-    analysis = analyzer(transcript, skills, catalogue)
-    row.analysis = analysis_to_json(analysis)
-    row.status = "analyzed"
-    row.analyzed_at = now
-    if not keep_raw_text:
-        row.messages = None
-    _record_misconceptions(session, row.student_id, analysis, seen_at=row.received_at)
+    analysis = analyzer(transcript, context.skills, context.catalogue)
+    store.record_analysis(
+        chat.session_id, analysis_to_json(analysis), now=now, keep_raw_text=keep_raw_text
+    )
+    store.record_misconceptions(
+        chat.student_id,
+        {m.misconception_id for m in analysis.misconceptions},
+        seen_at=chat.received_at,
+    )
 
 
 def analyze_pending_sessions(
-    session: Session,
+    store: TutoringStore,
     *,
     analyzer: Analyzer,
     now: datetime,
@@ -315,27 +215,15 @@ def analyze_pending_sessions(
     limit: int = 200,
 ) -> int:
     """Analyse pending chats (of `partitions`, if given) in the caller's transaction."""
-    query = select(TutorSession).where(TutorSession.status == "pending")
-    if partitions is not None:
-        if not partitions:
-            return 0
-        query = query.where(TutorSession.partition.in_(list(partitions)))
-    rows = session.scalars(query.order_by(TutorSession.seq).limit(limit)).all()
-    for row in rows:
-        analyze_tutor_session(session, row, analyzer=analyzer, now=now, keep_raw_text=keep_raw_text)
-    return len(rows)
+    if partitions is not None and not partitions:
+        return 0
+    chats = store.pending_chats(partitions, limit=limit)
+    for chat in chats:
+        analyze_tutor_session(store, chat, analyzer=analyzer, now=now, keep_raw_text=keep_raw_text)
+    return len(chats)
 
 
-def forget_expired_transcripts(session: Session, *, older_than: datetime) -> int:
+def forget_expired_transcripts(store: TutoringStore, *, older_than: datetime) -> int:
     """Erase the raw text of analysed chats received before `older_than` (their analysis
     and its effect on ratings stay). Returns how many were erased."""
-    result = session.execute(
-        update(TutorSession)
-        .where(
-            TutorSession.received_at < older_than,
-            TutorSession.status != "pending",
-            TutorSession.messages.is_not(None),
-        )
-        .values(messages=None)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return store.forget_raw_text(received_before=older_than)

@@ -48,6 +48,7 @@ from smartpractice.storage.sql_ratings import (
     offset_rows,
     student_rows,
 )
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 __all__ = ["SqlEventStore"]
 
@@ -78,8 +79,8 @@ class SqlEventStore:
         self._item_locks: SessionTransaction | None = None
 
     @property
-    def chats(self) -> Session:
-        return self.session
+    def chats(self) -> SqlTutoringStore:
+        return SqlTutoringStore(self.session)
 
     def skills_of_items(self, item_ids: Collection[str]) -> dict[str, set[str]]:
         rows = self.session.execute(

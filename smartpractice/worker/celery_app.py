@@ -28,6 +28,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 from kombu.entity import Exchange, Queue
 
+from smartpractice.adapters.similarity.analyzer import make_analyzer
 from smartpractice.services.events import (
     apply_pending_events,
     lock_partitions,
@@ -116,7 +117,7 @@ def _transport_options(broker_url: str, *, sender: bool) -> dict[str, Any]:
 
 
 def _register_tasks(app: Celery, settings: Settings, root: Database) -> None:
-    transcripts = transcript_handling(settings)
+    transcripts = transcript_handling(settings, make_analyzer(settings))
 
     @worker_process_init.connect  # type: ignore[untyped-decorator]
     def _fresh_pool(**_: Any) -> None:

@@ -7,13 +7,17 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from smartpractice.adapters.similarity.analyzer import make_analyzer
 from smartpractice.services.access import list_tenants
 from smartpractice.services.data_protection import enforce_retention
 from smartpractice.services.events import apply_pending_events
 from smartpractice.services.tutoring_analysis import transcript_handling
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_access import SqlAccessStore
+from smartpractice.storage.sql_data_protection import SqlDataProtectionStore
 from smartpractice.storage.sql_events import SqlEventStore
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 __all__ = [
     "EmbeddedWorker",
@@ -32,7 +36,7 @@ _ROUNDS_PER_LOOK = 20
 def drain_pending(db: Database, settings: Settings) -> int:
     """Analyse pending tutor chats and apply pending events, one transaction per batch,
     until none is ready; returns how many events were applied or rejected."""
-    transcripts = transcript_handling(settings)
+    transcripts = transcript_handling(settings, make_analyzer(settings))
     total = 0
     while True:
         with db.transaction() as session:
@@ -53,7 +57,7 @@ def drain_tenants(dbs: list[Database], settings: Settings, *, max_rounds: int | 
     events ready (or after `max_rounds` turns): a tenant with a backlog delays another's
     events by one batch, not by its whole backlog. Returns how many events were applied
     or rejected."""
-    transcripts = transcript_handling(settings)
+    transcripts = transcript_handling(settings, make_analyzer(settings))
     total = 0
     active = list(dbs)
     rounds = 0
@@ -79,7 +83,7 @@ def drain_tenants(dbs: list[Database], settings: Settings, *, max_rounds: int | 
 def tenant_databases(root: Database) -> list[Database]:
     """The database of every tenant, the default one first."""
     with root.transaction() as session:
-        tenants = list_tenants(session)
+        tenants = list_tenants(SqlAccessStore(session))
     return [root.for_tenant(tenant_id) for tenant_id in tenants]
 
 
@@ -88,7 +92,8 @@ def enforce_retention_everywhere(root: Database, settings: Settings) -> None:
     for db in tenant_databases(root):
         with db.transaction() as session:
             done = enforce_retention(
-                session,
+                SqlDataProtectionStore(session),
+                SqlTutoringStore(session),
                 now=datetime.now(UTC),
                 transcript_days=settings.transcript_retention_days,
                 event_days=settings.event_retention_days,

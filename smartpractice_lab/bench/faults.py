@@ -39,6 +39,7 @@ from smartpractice.settings import Settings
 from smartpractice.storage.bulk import is_one_of
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Event, Item
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice_lab.bench.service import percentile
 from smartpractice_lab.throwaway import Server, free_port, throwaway_postgres, throwaway_redis
@@ -352,12 +353,14 @@ def _prepare(url: str) -> tuple[Database, dict[str, dict[str, str]], list[str]]:
     headers: dict[str, dict[str, str]] = {}
     for tenant in _TENANTS:
         with root.transaction() as session:
-            ensure_tenant(session, tenant)
+            ensure_tenant(SqlAccessStore(session), tenant)
         upgrade_schema(url, tenant)
         with root.for_tenant(tenant).transaction() as session:
             load_sample_bank(SqlCatalogStore(session), elo=Settings().model.elo)
         with root.transaction() as session:
-            token = create_key(session, tenant_id=tenant, scope=Scope.ingest, name="bench").token
+            token = create_key(
+                SqlAccessStore(session), tenant_id=tenant, scope=Scope.ingest, name="bench"
+            ).token
         headers[tenant] = {"Authorization": f"Bearer {token}"}
     items = [item.item_id for item in read_sample_bank()[1]]
     return root, headers, items

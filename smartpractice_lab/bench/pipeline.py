@@ -30,6 +30,7 @@ from smartpractice.services.access import Scope, create_key, ensure_tenant
 from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.worker.celery_app import delete_queue
 from smartpractice_lab.bench.service import (
     SyntheticBank,
@@ -202,8 +203,10 @@ def bench_pipeline(
         db = Database(url)
         build_synthetic_bank(db, SyntheticBank(items=items))
         with db.transaction() as session:
-            ensure_tenant(session, DEFAULT_TENANT)
-            key = create_key(session, tenant_id=DEFAULT_TENANT, scope=Scope.ingest, name="bench")
+            ensure_tenant(SqlAccessStore(session), DEFAULT_TENANT)
+            key = create_key(
+                SqlAccessStore(session), tenant_id=DEFAULT_TENANT, scope=Scope.ingest, name="bench"
+            )
         headers = {"Authorization": f"Bearer {key.token}"}
         with (
             _processes(url, settings, workers=workers) as base,

@@ -47,6 +47,7 @@ from smartpractice.services.access import Scope, create_key, ensure_tenant
 from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.settings import Settings
 from smartpractice.storage.db import DEFAULT_TENANT, Database, upgrade_schema
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_catalog import SqlCatalogStore
 
 _EXECUTABLE = str(Path(sys.executable).parent / "smartpractice")
@@ -77,11 +78,14 @@ def _prepare_database(url: str) -> dict[str, str]:
     db = Database(url)
     try:
         with db.transaction() as session:
-            ensure_tenant(session, DEFAULT_TENANT)
+            ensure_tenant(SqlAccessStore(session), DEFAULT_TENANT)
             load_sample_bank(SqlCatalogStore(session), elo=Settings().model.elo)
             return {
                 name: create_key(
-                    session, tenant_id=DEFAULT_TENANT, scope=Scope.read, name=f"bench-{name}"
+                    SqlAccessStore(session),
+                    tenant_id=DEFAULT_TENANT,
+                    scope=Scope.read,
+                    name=f"bench-{name}",
                 ).token
                 for name in ("noisy", "calm", "baseline")
             }

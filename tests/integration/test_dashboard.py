@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from smartpractice.api.demo import demo_rounds
 from smartpractice.core.rating.elo import expected_success
 from smartpractice.services.analytics import (
     CohortFilter,
@@ -397,9 +398,10 @@ def test_demo_students_show_the_designed_patterns(sample_bank_db: Path, tmp_path
     settings = Settings(database_url=f"sqlite:///{path}")
     db = Database(settings.database_url)
     try:
-        summary = simulate_demo_students(db, settings, now=NOW)
+        summary = simulate_demo_students(demo_rounds(db, settings), now=NOW)
         assert summary.students == 32 and summary.events == 32 * 20
-        assert simulate_demo_students(db, settings, now=NOW).students == 0  # only once
+        again = simulate_demo_students(demo_rounds(db, settings), now=NOW)
+        assert again.students == 0  # only once
         with db.transaction() as session:
             view = cohort_view(
                 SqlAnalyticsStore(session),

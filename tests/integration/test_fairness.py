@@ -19,6 +19,7 @@ from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Event
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.embedded import drain_tenants
@@ -53,7 +54,7 @@ def _applied(db: Database) -> int:
 def test_the_embedded_worker_takes_tenants_in_turn(sqlite_settings: Settings) -> None:
     root = Database(sqlite_settings.database_url)
     with root.transaction() as session:
-        ensure_tenant(session, "flood")
+        ensure_tenant(SqlAccessStore(session), "flood")
     upgrade_schema(sqlite_settings.database_url, "flood")
     flood = root.for_tenant("flood")
     with flood.transaction() as session:
@@ -76,7 +77,9 @@ def test_a_keys_events_are_limited_not_only_its_requests(sqlite_settings: Settin
     with TestClient(app) as client:
         with app.state.db.transaction() as session:
             keys = [
-                create_key(session, tenant_id="default", scope=Scope.ingest, name=n).token
+                create_key(
+                    SqlAccessStore(session), tenant_id="default", scope=Scope.ingest, name=n
+                ).token
                 for n in ("flood", "calm")
             ]
         flood, calm = ({"Authorization": f"Bearer {k}"} for k in keys)

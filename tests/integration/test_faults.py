@@ -17,6 +17,7 @@ from smartpractice.api.app import create_app
 from smartpractice.services.access import Scope, create_key
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.worker.celery_app import make_celery
 from smartpractice_lab.throwaway import Server, throwaway_redis
 from tests.services import require_binary
@@ -43,7 +44,9 @@ def redis_server() -> Iterator[Server]:
 def _key(app: Any, scope: Scope) -> dict[str, str]:
     root: Database = app.state.db
     with root.transaction() as session:
-        token = create_key(session, tenant_id="default", scope=scope, name=scope.value).token
+        token = create_key(
+            SqlAccessStore(session), tenant_id="default", scope=scope, name=scope.value
+        ).token
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -71,6 +71,7 @@ from smartpractice.services.sample_bank import load_sample_bank
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database, upgrade_schema
 from smartpractice.storage.models import Event, Student
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.worker.embedded import drain_pending
 
@@ -395,7 +396,7 @@ def _world(settings: Settings) -> Iterator[World]:
     with TestClient(app) as client:
         root: Database = app.state.db
         with root.transaction() as session:
-            ensure_tenant(session, TENANT_B)
+            ensure_tenant(SqlAccessStore(session), TENANT_B)
         upgrade_schema(fuzz_settings.database_url, TENANT_B)
         tenant_b = root.for_tenant(TENANT_B)
         with tenant_b.transaction() as session:
@@ -407,7 +408,9 @@ def _world(settings: Settings) -> Iterator[World]:
                 ("b-admin", TENANT_B, KeyScope.admin),
                 ("b-read", TENANT_B, KeyScope.read),
             ]:
-                keys[name] = create_key(session, tenant_id=tenant, scope=scope, name=name).token
+                keys[name] = create_key(
+                    SqlAccessStore(session), tenant_id=tenant, scope=scope, name=name
+                ).token
         a_admin = {"Authorization": f"Bearer {keys[f'{MARKER}adminkey']}"}
         _seed_tenant_a(client, a_admin, root, fuzz_settings)
         _seed_tenant_b(

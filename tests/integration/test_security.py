@@ -31,6 +31,7 @@ from smartpractice.storage.models import (
     ItemSkill,
     TutorSession,
 )
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.storage.sql_events import SqlEventStore
 from smartpractice.worker.embedded import drain_pending, enforce_retention_everywhere
@@ -54,13 +55,15 @@ class Service:
 
     def add_key(self, tenant: str, scope: Scope, name: str | None = None) -> str:
         with self.root.transaction() as session:
-            created = create_key(session, tenant_id=tenant, scope=scope, name=name or scope.value)
+            created = create_key(
+                SqlAccessStore(session), tenant_id=tenant, scope=scope, name=name or scope.value
+            )
         return created.token
 
 
 def _with_tenant(settings: Settings, root: Database, tenant: str) -> None:
     with root.transaction() as session:
-        ensure_tenant(session, tenant)
+        ensure_tenant(SqlAccessStore(session), tenant)
     upgrade_schema(settings.database_url, tenant)
     with root.for_tenant(tenant).transaction() as session:
         load_sample_bank(SqlCatalogStore(session), elo=settings.model.elo)
@@ -148,7 +151,7 @@ def test_missing_malformed_unknown_and_revoked_keys_are_401(service: Service) ->
     assert c.get("/v1/items", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     with service.root.transaction() as session:
         key_id = token.removeprefix("sp_").split("_")[0]
-        revoke_key(session, key_id)
+        revoke_key(SqlAccessStore(session), key_id)
     assert c.get("/v1/items", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
@@ -215,7 +218,9 @@ def test_the_session_cookie_is_secure_behind_a_configured_tls_proxy(settings: Se
         app = create_app(settings.model_copy(update={"trusted_proxies": proxies}))
         with TestClient(app) as client:
             with app.state.db.transaction() as session:
-                key = create_key(session, tenant_id="default", scope=Scope.read, name="r").token
+                key = create_key(
+                    SqlAccessStore(session), tenant_id="default", scope=Scope.read, name="r"
+                ).token
             signed_in = client.post(
                 "/dashboard/login",
                 data={"key": key},
@@ -445,8 +450,12 @@ def test_rate_limit_answers_429_and_spares_other_keys(settings: Settings) -> Non
     with TestClient(app) as client:
         root: Database = app.state.db
         with root.transaction() as session:
-            noisy = create_key(session, tenant_id="default", scope=Scope.read, name="noisy").token
-            calm = create_key(session, tenant_id="default", scope=Scope.read, name="calm").token
+            noisy = create_key(
+                SqlAccessStore(session), tenant_id="default", scope=Scope.read, name="noisy"
+            ).token
+            calm = create_key(
+                SqlAccessStore(session), tenant_id="default", scope=Scope.read, name="calm"
+            ).token
         statuses = []
         for n in range(200):
             answer = client.get("/v1/skills", headers={"Authorization": f"Bearer {noisy}"})

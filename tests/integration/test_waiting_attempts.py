@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from smartpractice.adapters.similarity.analyzer import make_analyzer
 from smartpractice.services.events import accept_attempts, apply_pending_events
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.services.tutoring_analysis import transcript_handling
@@ -52,7 +53,7 @@ def test_many_waiting_attempts_do_not_hold_another_students_event(
             config=settings.model,
             now=now,
             limit=settings.worker_batch_size,
-            transcripts=transcript_handling(settings),
+            transcripts=transcript_handling(settings, make_analyzer(settings)),
         )
     assert applied == 2
     with db.transaction() as session:

@@ -41,10 +41,12 @@ from smartpractice.services.students import knowledge_profile
 from smartpractice.services.tutoring import struggles_for_attempts, student_misconceptions
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_analytics import SqlAnalyticsStore
 from smartpractice.storage.sql_catalog import SqlCatalogStore
 from smartpractice.storage.sql_practice import SqlPickLog
 from smartpractice.storage.sql_students import SqlStudentStore
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 __all__ = ["install_dashboard", "router"]
 
@@ -108,14 +110,14 @@ def student_page(
                     student_id,
                     config=settings.model,
                     now=now,
-                    misconceptions=student_misconceptions(session, student_id),
+                    misconceptions=student_misconceptions(SqlTutoringStore(session), student_id),
                 )
             )
             data = student_overview(
                 SqlAnalyticsStore(session),
                 student_id,
                 profile=profile,
-                struggles=lambda pairs: struggles_for_attempts(session, pairs),
+                struggles=lambda pairs: struggles_for_attempts(SqlTutoringStore(session), pairs),
             )
             paths = [
                 asdict(
@@ -336,7 +338,7 @@ async def login(request: Request) -> Response:
     root: Database = state.db
     with root.transaction() as session:
         session_id = open_dashboard_session(
-            session, principal, now=datetime.now(UTC), lifetime=lifetime
+            SqlAccessStore(session), principal, now=datetime.now(UTC), lifetime=lifetime
         )
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(
@@ -357,7 +359,7 @@ def logout(request: Request) -> RedirectResponse:
     if session_id:
         root: Database = request.app.state.db
         with root.transaction() as session:
-            close_dashboard_session(session, session_id)
+            close_dashboard_session(SqlAccessStore(session), session_id)
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(DASHBOARD_COOKIE, path="/dashboard")
     return response

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
-from sqlalchemy import text
 
+from smartpractice.api.schemas import HealthOut
 from smartpractice.api.security import PUBLIC
 from smartpractice.storage.db import Database
+from smartpractice.storage.sql_health import check_connection
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Database reachable", openapi_extra=PUBLIC)
-def healthz(request: Request) -> dict[str, Any]:
+@router.get(
+    "/healthz", response_model=HealthOut, summary="Database reachable", openapi_extra=PUBLIC
+)
+def healthz(request: Request) -> HealthOut:
     db: Database = request.app.state.db
     with db.transaction() as session:
-        session.execute(text("SELECT 1"))
-    return {"status": "ok", "database": "ok"}
+        check_connection(session)
+    return HealthOut(status="ok", database="ok")

@@ -23,6 +23,7 @@ from smartpractice.services.students import knowledge_profile, student_skills
 from smartpractice.services.tutoring import student_misconceptions
 from smartpractice.storage.sql_practice import SqlPickLog
 from smartpractice.storage.sql_students import SqlStudentStore
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 router = APIRouter(prefix="/v1/students", tags=["students"])
 
@@ -128,7 +129,7 @@ def get_profile(
             student_id,
             config=settings.model,
             now=datetime.now(UTC),
-            misconceptions=student_misconceptions(session, student_id),
+            misconceptions=student_misconceptions(SqlTutoringStore(session), student_id),
         )
     found = encoded(profile)
     if cache is not None and version is not None:

@@ -16,7 +16,15 @@ from smartpractice.api.deps import (
     notify_worker,
     parse_body,
 )
-from smartpractice.api.schemas import BODY_RESPONSES, CONFLICT, NOT_FOUND, UpsertResult
+from smartpractice.api.schemas import (
+    BODY_RESPONSES,
+    CONFLICT,
+    NOT_FOUND,
+    MisconceptionList,
+    MisconceptionOut,
+    TutorSessionStatus,
+    UpsertResult,
+)
 from smartpractice.api.security import AdminDatabase, AdminKey, IngestDatabase, ReadDatabase
 from smartpractice.services.schemas import MisconceptionIn, TutorSessionIn
 from smartpractice.services.tutoring import (
@@ -25,6 +33,7 @@ from smartpractice.services.tutoring import (
     tutor_session_status,
     upsert_misconceptions,
 )
+from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
 router = APIRouter(prefix="/v1", tags=["tutor"])
 
@@ -53,7 +62,7 @@ def post_tutor_session(
     session id with the same content is a harmless duplicate; with other content, a 409."""
     with located_in_body(None), db.transaction() as session:
         accepted = accept_tutor_session(
-            session, chat, now=datetime.now(UTC), partitions=settings.partitions
+            SqlTutoringStore(session), chat, now=datetime.now(UTC), partitions=settings.partitions
         )
     if not accepted.duplicate:
         notify_worker(request, db, {accepted.partition})
@@ -62,15 +71,16 @@ def post_tutor_session(
 
 @router.get(
     "/tutor-sessions/{session_id}",
+    response_model=TutorSessionStatus,
     responses=NOT_FOUND,
     summary="Status and analysis of one chat",
 )
-def get_tutor_session(session_id: str, db: ReadDatabase) -> dict[str, Any]:
+def get_tutor_session(session_id: str, db: ReadDatabase) -> TutorSessionStatus:
     with db.transaction() as session:
-        found = tutor_session_status(session, session_id)
+        found = tutor_session_status(SqlTutoringStore(session), session_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown session_id")
-    return found
+    return TutorSessionStatus.model_validate(found, from_attributes=True)
 
 
 @router.post(
@@ -93,12 +103,19 @@ def post_misconceptions(
         MisconceptionBatch, {"misconceptions": body} if isinstance(body, list) else body
     )
     with located_in_body("misconceptions"), db.transaction() as session:
-        upserted = upsert_misconceptions(session, batch.misconceptions)
+        upserted = upsert_misconceptions(SqlTutoringStore(session), batch.misconceptions)
     audit(request, principal, "misconceptions.import", {"upserted": upserted})
     return UpsertResult(upserted=upserted)
 
 
-@router.get("/misconceptions", summary="The misconception catalogue, optionally for one skill")
-def get_misconceptions(db: ReadDatabase, skill: str | None = None) -> dict[str, Any]:
+@router.get(
+    "/misconceptions",
+    response_model=MisconceptionList,
+    summary="The misconception catalogue, optionally for one skill",
+)
+def get_misconceptions(db: ReadDatabase, skill: str | None = None) -> MisconceptionList:
     with db.transaction() as session:
-        return {"data": list_misconceptions(session, skill_id=skill)}
+        entries = list_misconceptions(SqlTutoringStore(session), skill_id=skill)
+    return MisconceptionList(
+        data=[MisconceptionOut.model_validate(e, from_attributes=True) for e in entries]
+    )
