@@ -54,6 +54,7 @@ __all__ = [
     "place_shares",
     "readiness_forecast",
     "readiness_result",
+    "skill_estimates",
     "upsert_exams",
 ]
 
@@ -204,6 +205,27 @@ def _seed(*parts: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def skill_estimates(
+    view: CatalogView, setup: ExamPlaces, student_id: str, *, config: ModelConfig, now: datetime
+) -> dict[str, SkillEstimate]:
+    """The student's estimate (rating, spread `rating_sd`, assessed or estimated) on every
+    skill the exam's pools test; never-practised skills get the learning path's
+    hierarchical estimate and a wide spread."""
+    student, views = student_skill_views(
+        view, student_id, setup.skill_ids(), config=config, now=now
+    )
+    min_evidence = config.path.min_evidence
+    return {
+        skill_id: SkillEstimate(
+            rating=v.rating,
+            sd=rating_sd(v.uncertainty, config=config.path),
+            assessed=(o := student.offsets.get(skill_id)) is not None
+            and o.attempts >= min_evidence,
+        )
+        for skill_id, v in views.items()
+    }
+
+
 def readiness_forecast(
     view: CatalogView,
     setup: ExamPlaces,
@@ -223,19 +245,7 @@ def readiness_forecast(
         raise InvalidInput(
             [{"loc": ["exam"], "msg": f"no items in the bank for: {', '.join(empty)}"}]
         )
-    student, views = student_skill_views(
-        view, student_id, setup.skill_ids(), config=config, now=now
-    )
-    min_evidence = config.path.min_evidence
-    skills = {
-        skill_id: SkillEstimate(
-            rating=v.rating,
-            sd=rating_sd(v.uncertainty, config=config.path),
-            assessed=(o := student.offsets.get(skill_id)) is not None
-            and o.attempts >= min_evidence,
-        )
-        for skill_id, v in views.items()
-    }
+    skills = skill_estimates(view, setup, student_id, config=config, now=now)
     pools = {
         place: [ExamItem(i.item_id, i.difficulties) for i in pool]
         for place, pool in setup.pools.items()
