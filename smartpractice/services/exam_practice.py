@@ -5,6 +5,7 @@ of equal value."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +37,10 @@ EXAM_MODE = "exam"
 def exam_practice_values(
     setup: ExamPlaces, planned: StudentPath, *, config: ModelConfig, now: datetime
 ) -> tuple[PracticeValue, ...]:
-    """The exam's skills open on the student's path (not locked), ranked by expected exam
-    marks per hour of practising them now; a skill in several chapters or topics counts
-    by its most valuable one.
+    """The exam's skills open for practice on the student's path (`LearningPath.practise`:
+    remediation, review, diagnostic and frontier steps, so that prerequisites come before
+    what builds on them), ranked by expected exam marks per hour of practising them now; a
+    skill in several chapters or topics counts by its most valuable one.
 
     Raises:
         InvalidInput: the exam date is in the past.
@@ -50,10 +52,16 @@ def exam_practice_values(
     minutes = minutes_per_question(setup)
     student = planned.student
     skills = []
-    for (skill_id, place), share in sorted(place_shares(setup).items()):
-        step = planned.path.step(skill_id)
+    shares = place_shares(setup)
+    exam_skills = {skill_id for skill_id, _ in shares}
+    # Nothing of the exam open (the path's open steps all remediate skills outside it):
+    # every skill of the exam that is not locked.
+    open_skills = set(planned.path.practise) & exam_skills or {
+        s.skill_id for s in planned.path.steps if s.status != "locked"
+    }
+    for (skill_id, place), share in sorted(shares.items()):
         view = planned.views.get(skill_id)
-        if view is None or step is None or step.status == "locked":
+        if view is None or skill_id not in open_skills:
             continue
         offset = student.offsets.get(skill_id)
         skills.append(
@@ -92,7 +100,8 @@ def pick_exam_item(
     now: datetime,
     seed: int | None,
 ) -> tuple[Pick, PracticeValue, tuple[PracticeValue, ...]]:
-    """Exam mode's pick (nothing written): the most valuable skill, then the item.
+    """Exam mode's pick (nothing written): the most valuable skills (`practice_scope`),
+    then the item; returns the pick, the value of the skill it practises and the ranking.
 
     Raises:
         InvalidInput: the exam date is in the past.
@@ -111,18 +120,29 @@ def pick_exam_item(
     ranked = exam_practice_values(setup, planned, config=config, now=now)
     if not ranked:
         raise NotFound(f"nothing open for practice in exam {setup.exam.exam_id!r}")
-    top = ranked[0]
     pick = pick_next_item(
         view,
         student_id,
-        Scope(skills=(top.skill_id,)),
+        practice_scope(ranked),
         config=config,
         now=now,
         seed=seed,
         previously_mastered=mastered,
         preference=setup.likeness(),
     )
-    return pick, top, ranked
+    # The value shown is that of the skill the path focused on among the top skills.
+    chosen = next((v for v in ranked if v.skill_id == pick.path.focus), ranked[0])
+    return pick, chosen, ranked
+
+
+TOP_SKILLS = 3
+"""Exam mode practises among the most valuable skills, not only the first: one skill alone
+often has too few items, and repeating an item just answered teaches little."""
+
+
+def practice_scope(ranked: Sequence[PracticeValue]) -> Scope:
+    """The scope exam mode picks the item in: the `TOP_SKILLS` most valuable skills."""
+    return Scope(skills=tuple(v.skill_id for v in ranked[:TOP_SKILLS]))
 
 
 def _explained(
@@ -169,7 +189,7 @@ def exam_next_question(
     pick, top, ranked = pick_exam_item(log, setup, student_id, config=config, now=now, seed=seed)
     days = (setup.exam.exam_date - now.date()).days
     explanation = _explained(pick, top, ranked, exam_id, days)
-    scope = {**Scope(skills=(top.skill_id,)).as_dict(), "mode": EXAM_MODE, "exam": exam_id}
+    scope = {**practice_scope(ranked).as_dict(), "mode": EXAM_MODE, "exam": exam_id}
     selection_id, item = log.log_pick(
         student_id=student_id,
         item_id=pick.selection.chosen.item_id,

@@ -35,6 +35,7 @@ from smartpractice.services.ports import (
     ExamStore,
     InvalidInput,
     NotFound,
+    PickLog,
     StoredExam,
 )
 from smartpractice.services.practice import student_skill_views
@@ -43,9 +44,11 @@ from smartpractice.services.schemas import ExamIn
 __all__ = [
     "READINESS_METHOD",
     "ChapterReadiness",
+    "ClassReadiness",
     "ExamPlaces",
     "ExamReadiness",
     "blueprint_of",
+    "class_readiness",
     "exam_places",
     "exam_readiness",
     "get_exam",
@@ -398,3 +401,51 @@ def minutes_per_question(setup: ExamPlaces, *, default: float = 2.0) -> dict[str
     return {s: float(np.median(t)) for s, t in times.items()} | {
         s: default for s in setup.skill_ids() if s not in times
     }
+
+
+@dataclass(frozen=True, slots=True)
+class ClassReadiness:
+    """Readiness of several students for one exam, the least ready first."""
+
+    exam_id: str
+    exam_name: str
+    exam_date: date
+    days_to_exam: int
+    max_marks: float
+    students: list[ExamReadiness]
+
+
+def class_readiness(
+    log: PickLog,
+    store: ExamStore,
+    student_ids: Sequence[str],
+    exam_id: str,
+    *,
+    config: ModelConfig,
+    now: datetime,
+) -> ClassReadiness:
+    """Each student's readiness for the exam (`exam_readiness`), the lowest expected marks
+    first.
+
+    Raises:
+        NotFound: no such exam.
+    """
+    setup = exam_places(store, exam_id)
+    window = config.selection.recent_window
+    found = [
+        readiness_result(
+            setup,
+            readiness_forecast(log.view(s, recent_window=window), setup, s, config=config, now=now),
+            s,
+            today=now.date(),
+        )
+        for s in student_ids
+    ]
+    return ClassReadiness(
+        exam_id=exam_id,
+        exam_name=setup.exam.name,
+        exam_date=setup.exam.exam_date,
+        days_to_exam=(setup.exam.exam_date - now.date()).days,
+        max_marks=setup.exam.total_marks,
+        students=sorted(found, key=lambda r: r.expected),
+    )

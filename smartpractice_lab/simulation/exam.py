@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from smartpractice.core.exam.readiness import ExamItem, break_even, predicted_success
-from smartpractice.core.types import StudentRatings
 from smartpractice.services.exam_practice import pick_exam_item
 from smartpractice.services.exams import (
     ExamPlaces,
@@ -49,7 +48,7 @@ from smartpractice.services.ports import (
 )
 from smartpractice.services.practice import pick_next_item
 from smartpractice.services.schemas import ExamIn, StoredAttempt
-from smartpractice_lab.simulation.bank import BankItem, SimBank
+from smartpractice_lab.simulation.bank import SimBank
 from smartpractice_lab.simulation.catalog import MemoryCatalogView, bank_view
 from smartpractice_lab.simulation.config import START
 from smartpractice_lab.simulation.family import SimLearner
@@ -416,7 +415,9 @@ def exam_study_report(result: ExamStudyResult, study: ExamStudy) -> dict[str, An
         "policies": policies,
         "paired": paired,
         "coverage_80": float(covered.mean()),
-        "coverage_80_ci95": float(1.96 * math.sqrt(covered.mean() * (1 - covered.mean()) / covered.size)),
+        "coverage_80_ci95": float(
+            1.96 * math.sqrt(covered.mean() * (1.0 - covered.mean()) / covered.size)
+        ),
     }
 
 
