@@ -66,8 +66,9 @@ class AttemptsAccepted(BaseModel):
     accepted: int
     duplicates: int
     event_ids: list[str]
-    mock_test_reports: list[MockTestReportOut] = Field(default_factory=list)
-    """The score reports of the mock tests whose last answer these attempts were."""
+    mock_test_reports: list[MockTestReportOut] | None = None
+    """The score reports of the mock tests whose last answer these attempts were (left out
+    of the answer when there is none)."""
 
 
 class EventStatusOut(BaseModel):

@@ -135,7 +135,7 @@ def pick_exam_item(
     return pick, chosen, ranked
 
 
-TOP_SKILLS = 3
+TOP_SKILLS = 5
 """Exam mode practises among the most valuable skills, not only the first: one skill alone
 often has too few items, and repeating an item just answered teaches little."""
 

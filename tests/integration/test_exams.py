@@ -125,7 +125,7 @@ def test_a_mock_test_is_reproducible_and_scored_on_its_last_answer(
     ]
     partial = client.post("/v1/attempts", json={"attempts": attempts[:-1]})
     assert partial.status_code == 202, partial.text
-    assert partial.json()["mock_test_reports"] == []
+    assert "mock_test_reports" not in partial.json()
     last = client.post("/v1/attempts", json=attempts[-1])
     assert last.status_code == 202, last.text
     (report,) = last.json()["mock_test_reports"]

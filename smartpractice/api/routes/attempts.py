@@ -96,6 +96,7 @@ def _catalog_errors(db: Database, rows: list[Any]) -> list[dict[str, Any]]:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AttemptsAccepted,
+    response_model_exclude_none=True,
     responses={**BODY_RESPONSES, **CONFLICT},
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
     summary="Accept one graded attempt, or a batch of up to 1,000 (a list or {'attempts': [...]})",
@@ -135,7 +136,7 @@ def post_attempts(
         accepted=len(result.accepted),
         duplicates=len(result.duplicates),
         event_ids=[a.event_id for a in attempts],
-        mock_test_reports=[MockTestReportOut.model_validate(encoded(r)) for r in reports],
+        mock_test_reports=[MockTestReportOut.model_validate(encoded(r)) for r in reports] or None,
     )
 
 
