@@ -43,7 +43,6 @@ from smartpractice.services.schemas import ExamIn
 
 __all__ = [
     "READINESS_METHOD",
-    "ChapterReadiness",
     "ClassReadiness",
     "ExamPlaces",
     "ExamReadiness",
@@ -260,34 +259,6 @@ def readiness_forecast(
 
 
 @dataclass(frozen=True, slots=True)
-class ChapterReadiness:
-    """The forecast on one chapter or topic of the paper.
-
-    Attributes:
-        place: The chapter or topic.
-        questions: Its questions in the paper.
-        marks: Marks it carries.
-        expected: Expected marks under the best strategy.
-        at_stake: Marks it carries the student is not expected to get.
-        success: Predicted success (0-1) on one of its questions.
-        attempt_share: Share (0-1) of its questions worth attempting (predicted success
-            above the break-even).
-        strategy: ``attempt``, ``selective`` or ``skip``.
-        estimated: Whether it rests on skills estimated from related evidence.
-    """
-
-    place: str
-    questions: int
-    marks: float
-    expected: float
-    at_stake: float
-    success: float
-    attempt_share: float
-    strategy: str
-    estimated: bool
-
-
-@dataclass(frozen=True, slots=True)
 class ExamReadiness:
     """A student's expected marks on a paper drawn to an exam's blueprint.
 
@@ -299,7 +270,9 @@ class ExamReadiness:
         estimated_marks: Marks resting on questions that test an estimated skill.
         break_even: Per section, the predicted success (0-1) above which attempting a
             question beats leaving it out.
-        chapters: Per chapter or topic, the most marks at stake first.
+        chapters: Per chapter or topic (its questions, marks, expected marks, marks at
+            stake, predicted success, share worth attempting, strategy), the most marks at
+            stake first.
         method: How the numbers are computed.
         papers: Simulated papers behind the interval.
     """
@@ -315,7 +288,7 @@ class ExamReadiness:
     max_marks: float
     estimated_marks: float
     break_even: dict[str, float]
-    chapters: list[ChapterReadiness]
+    chapters: list[PlaceForecast]
     method: str
     papers: int
 
@@ -359,23 +332,9 @@ def readiness_result(
         max_marks=forecast.max_marks,
         estimated_marks=forecast.estimated_marks,
         break_even={s.name: break_even(s.marking) for s in setup.blueprint.sections},
-        chapters=[_chapter(p) for p in forecast.most_at_stake()],
+        chapters=list(forecast.most_at_stake()),
         method=READINESS_METHOD,
         papers=forecast.papers,
-    )
-
-
-def _chapter(p: PlaceForecast) -> ChapterReadiness:
-    return ChapterReadiness(
-        place=p.place,
-        questions=p.questions,
-        marks=p.marks,
-        expected=p.expected,
-        at_stake=p.at_stake,
-        success=p.success,
-        attempt_share=p.attempt_share,
-        strategy=p.strategy,
-        estimated=p.estimated,
     )
 
 

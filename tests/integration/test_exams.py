@@ -45,6 +45,8 @@ def test_blueprints_are_listed_and_read_back(client: TestClient, exams: Any) -> 
     assert one["total_marks"] == 300
     assert "Invented numbers" in one["note"]
     assert client.get("/v1/exams/nope").status_code == 404
+    # A previous-year question carries its exam.
+    assert client.get("/v1/items/pyq-jee-2019-p1-80").json()["exam"] == "jee"
 
 
 def test_a_bad_blueprint_names_every_problem_and_stores_nothing(client: TestClient) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.orm import Session
 
 from smartpractice.api.deps import SettingsDep, audit, located_in_body, parse_body, scope_cache
 from smartpractice.api.schemas import (
@@ -23,11 +24,24 @@ from smartpractice.api.schemas import (
 from smartpractice.api.security import AdminDatabase, AdminKey, ReadDatabase
 from smartpractice.services.exams import exam_readiness, get_exam, list_exams, upsert_exams
 from smartpractice.services.mock_tests import create_mock_test, mock_test_report
+from smartpractice.services.ports import CatalogView
 from smartpractice.services.schemas import ExamIn
+from smartpractice.settings import Settings
+from smartpractice.storage.db import Database
 from smartpractice.storage.sql_exams import SqlExamStore
 from smartpractice.storage.sql_practice import SqlPickLog
 
 router = APIRouter(prefix="/v1", tags=["exams"])
+
+
+def _student_view(
+    request: Request, db: Database, session: Session, settings: Settings, student_id: str
+) -> CatalogView:
+    """What the service knows of the student and the catalogue, read in `session`."""
+    return SqlPickLog(session, scope_cache(request, db)).view(
+        student_id, recent_window=settings.model.selection.recent_window
+    )
+
 
 ExamQuery = Annotated[
     str, Query(min_length=1, max_length=200, description="The exam's id (`GET /v1/exams`).")
@@ -91,9 +105,7 @@ def get_readiness(
     difficulties; never-practised skills (hierarchical estimates) widen the interval."""
     with db.transaction() as session:
         readiness = exam_readiness(
-            SqlPickLog(session, scope_cache(request, db)).view(
-                student_id, recent_window=settings.model.selection.recent_window
-            ),
+            _student_view(request, db, session, settings, student_id),
             SqlExamStore(session),
             student_id,
             exam,
@@ -125,9 +137,7 @@ def post_mock_test(
     cannot fill the blueprint (nothing stored)."""
     with db.transaction() as session:
         paper = create_mock_test(
-            SqlPickLog(session, scope_cache(request, db)).view(
-                student_id, recent_window=settings.model.selection.recent_window
-            ),
+            _student_view(request, db, session, settings, student_id),
             SqlExamStore(session),
             student_id,
             exam,
