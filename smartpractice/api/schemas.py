@@ -255,6 +255,7 @@ class DeletedRows(BaseModel):
     misconceptions: int
     selections: int
     tutor_sessions: int
+    mock_tests: int
     student: int
     cached_profiles: int
 

@@ -36,6 +36,7 @@ class StudentDeletion:
     misconceptions: int
     selections: int
     tutor_sessions: int
+    mock_tests: int
     student: int
 
     def counts(self) -> dict[str, int]:
@@ -46,6 +47,7 @@ class StudentDeletion:
             "misconceptions": self.misconceptions,
             "selections": self.selections,
             "tutor_sessions": self.tutor_sessions,
+            "mock_tests": self.mock_tests,
             "student": self.student,
         }
 

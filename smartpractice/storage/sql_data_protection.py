@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from smartpractice.services.ports import ERASED_KIND, AppliedAttempt, ErasedAttempt
 from smartpractice.storage.models import (
     Event,
+    MockPaper,
     SelectionLog,
     Student,
     StudentMisconception,
@@ -29,6 +30,7 @@ _STUDENT_TABLES = (
     ("misconceptions", StudentMisconception, StudentMisconception.student_id),
     ("selections", SelectionLog, SelectionLog.student_id),
     ("tutor_sessions", TutorSession, TutorSession.student_id),
+    ("mock_tests", MockPaper, MockPaper.student_id),
     ("student", Student, Student.student_id),
 )
 

@@ -168,3 +168,11 @@ def test_a_mock_test_the_bank_cannot_fill_says_what_is_missing_and_stores_nothin
     response = client.post("/v1/students/s-g/mock-tests", params={"exam": "greedy"})
     assert response.status_code == 422
     assert "Integrals: needs 38 questions, 24 available" in response.text
+
+
+def test_deleting_a_student_deletes_their_mock_tests(client: TestClient, exams: Any) -> None:
+    paper = client.post("/v1/students/s-gone/mock-tests", params={"exam": CBSE}).json()
+    deleted = client.delete("/v1/students/s-gone")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["rows"]["mock_tests"] == 1
+    assert client.get(f"/v1/mock-tests/{paper['paper_id']}").status_code == 404
