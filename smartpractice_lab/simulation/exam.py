@@ -394,6 +394,8 @@ def exam_study_report(result: ExamStudyResult, study: ExamStudy) -> dict[str, An
             "questions": float(np.mean(result.questions[policy])),
             "coverage_80": float(inside.mean()),
             "coverage_80_edges_half": float((inside.sum() - on_edge.sum() / 2) / sat.size),
+            "above_interval": float((sat > forecasts[:, 2]).mean()),
+            "below_interval": float((sat < forecasts[:, 1]).mean()),
             "forecast_bias": float(np.mean(forecasts[:, 0] - np.asarray(end))),
         }
     paired: dict[str, Any] = {}
