@@ -28,10 +28,21 @@ from smartpractice.services.practice import (
     plan_student_path,
 )
 
-__all__ = ["EXAM_MODE", "exam_next_question", "exam_practice_values", "pick_exam_item"]
+__all__ = [
+    "EXAM_MODE",
+    "TOP_SKILLS",
+    "exam_next_question",
+    "exam_practice_values",
+    "pick_exam_item",
+    "practice_scope",
+]
 
 EXAM_MODE = "exam"
 """The `mode` of next-question (and of the selection log) in exam mode."""
+TOP_SKILLS = 5
+"""Exam mode practises among the most valuable skills, not only the first: one skill alone
+often has too few items, and repeating an item just answered teaches little (measured:
+docs/decisions/2026-12-07-exam-readiness.md)."""
 
 
 def exam_practice_values(
@@ -133,11 +144,6 @@ def pick_exam_item(
     # The value shown is that of the skill the path focused on among the top skills.
     chosen = next((v for v in ranked if v.skill_id == pick.path.focus), ranked[0])
     return pick, chosen, ranked
-
-
-TOP_SKILLS = 5
-"""Exam mode practises among the most valuable skills, not only the first: one skill alone
-often has too few items, and repeating an item just answered teaches little."""
 
 
 def practice_scope(ranked: Sequence[PracticeValue]) -> Scope:
