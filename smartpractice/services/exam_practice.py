@@ -1,24 +1,34 @@
-"""Exam mode of Smart Practice: the skill worth the most expected exam marks per hour of
-practice before the exam date (`core.exam.planning`), the item within it by Smart
-Practice's item-level selection, previous-year questions of the exam preferred among items
-of equal value."""
+"""Exam mode of Smart Practice: the chapter or topic of the paper worth the most expected
+exam marks per hour of mastering it (`core.exam.planning.place_value`: marks at stake over
+the learning path's expected questions to mastery), kept until the path decides it is
+mastered, and Smart Practice within it (as topic-by-topic practice does), previous-year
+questions of the exam preferred among items of equal value. The skills' marks per hour
+(`rank_exam_practice`) explain the pick."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.exam.planning import (
     ExamSkill,
+    PlaceValue,
     PracticeValue,
     days_to_exam,
+    place_value,
     rank_exam_practice,
 )
 from smartpractice.core.rating.elo import days_between
 from smartpractice.services.exams import ExamPlaces, exam_places, minutes_per_question, place_shares
-from smartpractice.services.ports import ExamStore, InvalidInput, NotFound, PickLog, Scope
+from smartpractice.services.ports import (
+    CatalogView,
+    ExamStore,
+    InvalidInput,
+    NotFound,
+    PickLog,
+    Scope,
+)
 from smartpractice.services.practice import (
     NextQuestion,
     Pick,
@@ -30,49 +40,28 @@ from smartpractice.services.practice import (
 
 __all__ = [
     "EXAM_MODE",
-    "TOP_SKILLS",
+    "choose_place",
     "exam_next_question",
     "exam_practice_values",
     "pick_exam_item",
-    "practice_scope",
+    "place_scope",
 ]
 
 EXAM_MODE = "exam"
 """The `mode` of next-question (and of the selection log) in exam mode."""
-TOP_SKILLS = 5
-"""Exam mode practises among the most valuable skills, not only the first: one skill alone
-often has too few items, and repeating an item just answered teaches little (measured:
-docs/decisions/2026-12-07-exam-readiness.md)."""
 
 
-def exam_practice_values(
-    setup: ExamPlaces, planned: StudentPath, *, config: ModelConfig, now: datetime
-) -> tuple[PracticeValue, ...]:
-    """The exam's skills open for practice on the student's path (`LearningPath.practise`:
-    remediation, review, diagnostic and frontier steps, so that prerequisites come before
-    what builds on them), ranked by expected exam marks per hour of practising them now; a
-    skill in several chapters or topics counts by its most valuable one.
-
-    Raises:
-        InvalidInput: the exam date is in the past.
-    """
-    try:
-        days_to_exam(setup.blueprint, today=now.date())
-    except ValueError as error:
-        raise InvalidInput([{"loc": ["query", "exam"], "msg": str(error)}]) from None
+def _exam_skills(
+    setup: ExamPlaces, planned: StudentPath, *, now: datetime, only: set[str] | None = None
+) -> list[ExamSkill]:
+    """The exam's skills (those in `only`, when given) as the planning core sees them, one
+    per (skill, place), in key order."""
     minutes = minutes_per_question(setup)
     student = planned.student
     skills = []
-    shares = place_shares(setup)
-    exam_skills = {skill_id for skill_id, _ in shares}
-    # Nothing of the exam open (the path's open steps all remediate skills outside it):
-    # every skill of the exam that is not locked.
-    open_skills = set(planned.path.practise) & exam_skills or {
-        s.skill_id for s in planned.path.steps if s.status != "locked"
-    }
-    for (skill_id, place), share in sorted(shares.items()):
+    for (skill_id, place), share in sorted(place_shares(setup).items()):
         view = planned.views.get(skill_id)
-        if view is None or skill_id not in open_skills:
+        if view is None or (only is not None and skill_id not in only):
             continue
         offset = student.offsets.get(skill_id)
         skills.append(
@@ -89,8 +78,29 @@ def exam_practice_values(
                 minutes_per_question=minutes.get(skill_id, 2.0),
             )
         )
+    return skills
+
+
+def exam_practice_values(
+    setup: ExamPlaces, planned: StudentPath, *, config: ModelConfig, now: datetime
+) -> tuple[PracticeValue, ...]:
+    """The exam's skills open for practice on the student's path (`LearningPath.practise`:
+    remediation, review, diagnostic and frontier steps, so that prerequisites come before
+    what builds on them), ranked by expected exam marks per hour of practising them now; a
+    skill in several chapters or topics counts by its most valuable one.
+
+    Raises:
+        InvalidInput: the exam date is in the past.
+    """
+    _check_date(setup, now)
+    exam_skills = {skill_id for skill_id, _ in place_shares(setup)}
+    # Nothing of the exam open (the path's open steps all remediate skills outside it):
+    # every skill of the exam that is not locked.
+    open_skills = set(planned.path.practise) & exam_skills or {
+        s.skill_id for s in planned.path.steps if s.status != "locked"
+    }
     ranked = rank_exam_practice(
-        skills,
+        _exam_skills(setup, planned, now=now, only=open_skills),
         blueprint=setup.blueprint,
         today=now.date(),
         config=config.path,
@@ -102,6 +112,74 @@ def exam_practice_values(
     return tuple(best.values())
 
 
+def _check_date(setup: ExamPlaces, now: datetime) -> None:
+    try:
+        days_to_exam(setup.blueprint, today=now.date())
+    except ValueError as error:
+        raise InvalidInput([{"loc": ["query", "exam"], "msg": str(error)}]) from None
+
+
+def place_scope(setup: ExamPlaces, place: str) -> Scope:
+    """The scope of one chapter or topic of the blueprint (a chapter when items carry it as
+    their chapter, else a topic)."""
+    if any(i.chapter == place for i in setup.items):
+        return Scope(chapter=place)
+    return Scope(topic=place)
+
+
+def _last_place(view_log: PickLog, student_id: str) -> str | None:
+    """The place the student's last exam-mode pick practised, if any."""
+    explanation = view_log.last_explanation(student_id)
+    exam = explanation.get("exam") if isinstance(explanation, dict) else None
+    place = exam.get("place") if isinstance(exam, dict) else None
+    return place if isinstance(place, str) else None
+
+
+def choose_place(
+    view: CatalogView,
+    setup: ExamPlaces,
+    planned: StudentPath,
+    student_id: str,
+    *,
+    config: ModelConfig,
+    now: datetime,
+    mastered: frozenset[str],
+    last_place: str | None,
+) -> tuple[str, tuple[PlaceValue, ...]]:
+    """The chapter or topic to practise: the one the last exam-mode pick practised until
+    the learning path decides it is mastered (phase `consolidation`, as Smart Practice moves
+    on), else the one worth the most marks per hour of mastering it (`place_value`: the
+    marks at stake over the path's expected questions to mastery). Returns it and the
+    places ranked."""
+    skills = _exam_skills(setup, planned, now=now)
+    values = []
+    phases: dict[str, str] = {}
+    for place in setup.blueprint.places():
+        path = plan_student_path(
+            view,
+            student_id,
+            place_scope(setup, place),
+            config=config,
+            now=now,
+            previously_mastered=mastered,
+        ).path
+        phases[place] = path.phase
+        values.append(
+            place_value(
+                place,
+                skills,
+                blueprint=setup.blueprint,
+                expected_questions=path.expected_questions,
+                scale=config.elo.scale,
+            )
+        )
+    ranked = tuple(sorted(values, key=lambda v: -v.marks_per_hour))  # ties: paper order
+    if last_place in phases and phases[last_place] != "consolidation":
+        return last_place, ranked
+    unmastered = [v for v in ranked if phases[v.place] != "consolidation"]
+    return (unmastered or list(ranked))[0].place, ranked
+
+
 def pick_exam_item(
     view_log: PickLog,
     setup: ExamPlaces,
@@ -110,9 +188,10 @@ def pick_exam_item(
     config: ModelConfig,
     now: datetime,
     seed: int | None,
-) -> tuple[Pick, PracticeValue, tuple[PracticeValue, ...]]:
-    """Exam mode's pick (nothing written): the most valuable skills (`practice_scope`),
-    then the item; returns the pick, the value of the skill it practises and the ranking.
+) -> tuple[Pick, PracticeValue, tuple[PracticeValue, ...], Scope]:
+    """Exam mode's pick (nothing written): the chapter or topic (`choose_place`), then
+    Smart Practice within it; returns the pick, the value of the skill it practises, the
+    skills ranked by marks per hour and the scope practised.
 
     Raises:
         InvalidInput: the exam date is in the past.
@@ -131,28 +210,42 @@ def pick_exam_item(
     ranked = exam_practice_values(setup, planned, config=config, now=now)
     if not ranked:
         raise NotFound(f"nothing open for practice in exam {setup.exam.exam_id!r}")
+    place, _ = choose_place(
+        view,
+        setup,
+        planned,
+        student_id,
+        config=config,
+        now=now,
+        mastered=mastered,
+        last_place=_last_place(view_log, student_id),
+    )
+    scope = place_scope(setup, place)
     pick = pick_next_item(
         view,
         student_id,
-        practice_scope(ranked),
+        scope,
         config=config,
         now=now,
         seed=seed,
         previously_mastered=mastered,
         preference=setup.likeness(),
     )
-    # The value shown is that of the skill the path focused on among the top skills.
-    chosen = next((v for v in ranked if v.skill_id == pick.path.focus), ranked[0])
-    return pick, chosen, ranked
-
-
-def practice_scope(ranked: Sequence[PracticeValue]) -> Scope:
-    """The scope exam mode picks the item in: the `TOP_SKILLS` most valuable skills."""
-    return Scope(skills=tuple(v.skill_id for v in ranked[:TOP_SKILLS]))
+    # The value shown is that of the skill the path focused on (the place's best otherwise).
+    chosen = next(
+        (v for v in ranked if v.skill_id == pick.path.focus),
+        next((v for v in ranked if (v.skill_id, place) in place_shares(setup)), ranked[0]),
+    )
+    return pick, chosen, ranked, scope
 
 
 def _explained(
-    pick: Pick, top: PracticeValue, ranked: tuple[PracticeValue, ...], exam_id: str, days: int
+    pick: Pick,
+    top: PracticeValue,
+    ranked: tuple[PracticeValue, ...],
+    scope: Scope,
+    exam_id: str,
+    days: int,
 ) -> dict[str, Any]:
     explanation = dict(pick.explanation)
     explanation["reasons"] = [f"{top.skill_id}: {top.explanation}", *explanation["reasons"]]
@@ -160,6 +253,7 @@ def _explained(
     explanation["exam"] = {
         "exam_id": exam_id,
         "days_to_exam": days,
+        "place": scope.chapter or scope.topic,
         "skill_id": top.skill_id,
         "marks_per_hour": top.marks_per_hour,
         "learning": top.learning,
@@ -192,10 +286,12 @@ def exam_next_question(
         InvalidInput: the exam date is in the past.
     """
     setup = exam_places(store, exam_id)
-    pick, top, ranked = pick_exam_item(log, setup, student_id, config=config, now=now, seed=seed)
+    pick, top, ranked, practised = pick_exam_item(
+        log, setup, student_id, config=config, now=now, seed=seed
+    )
     days = (setup.exam.exam_date - now.date()).days
-    explanation = _explained(pick, top, ranked, exam_id, days)
-    scope = {**practice_scope(ranked).as_dict(), "mode": EXAM_MODE, "exam": exam_id}
+    explanation = _explained(pick, top, ranked, practised, exam_id, days)
+    scope = {**practised.as_dict(), "mode": EXAM_MODE, "exam": exam_id}
     selection_id, item = log.log_pick(
         student_id=student_id,
         item_id=pick.selection.chosen.item_id,

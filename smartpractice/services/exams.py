@@ -25,8 +25,10 @@ from smartpractice.core.exam.readiness import (
     PlaceForecast,
     Readiness,
     SkillEstimate,
+    StudentOffset,
     break_even,
     forecast_readiness,
+    residual_offset,
 )
 from smartpractice.core.practice.path import rating_sd
 from smartpractice.services.ports import (
@@ -57,18 +59,29 @@ __all__ = [
     "readiness_forecast",
     "readiness_result",
     "skill_estimates",
+    "student_offset",
     "upsert_exams",
 ]
 
 READINESS_METHOD = (
     "analytic expected marks (the exact expectation of the model, Gauss-Hermite over each "
-    "skill's uncertainty); the 80% interval from simulated papers"
+    "skill's uncertainty and the student's offset from recent prediction errors); the 80% "
+    "interval from simulated papers"
 )
 """How readiness is computed (returned with every forecast)."""
 
 READINESS_PAPERS = 2000
 """Simulated papers behind a readiness interval: about 1 point of coverage noise, a few
 tens of milliseconds for a 75-question paper."""
+
+READINESS_RESIDUAL_WINDOW = 60
+"""The student's most recent answers whose prediction errors calibrate the forecast
+(`student_offset`): about two study sessions, recent enough to follow a learning student."""
+
+READINESS_OFFSET_PRIOR_SD = 100.0
+"""Prior spread (Elo points) of the student's offset: the size of the lag of a rating
+behind a learning student measured on the simulator's learners (proficiency 0.10-0.16 low
+after 15+ answers, about 60-100 Elo points), not fitted to the exam study."""
 
 
 def blueprint_of(exam: ExamIn) -> Blueprint:
@@ -228,6 +241,21 @@ def skill_estimates(
     }
 
 
+def student_offset(view: CatalogView, student_id: str, *, config: ModelConfig) -> StudentOffset:
+    """The student's rating offset from the prediction errors (performance - predicted,
+    as the event log records them) of their `READINESS_RESIDUAL_WINDOW` latest answers,
+    shrunk towards 0 by their count (`residual_offset`); none for a student never seen."""
+    answers = view.recent_answers(student_id, window=READINESS_RESIDUAL_WINDOW)
+    if not answers:
+        return StudentOffset()
+    return residual_offset(
+        predicted=[a.predicted for a in answers],
+        outcomes=[a.performance for a in answers],
+        prior_sd=READINESS_OFFSET_PRIOR_SD,
+        scale=config.elo.scale,
+    )
+
+
 def readiness_forecast(
     view: CatalogView,
     setup: ExamPlaces,
@@ -254,7 +282,13 @@ def readiness_forecast(
     }
     rng = np.random.default_rng(_seed(student_id, setup.exam.exam_id, now.date().isoformat()))
     return forecast_readiness(
-        setup.blueprint, pools=pools, skills=skills, rng=rng, papers=papers, scale=config.elo.scale
+        setup.blueprint,
+        pools=pools,
+        skills=skills,
+        rng=rng,
+        papers=papers,
+        scale=config.elo.scale,
+        offset=student_offset(view, student_id, config=config),
     )
 
 

@@ -33,7 +33,15 @@ from smartpractice.core.exam.blueprint import Blueprint
 from smartpractice.core.practice.mastery import retention
 from smartpractice.core.rating.elo import expected_success
 
-__all__ = ["ExamSkill", "PracticeValue", "days_to_exam", "practice_value", "rank_exam_practice"]
+__all__ = [
+    "ExamSkill",
+    "PlaceValue",
+    "PracticeValue",
+    "days_to_exam",
+    "place_value",
+    "practice_value",
+    "rank_exam_practice",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,3 +193,64 @@ def rank_exam_practice(
         for s in skills
     ]
     return tuple(sorted(values, key=lambda v: -v.marks_per_hour))
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceValue:
+    """What mastering a chapter or topic of the paper is worth, per hour of practice.
+
+    Attributes:
+        place: The blueprint's chapter or topic key.
+        at_stake: Marks on the place the student is not expected to get today, with the
+            wrong-answer penalty avoided (>= 0).
+        expected_questions: The learning path's estimate of the questions to master the
+            place (>= 0).
+        marks_per_hour: ``at_stake / expected_questions`` per hour of questions.
+    """
+
+    place: str
+    at_stake: float
+    expected_questions: float
+    marks_per_hour: float
+
+
+def place_value(
+    place: str,
+    skills: Sequence[ExamSkill],
+    *,
+    blueprint: Blueprint,
+    expected_questions: float,
+    scale: float = 400.0,
+) -> PlaceValue:
+    """The marks per hour of mastering `place`: the marks at stake on its skills (each
+    skill's marks, `_marks_on`, times its predicted failure ``1 - P(r)`` on the typical
+    item) over the time the learning path expects mastering it to take (its
+    `expected_questions` at the skills' mean minutes per question; at least one question).
+
+    It values a place by the path's own expected progress instead of a constant gain per
+    question, so a place close to mastery with few marks left and a place far from it with
+    many are compared on what practising them until mastery returns.
+
+    Args:
+        place: The chapter or topic.
+        skills: The exam's skills (every one; those of other places are ignored).
+        blueprint: The exam's blueprint.
+        expected_questions: The learning path's questions to master the place (>= 0).
+        scale: Elo scale (Elo points for 10:1 odds).
+    """
+    mine = [s for s in skills if s.place == place]
+    at_stake = 0.0
+    for skill in mine:
+        _, value = _marks_on(blueprint, skill)
+        chance = expected_success(
+            rating=skill.rating, difficulty=skill.typical_difficulty, scale=scale
+        )
+        at_stake += value * (1.0 - chance)
+    minutes = sum(s.minutes_per_question for s in mine) / len(mine) if mine else 2.0
+    hours = max(expected_questions, 1.0) * minutes / 60.0
+    return PlaceValue(
+        place=place,
+        at_stake=at_stake,
+        expected_questions=expected_questions,
+        marks_per_hour=at_stake / hours,
+    )

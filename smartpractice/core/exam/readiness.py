@@ -43,11 +43,13 @@ __all__ = [
     "PlaceForecast",
     "Readiness",
     "SkillEstimate",
+    "StudentOffset",
     "attempt_value",
     "break_even",
     "forecast_readiness",
     "predicted_success",
     "question_value",
+    "residual_offset",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -72,6 +74,61 @@ class SkillEstimate:
     rating: float
     sd: float
     assessed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StudentOffset:
+    """How far the model's predictions for this student have been off lately, as one rating
+    shift shared by every skill (`residual_offset`).
+
+    Attributes:
+        rating: Shift (Elo points) to add to every skill's rating: positive when the student
+            has been doing better than predicted (a rating lagging a learning student,
+            guessing the model does not have).
+        sd: Its uncertainty (Elo points, >= 0), one draw per paper shared by every skill.
+    """
+
+    rating: float = 0.0
+    sd: float = 0.0
+
+
+def residual_offset(
+    *,
+    predicted: Sequence[float],
+    outcomes: Sequence[float],
+    prior_sd: float,
+    scale: float = 400.0,
+) -> StudentOffset:
+    """The rating shift the student's recent prediction errors call for, shrunk towards 0.
+
+    One Newton step of the logistic likelihood of the outcomes in a common logit offset
+    `delta` from 0, with a normal prior ``Normal(0, prior_sd^2)`` on it (a Laplace
+    approximation of its posterior): ``delta = sum(y - p) / (sum p(1-p) + 1/tau^2)``,
+    posterior variance ``1 / (sum p(1-p) + 1/tau^2)`` (``tau`` = `prior_sd` in logits),
+    the variance widened by the over-dispersion ``phi = sum (y - p)^2 / sum p(1-p)`` when
+    it is above 1 (the model's errors larger than it thinks: misfit). Few answers give a
+    shift near 0 and the prior's spread; many give the residuals' own estimate.
+    Source: generalised linear models, McCullagh & Nelder (1989), ch. 4 and 9.
+
+    Args:
+        predicted: Predicted success (0-1) before each recent answer.
+        outcomes: Credited performance (0-1) of the same answers.
+        prior_sd: Prior spread (Elo points, > 0) of the shift.
+        scale: Elo scale (Elo points for 10:1 odds).
+    """
+    if len(predicted) != len(outcomes):
+        raise ValueError("predicted and outcomes must have the same length")
+    if not prior_sd > 0:
+        raise ValueError(f"prior_sd must be positive, got {prior_sd}")
+    per_logit = scale / math.log(10.0)  # Elo points per logit
+    p = np.clip(np.asarray(predicted, dtype=float), 1e-6, 1.0 - 1e-6)
+    y = np.asarray(outcomes, dtype=float)
+    information = float(np.sum(p * (1.0 - p)))
+    precision = information + (per_logit / prior_sd) ** 2
+    delta = float(np.sum(y - p)) / precision
+    dispersion = float(np.sum((y - p) ** 2)) / information if information > 0 else 1.0
+    sd = math.sqrt(max(dispersion, 1.0) / precision)
+    return StudentOffset(rating=delta * per_logit, sd=sd * per_logit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,23 +247,30 @@ def _predictive(mean: FloatArray, spread: FloatArray, scale: float) -> FloatArra
     return result
 
 
-def _gap_moments(item: ExamItem, skills: Mapping[str, SkillEstimate]) -> tuple[float, float]:
-    """Mean and spread (Elo points) of the item's mean rating gap over its skills."""
+def _gap_moments(
+    item: ExamItem, skills: Mapping[str, SkillEstimate], offset: StudentOffset = StudentOffset()
+) -> tuple[float, float]:
+    """Mean and spread (Elo points) of the item's mean rating gap over its skills (the
+    student's offset shifts every skill alike: it adds fully to the mean gap)."""
     count = len(item.difficulties)
     if not count:
         raise ValueError(f"item {item.item_id!r} tests no skill")
     mean = sum(skills[s].rating - d for s, d in item.difficulties.items()) / count
-    spread = math.sqrt(sum(skills[s].sd ** 2 for s in item.difficulties)) / count
-    return mean, spread
+    variance = sum(skills[s].sd ** 2 for s in item.difficulties) / count**2
+    return mean + offset.rating, math.sqrt(variance + offset.sd**2)
 
 
 def predicted_success(
-    item: ExamItem, *, skills: Mapping[str, SkillEstimate], scale: float = 400.0
+    item: ExamItem,
+    *,
+    skills: Mapping[str, SkillEstimate],
+    scale: float = 400.0,
+    offset: StudentOffset = StudentOffset(),
 ) -> float:
     """Predicted success (0-1) on an item: the Elo chance of the mean rating gap averaged
     over the ratings' uncertainty (Gauss-Hermite, 40 nodes). It is what the student can
     expect before seeing the question, so it sets the attempt-or-skip strategy."""
-    mean, spread = _gap_moments(item, skills)
+    mean, spread = _gap_moments(item, skills, offset)
     return float(_predictive(np.array([mean]), np.array([spread]), scale)[0])
 
 
@@ -228,12 +292,13 @@ def _compile(
     index: Mapping[str, int],
     skills: Mapping[str, SkillEstimate],
     scale: float,
+    offset: StudentOffset,
 ) -> _Pool:
     width = max(len(i.difficulties) for i in items)
     skill_index = np.zeros((len(items), width), dtype=np.intp)
     difficulties = np.zeros((len(items), width))
     mask = np.zeros((len(items), width))
-    moments = np.array([_gap_moments(i, skills) for i in items])
+    moments = np.array([_gap_moments(i, skills, offset) for i in items])
     for row, item in enumerate(items):
         for column, (skill_id, difficulty) in enumerate(sorted(item.difficulties.items())):
             skill_index[row, column] = index[skill_id]
@@ -275,6 +340,7 @@ def forecast_readiness(
     rng: np.random.Generator,
     papers: int = 4000,
     scale: float = 400.0,
+    offset: StudentOffset = StudentOffset(),
 ) -> Readiness:
     """The expected marks on a paper drawn to `blueprint`, its 80% interval and, per
     chapter or topic, expected marks, marks at stake and the answer strategy.
@@ -286,6 +352,8 @@ def forecast_readiness(
         rng: Randomness of the simulated papers (seed it for reproducible intervals).
         papers: Simulated papers for the interval (>= 1).
         scale: Elo scale (Elo points for 10:1 odds).
+        offset: The student's rating shift from recent prediction errors and its
+            uncertainty (`residual_offset`); none by default.
 
     Raises:
         ValueError: A place has no items, or a tested skill has no (valid) estimate.
@@ -295,11 +363,14 @@ def forecast_readiness(
         raise ValueError(f"papers must be at least 1, got {papers}")
     skill_ids = sorted({s for p in blueprint.places() for i in pools[p] for s in i.difficulties})
     index = {s: n for n, s in enumerate(skill_ids)}
-    compiled = {p: _compile(pools[p], index, skills, scale) for p in blueprint.places()}
+    compiled = {p: _compile(pools[p], index, skills, scale, offset) for p in blueprint.places()}
     ratings = np.array([skills[s].rating for s in skill_ids])
     spreads = np.array([skills[s].sd for s in skill_ids])
     # One true rating per skill and paper, shared by every question testing the skill.
     truth = ratings + spreads * rng.standard_normal((papers, len(skill_ids)))
+    if offset.rating or offset.sd:
+        # The student's offset: one draw per paper shared by every skill.
+        truth += offset.rating + offset.sd * rng.standard_normal((papers, 1))
     totals = np.zeros(papers)
     tallies = {p: _Tally() for p in compiled}
     for section, weight in blueprint.weights():
