@@ -127,14 +127,6 @@ def place_scope(setup: ExamPlaces, place: str) -> Scope:
     return Scope(topic=place)
 
 
-def _last_place(view_log: PickLog, student_id: str) -> str | None:
-    """The place the student's last exam-mode pick practised, if any."""
-    explanation = view_log.last_explanation(student_id)
-    exam = explanation.get("exam") if isinstance(explanation, dict) else None
-    place = exam.get("place") if isinstance(exam, dict) else None
-    return place if isinstance(place, str) else None
-
-
 def choose_place(
     view: CatalogView,
     setup: ExamPlaces,
@@ -144,13 +136,12 @@ def choose_place(
     config: ModelConfig,
     now: datetime,
     mastered: frozenset[str],
-    last_place: str | None,
 ) -> tuple[str, tuple[PlaceValue, ...]]:
-    """The chapter or topic to practise: the one the last exam-mode pick practised until
-    the learning path decides it is mastered (phase `consolidation`, as Smart Practice moves
-    on), else the one worth the most marks per hour of mastering it (`place_value`: the
-    marks at stake over the path's expected questions to mastery). Returns it and the
-    places ranked."""
+    """The chapter or topic to practise: of those the learning path does not hold mastered
+    (phase `consolidation`), the one worth the most marks per hour of mastering it
+    (`place_value`: the marks at stake over the path's expected questions to mastery),
+    decided again at every question; ties in paper order. Returns it and the places
+    ranked."""
     skills = _exam_skills(setup, planned, now=now)
     values = []
     phases: dict[str, str] = {}
@@ -174,8 +165,6 @@ def choose_place(
             )
         )
     ranked = tuple(sorted(values, key=lambda v: -v.marks_per_hour))  # ties: paper order
-    if last_place in phases and phases[last_place] != "consolidation":
-        return last_place, ranked
     unmastered = [v for v in ranked if phases[v.place] != "consolidation"]
     return (unmastered or list(ranked))[0].place, ranked
 
@@ -218,7 +207,6 @@ def pick_exam_item(
         config=config,
         now=now,
         mastered=mastered,
-        last_place=_last_place(view_log, student_id),
     )
     scope = place_scope(setup, place)
     pick = pick_next_item(

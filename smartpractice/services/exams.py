@@ -4,6 +4,7 @@ marks on a paper drawn to one (`core.exam.readiness`)."""
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,11 +24,13 @@ from smartpractice.core.exam.blueprint import (
 from smartpractice.core.exam.readiness import (
     ExamItem,
     PlaceForecast,
+    RatingOffset,
     Readiness,
     SkillEstimate,
-    StudentOffset,
     break_even,
+    difficulty_sd,
     forecast_readiness,
+    over_dispersion,
     residual_offset,
 )
 from smartpractice.core.practice.path import rating_sd
@@ -38,6 +41,7 @@ from smartpractice.services.ports import (
     InvalidInput,
     NotFound,
     PickLog,
+    RecentAnswer,
     StoredExam,
 )
 from smartpractice.services.practice import student_skill_views
@@ -59,7 +63,7 @@ __all__ = [
     "readiness_forecast",
     "readiness_result",
     "skill_estimates",
-    "student_offset",
+    "skill_offsets",
     "upsert_exams",
 ]
 
@@ -76,7 +80,7 @@ tens of milliseconds for a 75-question paper."""
 
 READINESS_RESIDUAL_WINDOW = 60
 """The student's most recent answers whose prediction errors calibrate the forecast
-(`student_offset`): about two study sessions, recent enough to follow a learning student."""
+(`skill_offsets`): about two study sessions, recent enough to follow a learning student."""
 
 READINESS_OFFSET_PRIOR_SD = 100.0
 """Prior spread (Elo points) of the student's offset: the size of the lag of a rating
@@ -224,16 +228,19 @@ def skill_estimates(
     view: CatalogView, setup: ExamPlaces, student_id: str, *, config: ModelConfig, now: datetime
 ) -> dict[str, SkillEstimate]:
     """The student's estimate (rating, spread `rating_sd`, assessed or estimated) on every
-    skill the exam's pools test; never-practised skills get the learning path's
-    hierarchical estimate and a wide spread."""
+    skill the exam's pools test, shifted by the skill's recent prediction errors
+    (`skill_offsets`, their spread added in quadrature); never-practised skills get the
+    learning path's hierarchical estimate and a wide spread."""
     student, views = student_skill_views(
         view, student_id, setup.skill_ids(), config=config, now=now
     )
     min_evidence = config.path.min_evidence
+    offsets = skill_offsets(view, student_id, config=config)
+    none = RatingOffset()
     return {
         skill_id: SkillEstimate(
-            rating=v.rating,
-            sd=rating_sd(v.uncertainty, config=config.path),
+            rating=v.rating + (shift := offsets.get(skill_id, none)).rating,
+            sd=math.hypot(rating_sd(v.uncertainty, config=config.path), shift.sd),
             assessed=(o := student.offsets.get(skill_id)) is not None
             and o.attempts >= min_evidence,
         )
@@ -241,19 +248,59 @@ def skill_estimates(
     }
 
 
-def student_offset(view: CatalogView, student_id: str, *, config: ModelConfig) -> StudentOffset:
-    """The student's rating offset from the prediction errors (performance - predicted,
-    as the event log records them) of their `READINESS_RESIDUAL_WINDOW` latest answers,
-    shrunk towards 0 by their count (`residual_offset`); none for a student never seen."""
+def _exam_item(item: ExamBankItem, *, config: ModelConfig) -> ExamItem:
+    """The item as readiness sees it: each difficulty with its spread from its answers
+    (`difficulty_sd`, prior `rating_sd_max`: a rating with no evidence at all)."""
+    return ExamItem(
+        item.item_id,
+        item.difficulties,
+        {
+            s: difficulty_sd(
+                attempts=item.difficulty_attempts.get(s, 0),
+                prior_sd=config.path.rating_sd_max,
+                scale=config.elo.scale,
+            )
+            for s in item.difficulties
+        },
+    )
+
+
+def skill_offsets(
+    view: CatalogView, student_id: str, *, config: ModelConfig
+) -> dict[str, RatingOffset]:
+    """Per skill, the rating offset the prediction errors (performance - predicted, as the
+    event log records them) of the student's `READINESS_RESIDUAL_WINDOW` latest answers
+    call for (`residual_offset`), pooled in two levels: the student's offset over all of
+    them (shrunk towards 0), then each skill's from the answers that test it, shrunk
+    towards the student's; the spread widened by the over-dispersion of all of them.
+    Skills without a recent answer get none: the evidence is about what was practised."""
     answers = view.recent_answers(student_id, window=READINESS_RESIDUAL_WINDOW)
     if not answers:
-        return StudentOffset()
-    return residual_offset(
+        return {}
+    dispersion = over_dispersion(
+        predicted=[a.predicted for a in answers], outcomes=[a.performance for a in answers]
+    )
+    student = residual_offset(
         predicted=[a.predicted for a in answers],
         outcomes=[a.performance for a in answers],
         prior_sd=READINESS_OFFSET_PRIOR_SD,
         scale=config.elo.scale,
     )
+    by_skill: dict[str, list[RecentAnswer]] = {}
+    for answer in answers:
+        for skill_id in answer.skills:
+            by_skill.setdefault(skill_id, []).append(answer)
+    return {
+        skill_id: residual_offset(
+            predicted=[a.predicted for a in mine],
+            outcomes=[a.performance for a in mine],
+            prior_sd=READINESS_OFFSET_PRIOR_SD,
+            prior_mean=student.rating,
+            dispersion=dispersion,
+            scale=config.elo.scale,
+        )
+        for skill_id, mine in by_skill.items()
+    }
 
 
 def readiness_forecast(
@@ -277,8 +324,7 @@ def readiness_forecast(
         )
     skills = skill_estimates(view, setup, student_id, config=config, now=now)
     pools = {
-        place: [ExamItem(i.item_id, i.difficulties) for i in pool]
-        for place, pool in setup.pools.items()
+        place: [_exam_item(i, config=config) for i in pool] for place, pool in setup.pools.items()
     }
     rng = np.random.default_rng(_seed(student_id, setup.exam.exam_id, now.date().isoformat()))
     return forecast_readiness(
@@ -288,7 +334,6 @@ def readiness_forecast(
         rng=rng,
         papers=papers,
         scale=config.elo.scale,
-        offset=student_offset(view, student_id, config=config),
     )
 
 

@@ -6,7 +6,7 @@ them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -558,7 +558,8 @@ class StoredExam:
 class ExamBankItem:
     """An item of a blueprint's chapters or topics, as readiness, exam practice and mock
     tests see it: its place, source, exam (previous-year questions), expected time
-    (seconds; None if unknown) and current difficulty per skill (Elo points)."""
+    (seconds; None if unknown), current difficulty per skill (Elo points) and the answers
+    behind each difficulty (absent: none)."""
 
     item_id: str
     chapter: str
@@ -567,6 +568,7 @@ class ExamBankItem:
     exam: str | None
     expected_time_seconds: float | None
     difficulties: dict[str, float]
+    difficulty_attempts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

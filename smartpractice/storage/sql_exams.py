@@ -83,13 +83,14 @@ class SqlExamStore:
                 Item.expected_time_seconds,
                 ItemSkill.skill_id,
                 ItemSkill.difficulty,
+                ItemSkill.attempts,
             )
             .join(ItemSkill, ItemSkill.item_id == Item.item_id)
             .where(or_(Item.chapter.in_(wanted), Item.topic.in_(wanted)))
             .order_by(Item.item_id, ItemSkill.skill_id)
         ).all()
         found: dict[str, ExamBankItem] = {}
-        for item_id, chapter, topic, source, exam, seconds, skill_id, difficulty in rows:
+        for item_id, chapter, topic, source, exam, seconds, skill_id, difficulty, count in rows:
             item = found.get(item_id)
             if item is None:
                 item = found[item_id] = ExamBankItem(
@@ -102,6 +103,7 @@ class SqlExamStore:
                     difficulties={},
                 )
             item.difficulties[skill_id] = difficulty
+            item.difficulty_attempts[skill_id] = count or 0
         return list(found.values())
 
     def save_paper(self, paper: StoredPaper) -> None:

@@ -30,19 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from smartpractice.core.exam.readiness import (
-    ExamItem,
-    StudentOffset,
-    break_even,
-    predicted_success,
-)
+from smartpractice.core.exam.readiness import ExamItem, break_even, predicted_success
 from smartpractice.services.exam_practice import pick_exam_item
 from smartpractice.services.exams import (
     ExamPlaces,
     exam_places,
     readiness_forecast,
     skill_estimates,
-    student_offset,
 )
 from smartpractice.services.ports import (
     CatalogView,
@@ -123,6 +117,10 @@ class _MemoryExams:
                 exam=self.sim_bank.items[item_id].exam,
                 expected_time_seconds=self.sim_bank.items[item_id].expected_time_seconds,
                 difficulties=dict(current[item_id]),
+                difficulty_attempts={
+                    s: r.attempts
+                    for s, r in self.view.store.items[item_id].ratings.difficulties.items()
+                },
             )
             for item_id in chosen
         ]
@@ -185,7 +183,6 @@ def _sit_paper(
     bank: SimBank,
     skills: Mapping[str, Any],
     rng: np.random.Generator,
-    offset: StudentOffset,
 ) -> float:
     """One paper drawn as the forecast assumes (uniform with replacement from each place's
     pool), attempted where the service's predicted success beats the break-even, answered
@@ -198,9 +195,7 @@ def _sit_paper(
         threshold = break_even(marking)
         for k in rng.integers(0, len(pool), size=weight.questions):
             item = pool[int(k)]
-            predicted = predicted_success(
-                ExamItem(item.item_id, item.difficulties), skills=skills, offset=offset
-            )
+            predicted = predicted_success(ExamItem(item.item_id, item.difficulties), skills=skills)
             if predicted <= threshold:
                 marks += size * marking.unattempted
                 continue
@@ -260,8 +255,10 @@ class _Run:
         student_id = f"sim-{k:06d}"
         config = self.world.model
         if self.policy == "exam_mode":
+            # Seeded from the learner's pick stream, so runs are reproducible.
+            seed = int(self.picks[k].integers(2**31))
             pick, _, _, _ = pick_exam_item(
-                self.log, self.setup, student_id, config=config, now=now, seed=None
+                self.log, self.setup, student_id, config=config, now=now, seed=seed
             )
             self.log.last[student_id] = pick.explanation
             return pick.selection.chosen.item_id
@@ -350,9 +347,8 @@ class _Run:
             papers=study.forecast_papers,
         )
         skills = skill_estimates(self.view, setup, student_id, config=world.model, now=exam_day)
-        offset = student_offset(self.view, student_id, config=world.model)
         sat = _sit_paper(
-            learner, setup, world.bank, skills, np.random.default_rng([study.seed, k, 7]), offset
+            learner, setup, world.bank, skills, np.random.default_rng([study.seed, k, 7])
         )
         result.end.setdefault(self.policy, []).append(true_marks(learner, setup, world.bank))
         result.forecast.setdefault(self.policy, []).append(

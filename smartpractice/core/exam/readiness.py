@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -41,12 +41,14 @@ from smartpractice.core.rating.elo import expected_success
 __all__ = [
     "ExamItem",
     "PlaceForecast",
+    "RatingOffset",
     "Readiness",
     "SkillEstimate",
-    "StudentOffset",
     "attempt_value",
     "break_even",
+    "difficulty_sd",
     "forecast_readiness",
+    "over_dispersion",
     "predicted_success",
     "question_value",
     "residual_offset",
@@ -77,19 +79,33 @@ class SkillEstimate:
 
 
 @dataclass(frozen=True, slots=True)
-class StudentOffset:
-    """How far the model's predictions for this student have been off lately, as one rating
-    shift shared by every skill (`residual_offset`).
+class RatingOffset:
+    """How far the model's predictions on a skill have been off lately, as a rating shift
+    (`residual_offset`).
 
     Attributes:
-        rating: Shift (Elo points) to add to every skill's rating: positive when the student
-            has been doing better than predicted (a rating lagging a learning student,
-            guessing the model does not have).
-        sd: Its uncertainty (Elo points, >= 0), one draw per paper shared by every skill.
+        rating: Shift (Elo points) to add to the rating: positive when the student has been
+            doing better than predicted (a rating lagging a learning student, guessing the
+            model does not have).
+        sd: Its uncertainty (Elo points, >= 0), to add (in quadrature) to the rating's.
     """
 
     rating: float = 0.0
     sd: float = 0.0
+
+
+def over_dispersion(*, predicted: Sequence[float], outcomes: Sequence[float]) -> float:
+    """The Pearson over-dispersion ``phi = sum (y - p)^2 / sum p(1-p)`` of outcomes `y`
+    (0-1) against predictions `p` (0-1), at least 1: about 1 when the model's errors are
+    as large as it says, above when it misfits (McCullagh & Nelder 1989, sec. 4.5)."""
+    if len(predicted) != len(outcomes):
+        raise ValueError("predicted and outcomes must have the same length")
+    p = np.clip(np.asarray(predicted, dtype=float), 1e-6, 1.0 - 1e-6)
+    y = np.asarray(outcomes, dtype=float)
+    information = float(np.sum(p * (1.0 - p)))
+    if not information > 0:
+        return 1.0
+    return max(1.0, float(np.sum((y - p) ** 2)) / information)
 
 
 def residual_offset(
@@ -97,23 +113,26 @@ def residual_offset(
     predicted: Sequence[float],
     outcomes: Sequence[float],
     prior_sd: float,
+    prior_mean: float = 0.0,
+    dispersion: float = 1.0,
     scale: float = 400.0,
-) -> StudentOffset:
-    """The rating shift the student's recent prediction errors call for, shrunk towards 0.
+) -> RatingOffset:
+    """The rating shift recent prediction errors call for, shrunk towards `prior_mean`.
 
-    One Newton step of the logistic likelihood of the outcomes in a common logit offset
-    `delta` from 0, with a normal prior ``Normal(0, prior_sd^2)`` on it (a Laplace
-    approximation of its posterior): ``delta = sum(y - p) / (sum p(1-p) + 1/tau^2)``,
-    posterior variance ``1 / (sum p(1-p) + 1/tau^2)`` (``tau`` = `prior_sd` in logits),
-    the variance widened by the over-dispersion ``phi = sum (y - p)^2 / sum p(1-p)`` when
-    it is above 1 (the model's errors larger than it thinks: misfit). Few answers give a
-    shift near 0 and the prior's spread; many give the residuals' own estimate.
-    Source: generalised linear models, McCullagh & Nelder (1989), ch. 4 and 9.
+    One Newton step from 0 of the logistic likelihood of the outcomes in a logit offset
+    `delta`, with a normal prior ``Normal(m, tau^2)`` on it (``m`` = `prior_mean`, ``tau``
+    = `prior_sd`, in logits; a Laplace approximation of its posterior): ``delta = (sum(y -
+    p) + m / tau^2) / (sum p(1-p) + 1/tau^2)``, posterior variance ``dispersion / (sum
+    p(1-p) + 1/tau^2)``. Few answers give a shift near `prior_mean`; many give the
+    residuals' own estimate. Source: generalised linear models, McCullagh & Nelder (1989),
+    ch. 4 and 9; partial pooling, Gelman et al., Bayesian Data Analysis, ch. 5.
 
     Args:
-        predicted: Predicted success (0-1) before each recent answer.
+        predicted: Predicted success (0-1) before each answer.
         outcomes: Credited performance (0-1) of the same answers.
         prior_sd: Prior spread (Elo points, > 0) of the shift.
+        prior_mean: Prior mean (Elo points) of the shift, e.g. the student's over all skills.
+        dispersion: Over-dispersion (>= 1, `over_dispersion`) widening the variance.
         scale: Elo scale (Elo points for 10:1 odds).
     """
     if len(predicted) != len(outcomes):
@@ -123,12 +142,23 @@ def residual_offset(
     per_logit = scale / math.log(10.0)  # Elo points per logit
     p = np.clip(np.asarray(predicted, dtype=float), 1e-6, 1.0 - 1e-6)
     y = np.asarray(outcomes, dtype=float)
-    information = float(np.sum(p * (1.0 - p)))
-    precision = information + (per_logit / prior_sd) ** 2
-    delta = float(np.sum(y - p)) / precision
-    dispersion = float(np.sum((y - p) ** 2)) / information if information > 0 else 1.0
+    prior_precision = (per_logit / prior_sd) ** 2
+    precision = float(np.sum(p * (1.0 - p))) + prior_precision
+    delta = (float(np.sum(y - p)) + prior_precision * prior_mean / per_logit) / precision
     sd = math.sqrt(max(dispersion, 1.0) / precision)
-    return StudentOffset(rating=delta * per_logit, sd=sd * per_logit)
+    return RatingOffset(rating=delta * per_logit, sd=sd * per_logit)
+
+
+def difficulty_sd(*, attempts: int, prior_sd: float, scale: float = 400.0) -> float:
+    """Spread (Elo points) of an item's true difficulty on a skill around its estimate
+    after `attempts` answers: the normal posterior of a logistic location with prior
+    spread `prior_sd` and the Fisher information of answers near a 50% chance (``1/4`` per
+    answer, in logits), ``1 / sqrt(1 / prior_sd^2 + attempts / (4 c^2))``, ``c = scale /
+    ln 10`` Elo points per logit. 200 points unanswered (prior 200), 96 after 10 answers,
+    48 after 50.
+    """
+    per_logit = scale / math.log(10.0)
+    return 1.0 / math.sqrt(1.0 / prior_sd**2 + max(attempts, 0) / (4.0 * per_logit**2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +168,13 @@ class ExamItem:
     Attributes:
         item_id: The item.
         difficulties: Difficulty per skill it tests (Elo points).
+        difficulty_sds: Spread (Elo points) of the true difficulty around it, per skill
+            (`difficulty_sd`); absent: known exactly.
     """
 
     item_id: str
     difficulties: Mapping[str, float]
+    difficulty_sds: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,17 +280,18 @@ def _predictive(mean: FloatArray, spread: FloatArray, scale: float) -> FloatArra
     return result
 
 
-def _gap_moments(
-    item: ExamItem, skills: Mapping[str, SkillEstimate], offset: StudentOffset = StudentOffset()
-) -> tuple[float, float]:
+def _gap_moments(item: ExamItem, skills: Mapping[str, SkillEstimate]) -> tuple[float, float]:
     """Mean and spread (Elo points) of the item's mean rating gap over its skills (the
-    student's offset shifts every skill alike: it adds fully to the mean gap)."""
+    skills' and the difficulties' spreads, independent)."""
     count = len(item.difficulties)
     if not count:
         raise ValueError(f"item {item.item_id!r} tests no skill")
     mean = sum(skills[s].rating - d for s, d in item.difficulties.items()) / count
-    variance = sum(skills[s].sd ** 2 for s in item.difficulties) / count**2
-    return mean + offset.rating, math.sqrt(variance + offset.sd**2)
+    variance = (
+        sum(skills[s].sd ** 2 + item.difficulty_sds.get(s, 0.0) ** 2 for s in item.difficulties)
+        / count**2
+    )
+    return mean, math.sqrt(variance)
 
 
 def predicted_success(
@@ -265,12 +299,11 @@ def predicted_success(
     *,
     skills: Mapping[str, SkillEstimate],
     scale: float = 400.0,
-    offset: StudentOffset = StudentOffset(),
 ) -> float:
     """Predicted success (0-1) on an item: the Elo chance of the mean rating gap averaged
     over the ratings' uncertainty (Gauss-Hermite, 40 nodes). It is what the student can
     expect before seeing the question, so it sets the attempt-or-skip strategy."""
-    mean, spread = _gap_moments(item, skills, offset)
+    mean, spread = _gap_moments(item, skills)
     return float(_predictive(np.array([mean]), np.array([spread]), scale)[0])
 
 
@@ -281,6 +314,7 @@ class _Pool:
 
     skills: npt.NDArray[np.intp]
     difficulties: FloatArray
+    difficulty_sds: FloatArray
     mask: FloatArray
     counts: FloatArray
     success: FloatArray
@@ -292,21 +326,23 @@ def _compile(
     index: Mapping[str, int],
     skills: Mapping[str, SkillEstimate],
     scale: float,
-    offset: StudentOffset,
 ) -> _Pool:
     width = max(len(i.difficulties) for i in items)
     skill_index = np.zeros((len(items), width), dtype=np.intp)
     difficulties = np.zeros((len(items), width))
+    difficulty_sds = np.zeros((len(items), width))
     mask = np.zeros((len(items), width))
-    moments = np.array([_gap_moments(i, skills, offset) for i in items])
+    moments = np.array([_gap_moments(i, skills) for i in items])
     for row, item in enumerate(items):
         for column, (skill_id, difficulty) in enumerate(sorted(item.difficulties.items())):
             skill_index[row, column] = index[skill_id]
             difficulties[row, column] = difficulty
+            difficulty_sds[row, column] = item.difficulty_sds.get(skill_id, 0.0)
             mask[row, column] = 1.0
     return _Pool(
         skills=skill_index,
         difficulties=difficulties,
+        difficulty_sds=difficulty_sds,
         mask=mask,
         counts=mask.sum(axis=1),
         success=_predictive(moments[:, 0], moments[:, 1], scale),
@@ -340,7 +376,6 @@ def forecast_readiness(
     rng: np.random.Generator,
     papers: int = 4000,
     scale: float = 400.0,
-    offset: StudentOffset = StudentOffset(),
 ) -> Readiness:
     """The expected marks on a paper drawn to `blueprint`, its 80% interval and, per
     chapter or topic, expected marks, marks at stake and the answer strategy.
@@ -352,8 +387,6 @@ def forecast_readiness(
         rng: Randomness of the simulated papers (seed it for reproducible intervals).
         papers: Simulated papers for the interval (>= 1).
         scale: Elo scale (Elo points for 10:1 odds).
-        offset: The student's rating shift from recent prediction errors and its
-            uncertainty (`residual_offset`); none by default.
 
     Raises:
         ValueError: A place has no items, or a tested skill has no (valid) estimate.
@@ -363,14 +396,11 @@ def forecast_readiness(
         raise ValueError(f"papers must be at least 1, got {papers}")
     skill_ids = sorted({s for p in blueprint.places() for i in pools[p] for s in i.difficulties})
     index = {s: n for n, s in enumerate(skill_ids)}
-    compiled = {p: _compile(pools[p], index, skills, scale, offset) for p in blueprint.places()}
+    compiled = {p: _compile(pools[p], index, skills, scale) for p in blueprint.places()}
     ratings = np.array([skills[s].rating for s in skill_ids])
     spreads = np.array([skills[s].sd for s in skill_ids])
     # One true rating per skill and paper, shared by every question testing the skill.
     truth = ratings + spreads * rng.standard_normal((papers, len(skill_ids)))
-    if offset.rating or offset.sd:
-        # The student's offset: one draw per paper shared by every skill.
-        truth += offset.rating + offset.sd * rng.standard_normal((papers, 1))
     totals = np.zeros(papers)
     tallies = {p: _Tally() for p in compiled}
     for section, weight in blueprint.weights():
@@ -414,7 +444,13 @@ def _simulate(
     papers = truth.shape[0]
     drawn = rng.integers(0, len(pool.success), size=(papers, questions))
     rows = np.arange(papers)[:, None, None]
-    gap = (truth[rows, pool.skills[drawn]] - pool.difficulties[drawn]) * pool.mask[drawn]
+    difficulty = pool.difficulties[drawn]
+    spread = pool.difficulty_sds[drawn]
+    if spread.any():
+        # The item's true difficulty, drawn per question (an item drawn twice in one paper
+        # is rare: pools are much larger than a place's share of the paper).
+        difficulty = difficulty + spread * rng.standard_normal(spread.shape)
+    gap = (truth[rows, pool.skills[drawn]] - difficulty) * pool.mask[drawn]
     chance = _chance(gap.sum(axis=2) / pool.counts[drawn], scale)
     outcome = np.where(rng.random((papers, questions)) < chance, marks.correct, marks.wrong)
     result: FloatArray = np.where(attempt[drawn], outcome, marks.unattempted).sum(axis=1)
