@@ -78,7 +78,7 @@ READINESS_PAPERS = 2000
 """Simulated papers behind a readiness interval: about 1 point of coverage noise, a few
 tens of milliseconds for a 75-question paper."""
 
-READINESS_RESIDUAL_WINDOW = 60
+READINESS_RESIDUAL_WINDOW = 250
 """The student's most recent answers whose prediction errors calibrate the forecast
 (`skill_offsets`): about two study sessions, recent enough to follow a learning student."""
 
@@ -235,7 +235,7 @@ def skill_estimates(
         view, student_id, setup.skill_ids(), config=config, now=now
     )
     min_evidence = config.path.min_evidence
-    offsets = skill_offsets(view, student_id, config=config)
+    offsets, _ = skill_offsets(view, student_id, config=config)
     none = RatingOffset()
     return {
         skill_id: SkillEstimate(
@@ -267,16 +267,18 @@ def _exam_item(item: ExamBankItem, *, config: ModelConfig) -> ExamItem:
 
 def skill_offsets(
     view: CatalogView, student_id: str, *, config: ModelConfig
-) -> dict[str, RatingOffset]:
+) -> tuple[dict[str, RatingOffset], RatingOffset]:
     """Per skill, the rating offset the prediction errors (performance - predicted, as the
     event log records them) of the student's `READINESS_RESIDUAL_WINDOW` latest answers
     call for (`residual_offset`), pooled in two levels: the student's offset over all of
     them (shrunk towards 0), then each skill's from the answers that test it, shrunk
     towards the student's; the spread widened by the over-dispersion of all of them.
-    Skills without a recent answer get none: the evidence is about what was practised."""
+    Skills without a recent answer get no shift: the evidence is about what was practised.
+    Returns them and the student's offset (whose spread readiness shares by every skill:
+    how far off the model may be for this student as a whole)."""
     answers = view.recent_answers(student_id, window=READINESS_RESIDUAL_WINDOW)
     if not answers:
-        return {}
+        return {}, RatingOffset()
     dispersion = over_dispersion(
         predicted=[a.predicted for a in answers], outcomes=[a.performance for a in answers]
     )
@@ -300,7 +302,7 @@ def skill_offsets(
             scale=config.elo.scale,
         )
         for skill_id, mine in by_skill.items()
-    }
+    }, student
 
 
 def readiness_forecast(
@@ -334,6 +336,7 @@ def readiness_forecast(
         rng=rng,
         papers=papers,
         scale=config.elo.scale,
+        common_sd=skill_offsets(view, student_id, config=config)[1].sd,
     )
 
 

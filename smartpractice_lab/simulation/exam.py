@@ -37,6 +37,7 @@ from smartpractice.services.exams import (
     exam_places,
     readiness_forecast,
     skill_estimates,
+    skill_offsets,
 )
 from smartpractice.services.ports import (
     CatalogView,
@@ -183,6 +184,7 @@ def _sit_paper(
     bank: SimBank,
     skills: Mapping[str, Any],
     rng: np.random.Generator,
+    common_sd: float,
 ) -> float:
     """One paper drawn as the forecast assumes (uniform with replacement from each place's
     pool), attempted where the service's predicted success beats the break-even, answered
@@ -195,7 +197,9 @@ def _sit_paper(
         threshold = break_even(marking)
         for k in rng.integers(0, len(pool), size=weight.questions):
             item = pool[int(k)]
-            predicted = predicted_success(ExamItem(item.item_id, item.difficulties), skills=skills)
+            predicted = predicted_success(
+                ExamItem(item.item_id, item.difficulties), skills=skills, common_sd=common_sd
+            )
             if predicted <= threshold:
                 marks += size * marking.unattempted
                 continue
@@ -347,8 +351,9 @@ class _Run:
             papers=study.forecast_papers,
         )
         skills = skill_estimates(self.view, setup, student_id, config=world.model, now=exam_day)
+        _, offset = skill_offsets(self.view, student_id, config=world.model)
         sat = _sit_paper(
-            learner, setup, world.bank, skills, np.random.default_rng([study.seed, k, 7])
+            learner, setup, world.bank, skills, np.random.default_rng([study.seed, k, 7]), offset.sd
         )
         result.end.setdefault(self.policy, []).append(true_marks(learner, setup, world.bank))
         result.forecast.setdefault(self.policy, []).append(

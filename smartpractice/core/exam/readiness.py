@@ -280,9 +280,12 @@ def _predictive(mean: FloatArray, spread: FloatArray, scale: float) -> FloatArra
     return result
 
 
-def _gap_moments(item: ExamItem, skills: Mapping[str, SkillEstimate]) -> tuple[float, float]:
+def _gap_moments(
+    item: ExamItem, skills: Mapping[str, SkillEstimate], common_sd: float = 0.0
+) -> tuple[float, float]:
     """Mean and spread (Elo points) of the item's mean rating gap over its skills (the
-    skills' and the difficulties' spreads, independent)."""
+    skills' and the difficulties' spreads, independent, and the spread shared by every
+    skill, which adds fully)."""
     count = len(item.difficulties)
     if not count:
         raise ValueError(f"item {item.item_id!r} tests no skill")
@@ -291,7 +294,7 @@ def _gap_moments(item: ExamItem, skills: Mapping[str, SkillEstimate]) -> tuple[f
         sum(skills[s].sd ** 2 + item.difficulty_sds.get(s, 0.0) ** 2 for s in item.difficulties)
         / count**2
     )
-    return mean, math.sqrt(variance)
+    return mean, math.sqrt(variance + common_sd**2)
 
 
 def predicted_success(
@@ -299,11 +302,12 @@ def predicted_success(
     *,
     skills: Mapping[str, SkillEstimate],
     scale: float = 400.0,
+    common_sd: float = 0.0,
 ) -> float:
     """Predicted success (0-1) on an item: the Elo chance of the mean rating gap averaged
     over the ratings' uncertainty (Gauss-Hermite, 40 nodes). It is what the student can
     expect before seeing the question, so it sets the attempt-or-skip strategy."""
-    mean, spread = _gap_moments(item, skills)
+    mean, spread = _gap_moments(item, skills, common_sd)
     return float(_predictive(np.array([mean]), np.array([spread]), scale)[0])
 
 
@@ -326,13 +330,14 @@ def _compile(
     index: Mapping[str, int],
     skills: Mapping[str, SkillEstimate],
     scale: float,
+    common_sd: float,
 ) -> _Pool:
     width = max(len(i.difficulties) for i in items)
     skill_index = np.zeros((len(items), width), dtype=np.intp)
     difficulties = np.zeros((len(items), width))
     difficulty_sds = np.zeros((len(items), width))
     mask = np.zeros((len(items), width))
-    moments = np.array([_gap_moments(i, skills) for i in items])
+    moments = np.array([_gap_moments(i, skills, common_sd) for i in items])
     for row, item in enumerate(items):
         for column, (skill_id, difficulty) in enumerate(sorted(item.difficulties.items())):
             skill_index[row, column] = index[skill_id]
@@ -376,6 +381,7 @@ def forecast_readiness(
     rng: np.random.Generator,
     papers: int = 4000,
     scale: float = 400.0,
+    common_sd: float = 0.0,
 ) -> Readiness:
     """The expected marks on a paper drawn to `blueprint`, its 80% interval and, per
     chapter or topic, expected marks, marks at stake and the answer strategy.
@@ -387,6 +393,9 @@ def forecast_readiness(
         rng: Randomness of the simulated papers (seed it for reproducible intervals).
         papers: Simulated papers for the interval (>= 1).
         scale: Elo scale (Elo points for 10:1 odds).
+        common_sd: Spread (Elo points, >= 0) shared by every skill, one draw per paper:
+            how far off the model may be for this student as a whole (the student's
+            `residual_offset` spread).
 
     Raises:
         ValueError: A place has no items, or a tested skill has no (valid) estimate.
@@ -396,11 +405,13 @@ def forecast_readiness(
         raise ValueError(f"papers must be at least 1, got {papers}")
     skill_ids = sorted({s for p in blueprint.places() for i in pools[p] for s in i.difficulties})
     index = {s: n for n, s in enumerate(skill_ids)}
-    compiled = {p: _compile(pools[p], index, skills, scale) for p in blueprint.places()}
+    compiled = {p: _compile(pools[p], index, skills, scale, common_sd) for p in blueprint.places()}
     ratings = np.array([skills[s].rating for s in skill_ids])
     spreads = np.array([skills[s].sd for s in skill_ids])
     # One true rating per skill and paper, shared by every question testing the skill.
     truth = ratings + spreads * rng.standard_normal((papers, len(skill_ids)))
+    if common_sd > 0:
+        truth += common_sd * rng.standard_normal((papers, 1))
     totals = np.zeros(papers)
     tallies = {p: _Tally() for p in compiled}
     for section, weight in blueprint.weights():
