@@ -137,11 +137,15 @@ def choose_place(
     now: datetime,
     mastered: frozenset[str],
 ) -> tuple[str, tuple[PlaceValue, ...]]:
-    """The chapter or topic to practise: of those the learning path does not hold mastered
-    (phase `consolidation`), the one worth the most marks per hour of mastering it
-    (`place_value`: the marks at stake over the path's expected questions to mastery),
-    decided again at every question; ties in paper order. Returns it and the places
-    ranked."""
+    """The chapter or topic to practise, decided again at every question: among those the
+    learning path does not hold mastered (phase `consolidation`), practice is shared in
+    proportion to each one's marks per hour of mastering it (`place_value`: the marks at
+    stake over the path's expected questions to mastery), and the one furthest below its
+    share of the student's answers on these places is chosen (the largest remainder, as
+    in proportional apportionment); ties in value order. Equal chapters get equal shares
+    (topic-by-topic practice, interleaved); a chapter worth twice as much per hour gets
+    twice the questions, not all of them (practice has diminishing returns that a constant
+    rate does not see). Returns it and the places ranked by marks per hour."""
     skills = _exam_skills(setup, planned, now=now)
     values = []
     phases: dict[str, str] = {}
@@ -165,8 +169,30 @@ def choose_place(
             )
         )
     ranked = tuple(sorted(values, key=lambda v: -v.marks_per_hour))  # ties: paper order
-    unmastered = [v for v in ranked if phases[v.place] != "consolidation"]
-    return (unmastered or list(ranked))[0].place, ranked
+    unmastered = [v for v in ranked if phases[v.place] != "consolidation"] or list(ranked)
+    practised = _practised(setup, planned)
+    total_value = sum(v.marks_per_hour for v in unmastered)
+    total_done = sum(practised.get(v.place, 0.0) for v in unmastered)
+    if total_value <= 0:
+        return unmastered[0].place, ranked
+    best = max(
+        unmastered,
+        key=lambda v: (
+            v.marks_per_hour / total_value * (total_done + 1.0) - practised.get(v.place, 0.0)
+        ),
+    )
+    return best.place, ranked
+
+
+def _practised(setup: ExamPlaces, planned: StudentPath) -> dict[str, float]:
+    """Per place, the student's answers on its skills (each skill weighted by its share of
+    the place's items)."""
+    done: dict[str, float] = {}
+    for (skill_id, place), share in place_shares(setup).items():
+        offset = planned.student.offsets.get(skill_id)
+        if offset is not None:
+            done[place] = done.get(place, 0.0) + share * offset.attempts
+    return done
 
 
 def pick_exam_item(
