@@ -1,6 +1,8 @@
-"""The exam study at a small size: exam mode gains more simulated exam marks than textbook
-order for the same study time, and the readiness interval is neither empty nor trivial.
-The full figures (200 learners) and their command are in docs/reference/exams.md."""
+"""The exam study at a small size (20 learners, 4 days): exam mode gains more simulated exam
+marks than topic-by-topic Smart Practice and textbook order for the same study time, wins
+clearly when chapter weights are uneven and is not behind when they are equal, and the
+readiness interval covers about its share of papers. The full figures (200 learners) and
+their commands are in docs/reference/exams.md."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.integration
 LAB_EXAMS = Path(__file__).parents[2] / "smartpractice_lab" / "simulation" / "lab_exams.json"
 
 
-def test_exam_mode_beats_textbook_order_and_readiness_covers_the_sat_paper() -> None:
+def test_exam_mode_beats_both_policies_and_readiness_covers_the_sat_paper() -> None:
     world = build_world(
         model=Settings().model, learner=LearnerConfig(), simulation=SimulationConfig(students=1)
     )
@@ -44,9 +46,12 @@ def test_exam_mode_beats_textbook_order_and_readiness_covers_the_sat_paper() -> 
     assert all(p["marks_gained"] > 0 for p in policies.values())
     against_textbook = report["paired"]["exam_mode - textbook"]
     assert against_textbook["marks"] - against_textbook["ci95"] > 0
-    # 60 forecasts: the coverage of the 80% interval, with room for its sampling noise
-    # (the 200-learner run measures it against the 75-85% target).
-    assert 0.5 <= report["coverage_80"] <= 0.95
+    # Here +0.50 +/- 0.41 marks; the full run +1.33 +/- 0.22. The first round's top-five
+    # skills were behind (-0.63 +/- 0.29 in the full run).
+    assert report["paired"]["exam_mode - smart_practice"]["marks"] > 0
+    # 60 forecasts (here 70%): the coverage of the 80% interval, with room for its sampling
+    # noise of about 11 points (the 200-learner run: 80.3% +/- 3.2, target 75-85%).
+    assert 0.6 <= report["coverage_80"] <= 0.95
 
 
 def test_simulate_exam_reports_every_policy_as_json() -> None:
@@ -62,19 +67,14 @@ def test_simulate_exam_reports_every_policy_as_json() -> None:
     assert "--exam: no blueprint 'nope'" in bad.stderr
 
 
-def test_exam_mode_beats_topic_by_topic_when_chapter_weights_are_uneven() -> None:
-    # The lab blueprint puts 36 of 73 marks on Integrals; exam mode spends the time where
-    # the marks are, topic-by-topic Smart Practice an equal share per chapter. The full
-    # run (60 learners, 10 days) measures +3.7 +/- 0.5 marks (docs/reference/exams.md).
+def _against_smart_practice(exam_id: str) -> dict[str, float]:
     raw = json.loads(LAB_EXAMS.read_text("utf-8"))
-    uneven = next(
-        ExamIn.model_validate(e) for e in raw["exams"] if e["exam_id"] == "lab-cbse-uneven"
-    )
+    exam = next(ExamIn.model_validate(e) for e in raw["exams"] if e["exam_id"] == exam_id)
     world = build_world(
         model=Settings().model, learner=LearnerConfig(), simulation=SimulationConfig(students=1)
     )
     study = ExamStudy(
-        exam=study_exam(uneven, start=START.date(), days=4),
+        exam=study_exam(exam, start=START.date(), days=4),
         learners=20,
         days=4,
         minutes_per_day=30,
@@ -84,5 +84,18 @@ def test_exam_mode_beats_topic_by_topic_when_chapter_weights_are_uneven() -> Non
     report = exam_study_report(
         run_exam_study(world, study, policies=("exam_mode", "smart_practice")), study
     )
-    against_smart_practice = report["paired"]["exam_mode - smart_practice"]
-    assert against_smart_practice["marks"] - against_smart_practice["ci95"] > 0
+    paired: dict[str, float] = report["paired"]["exam_mode - smart_practice"]
+    return paired
+
+
+def test_exam_mode_wins_on_uneven_weights_and_is_not_behind_on_equal_ones() -> None:
+    # 36 of 73 marks on Integrals: exam mode spends the time where the marks are,
+    # topic-by-topic an equal share per chapter. Here +2.19 +/- 0.73; full run (60
+    # learners, 10 days) +3.77 +/- 0.50.
+    uneven = _against_smart_practice("lab-cbse-uneven")
+    assert uneven["marks"] - uneven["ci95"] > 0
+    # Four chapters of 15 marks: exam mode must not fall behind topic-by-topic. Here
+    # +0.19 +/- 0.26; full run +0.73 +/- 0.30; the greedy variant (all the time on the
+    # best chapter) was -0.69 +/- 0.35 there.
+    equal = _against_smart_practice("lab-cbse-equal")
+    assert equal["marks"] + equal["ci95"] > 0
