@@ -6,8 +6,9 @@ answer draws) study `days` days of `minutes_per_day` minutes before an exam whos
 `days` days after the start; the learner forgets between days (`forget(1 day)`). A
 cohort's students share one service state per policy, as in `simulate`. Policies:
 
-* ``exam_mode``: the service's exam mode (`pick_exam_item`: marks per hour, review mixed in,
-  the item by Smart Practice's selector, PYQs of the exam preferred);
+* ``exam_mode``: the service's exam mode (`pick_exam_item`: the paper's chapters shared in
+  proportion to their marks per hour of mastering them, Smart Practice within the chapter,
+  PYQs of the exam preferred; picks seeded from the learner's pick stream);
 * ``smart_practice``: topic by topic: the blueprint's chapters in paper order, an equal
   share of the study time each, Smart Practice's pick within the chapter;
 * ``textbook``: the same time slices, each chapter's items in bank order (cycled).
