@@ -80,7 +80,9 @@ tens of milliseconds for a 75-question paper."""
 
 READINESS_RESIDUAL_WINDOW = 250
 """The student's most recent answers whose prediction errors calibrate the forecast
-(`skill_offsets`): about two study sessions, recent enough to follow a learning student."""
+(`skill_offsets`): long enough for each skill practised in the last weeks to keep answers
+of its own, each skill's offset pooled towards the student's (60 and 250 measured alike
+in the simulator: decision record 2026-12-07, second round)."""
 
 READINESS_OFFSET_PRIOR_SD = 100.0
 """Prior spread (Elo points) of the student's offset: the size of the lag of a rating
