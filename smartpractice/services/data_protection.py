@@ -37,6 +37,7 @@ class StudentDeletion:
     selections: int
     tutor_sessions: int
     student: int
+    experiment_assignments: int = 0
 
     def counts(self) -> dict[str, int]:
         """Rows per kind, events first, then the other tables children before parents."""
@@ -45,6 +46,7 @@ class StudentDeletion:
             "skill_ratings": self.skill_ratings,
             "misconceptions": self.misconceptions,
             "selections": self.selections,
+            "experiment_assignments": self.experiment_assignments,
             "tutor_sessions": self.tutor_sessions,
             "student": self.student,
         }

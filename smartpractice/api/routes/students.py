@@ -8,7 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from smartpractice.api.deps import SettingsDep, profile_cache, scope_cache
+from smartpractice.api.deps import (
+    SettingsDep,
+    profile_cache,
+    running_experiments,
+    scope_cache,
+)
 from smartpractice.api.schemas import (
     NOT_FOUND,
     LearningPathOut,
@@ -18,9 +23,11 @@ from smartpractice.api.schemas import (
     encoded,
 )
 from smartpractice.api.security import ReadDatabase
+from smartpractice.services.experiments import serve_under
 from smartpractice.services.practice import Scope, next_question, student_learning_path
 from smartpractice.services.students import knowledge_profile, student_skills
 from smartpractice.services.tutoring import student_misconceptions
+from smartpractice.storage.sql_experiments import SqlExperimentStore
 from smartpractice.storage.sql_practice import SqlPickLog
 from smartpractice.storage.sql_students import SqlStudentStore
 from smartpractice.storage.sql_tutoring import SqlTutoringStore
@@ -60,16 +67,33 @@ def get_next_question(
     scope: ScopeQuery,
     seed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:
+    now = datetime.now(UTC)
     with db.transaction() as session:
         known = SqlStudentStore(session).version(student_id) is not None
         pick = session.begin_nested()
+        running = running_experiments(request, db).running(session)
+        # No running experiment overlapping the scope: no extra read at all.
+        served = (
+            serve_under(
+                SqlExperimentStore(session),
+                running,
+                student_id,
+                scope,
+                config=settings.model,
+                now=now,
+            )
+            if running
+            else None
+        )
         answer = next_question(
             SqlPickLog(session, scope_cache(request, db)),
             student_id,
             scope,
-            config=settings.model,
-            now=datetime.now(UTC),
+            config=served.config if served else settings.model,
+            now=now,
             seed=seed,
+            policy=served.policy if served else "smart_practice",
+            experiment=(served.experiment_id, served.arm) if served else None,
         )
         if known:
             pick.commit()
