@@ -1,0 +1,179 @@
+"""Experiments through the API, on SQLite and PostgreSQL: validation, start and stop,
+sticky assignment in next-question and the selection log, results, CSV, deletion."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from smartpractice.core.experiments.assignment import assign_arm
+from smartpractice.storage.db import Database
+from smartpractice.storage.models import ExperimentAssignment, SelectionLog
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "Solving linear equations"
+
+
+def _plan(experiment_id: str = "exp-1", **changes: Any) -> dict[str, Any]:
+    plan: dict[str, Any] = {
+        "experiment_id": experiment_id,
+        "hypothesis": "Smart Practice beats the textbook order on first attempts",
+        "scope": {"subject": "Mathematics", "topic": TOPIC},
+        "arms": [
+            {"name": "control", "share": 0.5, "policy": "textbook"},
+            {
+                "name": "smart",
+                "share": 0.5,
+                "overrides": {"selection": {"target_success": 0.7}},
+            },
+        ],
+        "primary_metric": "first_attempt_residual",
+        "minimum_detectable_effect": 0.05,
+        "planned_students": 800,
+    }
+    plan.update(changes)
+    return plan
+
+
+def _messages(response: Any) -> str:
+    return " ".join(str(e.get("msg", "")) for e in response.json()["detail"])
+
+
+def test_bad_plans_are_422_naming_the_problem_and_store_nothing(client: TestClient) -> None:
+    unknown = _plan(
+        arms=[
+            {"name": "a", "share": 0.5, "overrides": {"selection": {"target_sucess": 0.7}}},
+            {"name": "b", "share": 0.5, "overrides": {"elo": {"scale": 300}}},
+        ]
+    )
+    answer = client.post("/v1/experiments", json=unknown)
+    assert answer.status_code == 422
+    assert "selection.target_sucess" in _messages(answer)
+    assert "'elo'" in _messages(answer)
+    shares = _plan(arms=[{"name": "a", "share": 0.5}, {"name": "b", "share": 0.6}])
+    answer = client.post("/v1/experiments", json=shares)
+    assert answer.status_code == 422
+    assert "sum to 1" in _messages(answer)
+    typed = _plan(
+        arms=[
+            {"name": "a", "share": 0.5, "overrides": {"selection": {"target_success": "hi"}}},
+            {"name": "b", "share": 0.5},
+        ]
+    )
+    assert "must be a number" in _messages(client.post("/v1/experiments", json=typed))
+    metric = client.post("/v1/experiments", json=_plan(primary_metric="happiness"))
+    assert "unknown metric" in _messages(metric)
+    assert client.get("/v1/experiments").json() == {"data": []}
+
+
+def test_start_stop_and_overlap_rules(client: TestClient) -> None:
+    assert client.post("/v1/experiments", json=_plan()).status_code == 201
+    assert client.post("/v1/experiments", json=_plan()).status_code == 422  # id taken
+    started = client.post("/v1/experiments/exp-1/start")
+    assert started.status_code == 200, started.text
+    assert started.json()["status"] == "running"
+    # A second experiment on the whole bank overlaps the topic.
+    assert client.post("/v1/experiments", json=_plan("exp-2", scope={})).status_code == 201
+    clash = client.post("/v1/experiments/exp-2/start")
+    assert clash.status_code == 422
+    assert "exp-1" in _messages(clash)
+    assert client.get("/v1/experiments/exp-2").json()["experiment"]["status"] == "draft"
+    # Elsewhere is fine.
+    elsewhere = _plan("exp-3", scope={"subject": "Physics"})
+    assert client.post("/v1/experiments", json=elsewhere).status_code == 201
+    assert client.post("/v1/experiments/exp-3/start").status_code == 200
+    stopped = client.post("/v1/experiments/exp-1/stop")
+    assert stopped.json()["status"] == "stopped"
+    again = client.post("/v1/experiments/exp-1/start")
+    assert again.status_code == 422
+    assert "stopped" in _messages(again)
+    assert client.get("/v1/experiments/exp-1").json()["experiment"]["status"] == "stopped"
+    assert client.get("/v1/experiments/nope").status_code == 404
+    assert [e["experiment_id"] for e in client.get("/v1/experiments").json()["data"]] == [
+        "exp-3",
+        "exp-2",
+        "exp-1",
+    ]
+
+
+def _answer(client: TestClient, student: str, item_id: str, n: int, score: float) -> None:
+    attempt = {
+        "event_id": f"{student}-{n}",
+        "student_id": student,
+        "item_id": item_id,
+        "score": score,
+        # Answered after it was served (the first exposure is the server's time).
+        "occurred_at": (datetime.now(UTC) + timedelta(milliseconds=1)).isoformat(),
+    }
+    assert client.post("/v1/attempts", json=attempt).status_code == 202
+
+
+def test_students_are_served_under_their_sticky_arm_and_measured(
+    client: TestClient, db: Database, drain: Any
+) -> None:
+    assert client.post("/v1/experiments", json=_plan()).status_code == 201
+    assert client.post("/v1/experiments/exp-1/start").status_code == 200
+    arms = [("control", 0.5), ("smart", 0.5)]
+    students = [f"stu-{k}" for k in range(8)]
+    for student in students:
+        # A first answer so that the student's picks are logged.
+        first = client.get(f"/v1/students/{student}/next-question", params={"topic": TOPIC})
+        _answer(client, student, first.json()["item"]["item_id"], 0, 1.0)
+    drain()
+    for student in students:
+        for n in range(1, 4):
+            served = client.get(
+                f"/v1/students/{student}/next-question", params={"topic": TOPIC, "seed": n}
+            )
+            assert served.status_code == 200, served.text
+            body = served.json()
+            assert body["experiment"] == "exp-1"
+            assert body["arm"] == assign_arm("exp-1", student, arms)
+            policy = "textbook" if body["arm"] == "control" else None
+            assert body["explanation"].get("policy") == policy
+            _answer(client, student, body["item"]["item_id"], n, float(n % 2))
+        drain()
+    # Outside the scope: no experiment.
+    other = client.get("/v1/students/stu-0/next-question", params={"subject": "Physics"})
+    if other.status_code == 200:
+        assert other.json()["experiment"] is None
+    with db.transaction() as session:
+        assigned = dict(
+            session.execute(select(ExperimentAssignment.student_id, ExperimentAssignment.arm)).all()
+        )
+        logged = session.execute(
+            select(SelectionLog.student_id, SelectionLog.arm).where(
+                SelectionLog.experiment_id == "exp-1"
+            )
+        ).all()
+    assert assigned == {s: assign_arm("exp-1", s, arms) for s in students}
+    assert logged and all(arm == assigned[s] for s, arm in logged)
+
+    results = client.get("/v1/experiments/exp-1")
+    assert results.status_code == 200, results.text
+    body = results.json()
+    by_arm = {a["name"]: a for a in body["arms"]}
+    assert sum(a["students"] for a in by_arm.values()) == len(students)
+    assert sum(a["picks"] for a in by_arm.values()) == len(logged)
+    assert by_arm["smart"]["metrics"]["first_attempt_residual"]["count"] >= 0
+    assert body["verdict"].startswith("too early")
+    assert body["history"]
+    exported = client.get("/v1/experiments/exp-1/outcomes.csv")
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert {r["student_id"] for r in rows} == set(students)
+    assert all(r["arm"] == assigned[r["student_id"]] for r in rows)
+
+    # Deleting a student removes their assignment and, with their events, their outcome.
+    deleted = client.delete("/v1/students/stu-0")
+    assert deleted.json()["rows"]["experiment_assignments"] == 1
+    rows = list(csv.DictReader(io.StringIO(client.get("/v1/experiments/exp-1/outcomes.csv").text)))
+    assert "stu-0" not in {r["student_id"] for r in rows}
