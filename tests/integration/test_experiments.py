@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from smartpractice.cli import app
 from smartpractice.core.experiments.assignment import assign_arm
+from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import ExperimentAssignment, SelectionLog
 
@@ -177,3 +182,27 @@ def test_students_are_served_under_their_sticky_arm_and_measured(
     assert deleted.json()["rows"]["experiment_assignments"] == 1
     rows = list(csv.DictReader(io.StringIO(client.get("/v1/experiments/exp-1/outcomes.csv").text)))
     assert "stu-0" not in {r["student_id"] for r in rows}
+
+
+def test_the_cli_lists_reports_and_exports(
+    client: TestClient, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.post("/v1/experiments", json=_plan()).status_code == 201
+    assert client.post("/v1/experiments/exp-1/start").status_code == 200
+    monkeypatch.setenv("SMARTPRACTICE_DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["experiments", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "exp-1  running" in listed.stdout
+    report = runner.invoke(app, ["experiments", "report", "exp-1"])
+    assert report.exit_code == 0, report.output
+    assert "verdict: too early" in report.stdout
+    as_json = runner.invoke(app, ["experiments", "report", "exp-1", "--json"])
+    assert json.loads(as_json.stdout)["experiment"]["status"] == "running"
+    output = tmp_path / "outcomes.csv"
+    exported = runner.invoke(app, ["experiments", "export", "exp-1", "--output", str(output)])
+    assert exported.exit_code == 0, exported.output
+    assert output.read_text().startswith("student_id,arm,first_exposure_at")
+    missing = runner.invoke(app, ["experiments", "report", "nope"])
+    assert missing.exit_code == 1
+    assert "no experiment 'nope'" in missing.stderr
