@@ -35,9 +35,9 @@ class StudentDeletion:
     skill_ratings: int
     misconceptions: int
     selections: int
+    experiment_assignments: int
     tutor_sessions: int
     student: int
-    experiment_assignments: int = 0
 
     def counts(self) -> dict[str, int]:
         """Rows per kind, events first, then the other tables children before parents."""

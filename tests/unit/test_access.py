@@ -181,7 +181,15 @@ class MemoryDataProtectionStore:
 
     def delete_student_rows(self, student_id: str) -> dict[str, int]:
         return dict.fromkeys(
-            ("skill_ratings", "misconceptions", "selections", "tutor_sessions", "student"), 1
+            (
+                "skill_ratings",
+                "misconceptions",
+                "selections",
+                "experiment_assignments",
+                "tutor_sessions",
+                "student",
+            ),
+            1,
         )
 
     def delete_old_events(self, *, received_before: datetime) -> int:
@@ -221,6 +229,7 @@ def test_an_erased_attempt_keeps_only_its_effect_on_the_item() -> None:
         "skill_ratings": 1,
         "misconceptions": 1,
         "selections": 1,
+        "experiment_assignments": 1,
         "tutor_sessions": 1,
         "student": 1,
     }
