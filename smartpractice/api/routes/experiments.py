@@ -14,7 +14,7 @@ from smartpractice.api.experiment_schemas import (
     ExperimentOut,
     ExperimentResultsOut,
 )
-from smartpractice.api.schemas import NOT_FOUND, encoded
+from smartpractice.api.schemas import BODY_RESPONSES, NOT_FOUND, encoded
 from smartpractice.api.security import AdminDatabase, AdminKey, ReadDatabase
 from smartpractice.services.experiment_results import (
     experiment_outcomes,
@@ -72,7 +72,7 @@ def draft_from(body: ExperimentIn, *, now: datetime) -> ExperimentRecord:
     "",
     response_model=ExperimentOut,
     status_code=201,
-    responses=_INVALID,
+    responses={**BODY_RESPONSES, **_INVALID},
     summary="Create an experiment (a draft: start it to serve its arms)",
 )
 def post_experiment(
