@@ -20,6 +20,7 @@ from smartpractice.core.experiments.assignment import assign_arm
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import ExperimentAssignment, SelectionLog
+from smartpractice.storage.sql_experiments import SqlExperimentStore
 
 pytestmark = pytest.mark.integration
 
@@ -206,3 +207,17 @@ def test_the_cli_lists_reports_and_exports(
     missing = runner.invoke(app, ["experiments", "report", "nope"])
     assert missing.exit_code == 1
     assert "no experiment 'nope'" in missing.stderr
+
+
+def test_a_second_first_exposure_is_ignored(client: TestClient, db: Database) -> None:
+    assert client.post("/v1/experiments", json=_plan()).status_code == 201
+    at = datetime.now(UTC)
+    with db.transaction() as session:
+        store = SqlExperimentStore(session)
+        store.assign("exp-1", "twin", "smart", at=at)
+        # A concurrent first request computed the same arm; its insert changes nothing.
+        store.assign("exp-1", "twin", "smart", at=at + timedelta(seconds=1))
+    with db.transaction() as session:
+        store = SqlExperimentStore(session)
+        assert store.arm_of("exp-1", "twin") == "smart"
+        assert [a.first_exposure_at for a in store.assignments("exp-1")] == [at]
