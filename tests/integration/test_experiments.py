@@ -17,10 +17,14 @@ from typer.testing import CliRunner
 
 from smartpractice.cli import app
 from smartpractice.core.experiments.assignment import assign_arm
+from smartpractice.services.experiments import arm_config
+from smartpractice.services.ports import ExperimentArm, Scope
+from smartpractice.services.practice import last_mastered, pick_for_policy
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.models import ExperimentAssignment, SelectionLog
 from smartpractice.storage.sql_experiments import SqlExperimentStore
+from smartpractice.storage.sql_practice import SqlPickLog
 
 pytestmark = pytest.mark.integration
 
@@ -221,3 +225,36 @@ def test_a_second_first_exposure_is_ignored(client: TestClient, db: Database) ->
         store = SqlExperimentStore(session)
         assert store.arm_of("exp-1", "twin") == "smart"
         assert [a.first_exposure_at for a in store.assignments("exp-1")] == [at]
+
+
+def test_an_arms_pick_is_reproduced_by_its_policy_and_settings(
+    client: TestClient, db: Database, drain: Any, settings: Settings
+) -> None:
+    assert client.post("/v1/experiments", json=_plan()).status_code == 201
+    assert client.post("/v1/experiments/exp-1/start").status_code == 200
+    plan = {arm["name"]: arm for arm in _plan()["arms"]}
+    for student in ("rep-1", "rep-2", "rep-3", "rep-4"):
+        first = client.get(f"/v1/students/{student}/next-question", params={"topic": TOPIC})
+        _answer(client, student, first.json()["item"]["item_id"], 0, 1.0)
+    drain()
+    for student in ("rep-1", "rep-2", "rep-3", "rep-4"):
+        served = client.get(
+            f"/v1/students/{student}/next-question", params={"topic": TOPIC, "seed": 11}
+        ).json()
+        arm = plan[served["arm"]]
+        with db.transaction() as session:
+            log = SqlPickLog(session)
+            again = pick_for_policy(
+                log.view(student, recent_window=settings.model.selection.recent_window),
+                student,
+                Scope(subject="Mathematics", topic=TOPIC),
+                policy=arm.get("policy", "smart_practice"),
+                config=arm_config(
+                    settings.model,
+                    ExperimentArm(arm["name"], arm["share"], overrides=arm.get("overrides", {})),
+                ),
+                now=datetime.now(UTC),
+                seed=11,
+                previously_mastered=last_mastered(log, student),
+            )
+        assert again.selection.chosen.item_id == served["item"]["item_id"], served["arm"]
