@@ -91,7 +91,8 @@ class MetricValue:
 
 @dataclass(frozen=True, slots=True)
 class ArmResult:
-    """One arm: its students, logged picks and every metric."""
+    """One arm: its measured students (exposed, with at least one answer since), the
+    picks logged under it and every metric."""
 
     name: str
     policy: str

@@ -137,7 +137,8 @@ def scopes_overlap(first: Scope, second: Scope) -> bool:
 def experiment_problems(draft: ExperimentRecord) -> list[dict[str, Any]]:
     """Everything wrong with a new experiment, each naming the field (empty: valid)."""
     problems = []
-    if not draft.experiment_id or not set(draft.experiment_id) <= _ID_CHARACTERS:
+    identifier = draft.experiment_id
+    if not 1 <= len(identifier) <= 100 or not set(identifier) <= _ID_CHARACTERS:
         problems.append(
             _problem(
                 ["experiment_id"],
