@@ -32,12 +32,13 @@ from smartpractice.api.routes import (
     admin,
     attempts,
     catalog,
+    exams,
     experiments,
     health,
     students,
     tutor,
 )
-from smartpractice.api.schemas import KEY_RESPONSES, AttemptBatch, ItemBatch, SkillBatch
+from smartpractice.api.schemas import KEY_RESPONSES, AttemptBatch, ExamBatch, ItemBatch, SkillBatch
 from smartpractice.api.security import KeyChecker, RateLimiter, require_operator
 from smartpractice.services.access import ensure_tenant, list_tenants
 from smartpractice.services.demo_students import set_up_demo
@@ -326,7 +327,7 @@ def create_app(
     metrics = install_metrics(
         app, dependencies=[Depends(require_operator)], responses=KEY_RESPONSES
     )
-    for module in (attempts, catalog, students, tutor, admin, experiments):
+    for module in (attempts, catalog, students, exams, tutor, admin, experiments):
         app.include_router(
             module.router, responses=KEY_RESPONSES, dependencies=[Depends(require_json)]
         )
@@ -336,7 +337,14 @@ def create_app(
     return app
 
 
-_BODY_MODELS = (AttemptIn, AttemptBatch, SkillBatch, ItemBatch, tutor.MisconceptionBatch)
+_BODY_MODELS = (
+    AttemptIn,
+    AttemptBatch,
+    SkillBatch,
+    ItemBatch,
+    ExamBatch,
+    tutor.MisconceptionBatch,
+)
 """Models that hand-written request bodies name by `$ref` (routes that take a list or an
 object declare their body in `openapi_extra`, so FastAPI does not emit these itself)."""
 

@@ -13,13 +13,14 @@ from smartpractice.services.demo_students import DemoRound
 from smartpractice.services.events import accept_attempts, apply_pending_events
 from smartpractice.services.ports import DemoItemSkill, Scope
 from smartpractice.services.practice import next_question
-from smartpractice.services.sample_bank import load_sample_bank
+from smartpractice.services.sample_bank import load_sample_bank, load_sample_exams
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.sql_catalog import ScopeSkillsCache, SqlCatalogStore
 from smartpractice.storage.sql_demo import SqlDemoStore
 from smartpractice.storage.sql_events import SqlEventStore
+from smartpractice.storage.sql_exams import SqlExamStore
 from smartpractice.storage.sql_practice import SqlPickLog
 
 __all__ = ["demo_rounds"]
@@ -35,7 +36,11 @@ class _DatabaseRound:
         self._store = SqlDemoStore(session)
 
     def load_sample_bank(self) -> bool:
-        return load_sample_bank(SqlCatalogStore(self._session), elo=self._settings.model.elo)
+        loaded = load_sample_bank(SqlCatalogStore(self._session), elo=self._settings.model.elo)
+        if loaded:
+            self._session.flush()
+            load_sample_exams(SqlExamStore(self._session))
+        return loaded
 
     def has_students(self) -> bool:
         return self._store.has_students()

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_jsonable_python
 
-from smartpractice.services.schemas import AttemptIn, ItemIn, SkillIn
+from smartpractice.services.schemas import AttemptIn, ExamIn, ItemIn, SkillIn
 
 __all__ = [
     "BODY_RESPONSES",
@@ -17,17 +17,25 @@ __all__ = [
     "NOT_FOUND",
     "AttemptBatch",
     "AttemptsAccepted",
+    "ChapterReadinessOut",
+    "ChapterScoreOut",
     "ConflictOut",
     "ErrorOut",
     "EventStatusOut",
+    "ExamBatch",
+    "ExamList",
     "ItemBatch",
     "ItemOut",
     "ItemSkillOut",
     "LearningPathOut",
+    "MockTestOut",
+    "MockTestQuestionOut",
+    "MockTestReportOut",
     "NextQuestionOut",
     "Page",
     "PathSkillOut",
     "ProfileOut",
+    "ReadinessOut",
     "SkillBatch",
     "StudentSkillOut",
     "StudentSkillsOut",
@@ -58,6 +66,9 @@ class AttemptsAccepted(BaseModel):
     accepted: int
     duplicates: int
     event_ids: list[str]
+    mock_test_reports: list[MockTestReportOut] | None = None
+    """The score reports of the mock tests whose last answer these attempts were (left out
+    of the answer when there is none)."""
 
 
 class EventStatusOut(BaseModel):
@@ -167,6 +178,7 @@ class ItemOut(BaseModel):
     attempts: int
     success_rate: float | None
     skills: dict[str, ItemSkillOut]
+    exam: str | None = None
 
 
 class NextQuestionOut(BaseModel):
@@ -248,6 +260,7 @@ class DeletedRows(BaseModel):
     selections: int
     experiment_assignments: int
     tutor_sessions: int
+    mock_tests: int
     student: int
     cached_profiles: int
 
@@ -302,3 +315,114 @@ class MisconceptionList(BaseModel):
 class HealthOut(BaseModel):
     status: str
     database: str
+
+
+# Responses of exam readiness: blueprints, readiness, mock tests.
+# Each area keeps its response models together below its heading.
+
+
+class ExamBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    exams: list[ExamIn] = Field(min_length=1, max_length=1000)
+
+
+class ExamList(BaseModel):
+    """Every exam's blueprint, by date then id."""
+
+    data: list[ExamIn]
+
+
+class ChapterReadinessOut(BaseModel):
+    place: str
+    questions: int
+    marks: float
+    expected: float
+    at_stake: float
+    success: float
+    attempt_share: float
+    strategy: Literal["attempt", "selective", "skip"]
+    estimated: bool
+
+
+class ReadinessOut(BaseModel):
+    """Expected marks on a paper drawn to the blueprint, the 80% interval ``[low, high]``,
+    per chapter or topic (most marks at stake first) expected marks, marks at stake and the
+    answer strategy; `break_even` per section; `method` says how it is computed."""
+
+    student_id: str
+    exam_id: str
+    exam_name: str
+    exam_date: str
+    days_to_exam: int
+    expected: float
+    low: float
+    high: float
+    max_marks: float
+    estimated_marks: float
+    break_even: dict[str, float]
+    chapters: list[ChapterReadinessOut]
+    method: str
+    papers: int
+
+
+class MockTestQuestionOut(BaseModel):
+    item_id: str
+    section: str
+    place: str
+    source: str
+    difficulty: float
+    marks: float
+    right: float
+    wrong: float
+    unattempted: float
+
+
+class MockTestOut(BaseModel):
+    """A mock paper: questions in paper order (marks of a right, wrong and left-out answer
+    each), its seed and the readiness forecast at creation. Answer it through
+    ``POST /v1/attempts`` with ``mode: "mock_test"`` and ``paper_id``."""
+
+    paper_id: str
+    student_id: str
+    exam_id: str
+    seed: int
+    created_at: Timestamp
+    exclude_days: float
+    sections: list[str]
+    max_marks: float
+    questions: list[MockTestQuestionOut]
+    forecast_expected: float
+    forecast_low: float
+    forecast_high: float
+
+
+class ChapterScoreOut(BaseModel):
+    place: str
+    marks: float
+    max_marks: float
+    right: int
+    wrong: int
+    unattempted: int
+    forecast: float | None
+
+
+class MockTestReportOut(BaseModel):
+    """A mock test's score (unanswered questions count as left out) per chapter or topic,
+    against the forecast at creation; `complete` once every question is answered."""
+
+    paper_id: str
+    student_id: str
+    exam_id: str
+    complete: bool
+    answered: int
+    questions: int
+    marks: float
+    max_marks: float
+    forecast_expected: float
+    forecast_low: float
+    forecast_high: float
+    within_interval: bool
+    chapters: list[ChapterScoreOut]
+
+
+AttemptsAccepted.model_rebuild()  # it names `MockTestReportOut`, defined below it

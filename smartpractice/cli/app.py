@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from datetime import date
 from enum import StrEnum
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -192,6 +193,7 @@ class CatalogKind(StrEnum):
 
     skills = "skills"
     items = "items"
+    exams = "exams"
 
 
 @app.command("import")
@@ -205,19 +207,23 @@ def import_catalog(
     ] = None,
     tenant: Annotated[str, tenant_option("Whose catalogue to import into.")] = "default",
 ) -> None:
-    """Import skills, items and misconceptions; nothing is imported if any row is bad.
+    """Import skills, items, misconceptions and exam blueprints; nothing is imported if any
+    row is bad.
 
     Every problem is reported with its file and row (1 = a CSV file's first data row is
     row 2, after the header; a JSON array's first entry is row 1).
 
     Example: smartpractice import bank.json
     Example: smartpractice import --kind items items.csv
+    Example: smartpractice import --kind exams blueprints.csv
     """
     from smartpractice.cli.importer import Batch, read_import_file
     from smartpractice.services.catalog import upsert_items, upsert_skills
+    from smartpractice.services.exams import upsert_exams
     from smartpractice.services.ports import InvalidInput
     from smartpractice.services.tutoring import upsert_misconceptions
     from smartpractice.storage.sql_catalog import SqlCatalogStore
+    from smartpractice.storage.sql_exams import SqlExamStore
     from smartpractice.storage.sql_tutoring import SqlTutoringStore
 
     settings = Settings()
@@ -245,6 +251,10 @@ def import_catalog(
             if batch.misconceptions:
                 session.flush()
                 upsert_misconceptions(SqlTutoringStore(session), batch.misconceptions)
+            step = "exams"
+            if batch.exams:
+                session.flush()
+                upsert_exams(SqlExamStore(session), batch.exams, today=date.today())
     except InvalidInput as error:
         located = batch.locate(step, error.errors)
         for row_error in located:
@@ -258,6 +268,7 @@ def import_catalog(
     typer.echo(
         f"imported {counts['skills']} skills and {counts['items']} items"
         + (f" and {counts['misconceptions']} misconceptions" if batch.misconceptions else "")
+        + (f" and {counts['exams']} exams" if batch.exams else "")
     )
 
 

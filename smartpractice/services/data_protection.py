@@ -37,6 +37,7 @@ class StudentDeletion:
     selections: int
     experiment_assignments: int
     tutor_sessions: int
+    mock_tests: int
     student: int
 
     def counts(self) -> dict[str, int]:
@@ -48,6 +49,7 @@ class StudentDeletion:
             "selections": self.selections,
             "experiment_assignments": self.experiment_assignments,
             "tutor_sessions": self.tutor_sessions,
+            "mock_tests": self.mock_tests,
             "student": self.student,
         }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from smartpractice.core.practice.profile import AttemptRecord, TopicKey
@@ -37,6 +37,8 @@ __all__ = [
     "ErasedAttempt",
     "EventStatus",
     "EventStore",
+    "ExamBankItem",
+    "ExamStore",
     "ExperimentAnswer",
     "ExperimentArm",
     "ExperimentAssignment",
@@ -67,7 +69,9 @@ __all__ = [
     "SeenMisconception",
     "SkillRecord",
     "StoredChat",
+    "StoredExam",
     "StoredKey",
+    "StoredPaper",
     "StudentStore",
     "TutoringStore",
 ]
@@ -469,6 +473,8 @@ class ItemRecord:
     attempts: int
     success_rate: float | None
     skills: dict[str, ItemSkillRecord]
+    exam: str | None = None
+    """For a previous-year question, the exam it was set in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,6 +493,7 @@ class ItemContent:
     marks: float | None
     text: str | None
     initial_difficulties: dict[str, float]
+    exam: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,6 +542,89 @@ class CatalogStore(Protocol):
 
     def item(self, item_id: str) -> ItemRecord | None:
         """One item, or None if there is no such item."""
+        ...
+
+
+# Ports of exam readiness: blueprints, the bank a paper draws from, mock papers.
+
+
+@dataclass(frozen=True, slots=True)
+class StoredExam:
+    """An exam as stored: its id, name, date, duration (minutes) and the validated
+    blueprint record (`ExamIn`) as JSON."""
+
+    exam_id: str
+    name: str
+    exam_date: date
+    duration_minutes: float
+    blueprint: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExamBankItem:
+    """An item of a blueprint's chapters or topics, as readiness, exam practice and mock
+    tests see it: its place, source, exam (previous-year questions), expected time
+    (seconds; None if unknown) and current difficulty per skill (Elo points)."""
+
+    item_id: str
+    chapter: str
+    topic: str
+    source: str
+    exam: str | None
+    expected_time_seconds: float | None
+    difficulties: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPaper:
+    """A mock paper as stored: who it is for, its exam, seed, items in paper order, the
+    paper itself (questions, sections, marks, the forecast at creation) as JSON, and the
+    answers received so far (item id -> answered right)."""
+
+    paper_id: str
+    student_id: str
+    exam_id: str
+    seed: int
+    item_ids: list[str]
+    paper: dict[str, Any]
+    answers: dict[str, bool]
+    created_at: datetime
+
+
+class ExamStore(Protocol):
+    """Where exam blueprints and mock papers are stored, and the bank they draw from."""
+
+    def save_exams(self, exams: Sequence[StoredExam]) -> None:
+        """Create or replace the exams."""
+        ...
+
+    def exams(self) -> list[StoredExam]:
+        """Every exam, by date then id."""
+        ...
+
+    def exam(self, exam_id: str) -> StoredExam | None:
+        """One exam, or None."""
+        ...
+
+    def place_names(self) -> set[str]:
+        """Every chapter and topic name items carry (what a blueprint's weights name)."""
+        ...
+
+    def bank(self, places: Collection[str]) -> list[ExamBankItem]:
+        """The items whose chapter or topic is one of `places`, by id."""
+        ...
+
+    def save_paper(self, paper: StoredPaper) -> None:
+        """Store a new mock paper."""
+        ...
+
+    def paper(self, paper_id: str) -> StoredPaper | None:
+        """One mock paper with its answers so far, or None."""
+        ...
+
+    def record_answers(self, paper_id: str, answers: Mapping[str, bool]) -> None:
+        """Add answers (item id -> right) to a stored paper; a later answer to the same
+        item replaces the earlier one."""
         ...
 
 

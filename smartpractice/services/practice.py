@@ -66,6 +66,7 @@ __all__ = [
     "pick_textbook_item",
     "plan_student_path",
     "student_learning_path",
+    "student_skill_views",
 ]
 
 
@@ -105,6 +106,25 @@ def _skill_views(
             recent_difficulty=recent.get(skill_id),
         )
     return views
+
+
+def student_skill_views(
+    view: CatalogView,
+    student_id: str,
+    skill_ids: set[str],
+    *,
+    config: ModelConfig,
+    now: datetime,
+) -> tuple[StudentRatings, dict[str, SkillView]]:
+    """The student's ratings and what Smart Practice knows about them on `skill_ids` (rating,
+    uncertainty, proficiency; the hierarchical estimate for skills with too few answers of
+    their own); a student never seen starts at the initial rating."""
+    student = view.student_ratings(student_id) or StudentRatings(
+        ability=RatingState(value=config.elo.initial_student_rating)
+    )
+    prerequisites = view.prerequisites()
+    views = _skill_views(view, student, skill_ids, prerequisites, config=config, now=now, recent={})
+    return student, views
 
 
 def learning_path(
@@ -399,6 +419,7 @@ def pick_next_item(
     seed: int | None = None,
     rng: np.random.Generator | None = None,
     previously_mastered: frozenset[str] = frozenset(),
+    preference: Mapping[str, int] | None = None,
 ) -> Pick:
     """Run the Smart Practice pipeline on any `CatalogView`; nothing is written.
 
@@ -415,6 +436,9 @@ def pick_next_item(
         seed: Seed of the Thompson draws (recorded in the explanation).
         rng: Source of the Thompson draws; default ``numpy.random.default_rng(seed)``.
         previously_mastered: Skills mastered at the previous decision (hysteresis).
+        preference: Per item id, a rank (lower first; absent: after all ranked items)
+            that orders the candidates, so that the selector keeps the preferred of items
+            of equal value (exam practice prefers the exam's previous-year questions).
 
     Raises:
         InvalidInput: the scope names unknown skills.
@@ -466,6 +490,9 @@ def pick_next_item(
             )
         )
     usable = [i for i in sorted(found) if i in difficulties]
+    if preference:
+        last = max(preference.values()) + 1
+        usable.sort(key=lambda i: preference.get(i, last))
     welcome = [i for i in usable if _welcome(difficulties[i], path, views, config)]
     fresh = [i for i in welcome or usable if i not in recent]
     hours, outcomes = view.history(student_id, usable, now=now)

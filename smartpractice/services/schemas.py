@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,20 +17,26 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 
 __all__ = [
     "JSON_BODY",
     "STORED_ATTEMPT_FORMAT",
     "AttemptIn",
+    "ExamIn",
     "ItemIn",
+    "MarkingIn",
     "MisconceptionIn",
+    "SectionIn",
     "SkillIn",
     "StoredAttempt",
     "TutorMessageIn",
     "TutorSessionIn",
+    "WeightIn",
     "content_hash",
     "dumped_content_hash",
     "stored_attempt_json",
@@ -134,6 +140,9 @@ class ItemIn(_Strict):
     marks: Annotated[Number, Field(ge=0, le=1000)] | None = None
     text: Annotated[str, Field(max_length=20000)] | None = None
     skills: dict[str, Annotated[Number, Field(ge=0, le=3000)] | None]
+    exam: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9_-]+$")] | None = None
+    """For a previous-year question, the key of the exam it was set in (``jee``, ``neet``,
+    ``cbse``): exam practice and mock tests for that exam prefer it."""
 
     @field_validator("skills")
     @classmethod
@@ -145,10 +154,11 @@ class ItemIn(_Strict):
         return value
 
 
-STORED_ATTEMPT_FORMAT = 2
+STORED_ATTEMPT_FORMAT = 3
 """Format of the attempt events written now. 1: the JSON of an accepted `AttemptIn`,
 without a ``format`` key (events stored before the record had a version); 2: the same
-fields with ``format``."""
+fields with ``format``; 3: may also hold ``paper_id`` (an answer to a mock test), present
+only when set, so that an attempt without it keeps the content hash it always had."""
 
 
 class StoredAttempt(BaseModel):
@@ -176,6 +186,20 @@ class StoredAttempt(BaseModel):
     confidence: Annotated[int, Field(ge=1, le=5)] | None = None
     mode: str | None = None
     tutor_session_id: str | None = None
+    paper_id: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_paper(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset_paper(handler(self))
+
+
+def _without_unset_paper(dumped: dict[str, Any]) -> dict[str, Any]:
+    """`dumped` without ``paper_id`` when it is None: an attempt that answers no mock test
+    dumps exactly as before the field existed, so its content hash (duplicate or conflict)
+    does not change between releases."""
+    if dumped.get("paper_id") is None:
+        dumped.pop("paper_id", None)
+    return dumped
 
 
 class AttemptIn(_Strict):
@@ -200,6 +224,12 @@ class AttemptIn(_Strict):
     tutor_session_id: Identifier | None = None
     """A tutor chat about this attempt is on its way: the attempt waits for its analysis
     (up to `transcript_wait_seconds`) so the per-skill credit can use it."""
+    paper_id: Identifier | None = None
+    """The mock test this attempt answers (with ``mode: "mock_test"``)."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset_paper(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset_paper(handler(self))
 
     @field_validator("occurred_at")
     @classmethod
@@ -275,3 +305,49 @@ def dumped_content_hash(dumped: dict[str, Any]) -> str:
     decide whether a re-sent event is a duplicate or a conflict."""
     canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class MarkingIn(_Strict):
+    """Marks for one question worth `correct` marks, by outcome (scaled to questions worth
+    more or less): JEE and NEET ``+4 / -1 / 0``, a board paper ``+1 / 0 / 0``."""
+
+    correct: Annotated[Number, Field(gt=0, le=1000)] = 4.0
+    wrong: Annotated[Number, Field(ge=-1000, le=0)] = -1.0
+    unattempted: Annotated[Number, Field(ge=-1000, le=1000)] = 0.0
+
+
+class WeightIn(_Strict):
+    """What one chapter or topic (`place`: its name as items carry it) carries in a
+    section: questions and total marks."""
+
+    place: Annotated[str, Field(min_length=1, max_length=200)]
+    questions: Annotated[WholeNumber, Field(ge=1, le=1000)]
+    marks: Annotated[Number, Field(gt=0, le=10000)]
+
+
+class SectionIn(_Strict):
+    """A section of the paper: its marking scheme and its chapters' or topics' weights."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    marking: MarkingIn = Field(default_factory=MarkingIn)
+    weights: list[WeightIn] = Field(min_length=1, max_length=500)
+
+
+class ExamIn(_Strict):
+    """An exam's blueprint: its date, duration, sections and per chapter or topic the
+    questions and marks it carries, and which item sources are exam-like (most first)."""
+
+    exam_id: Identifier
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    exam: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9_-]+$")]
+    """The exam's key as previous-year questions carry it (items' ``exam``)."""
+    exam_date: date
+    duration_minutes: Annotated[Number, Field(gt=0, le=1440)]
+    total_questions: Annotated[WholeNumber, Field(ge=1, le=10000)]
+    total_marks: Annotated[Number, Field(gt=0, le=100000)]
+    sections: list[SectionIn] = Field(min_length=1, max_length=50)
+    exam_like_sources: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=lambda: ["pyq"], max_length=20
+    )
+    note: Annotated[str, Field(max_length=2000)] = ""
+    """Free text shown with the blueprint (for instance that its numbers are invented)."""

@@ -3,13 +3,14 @@ that `replay` can rebuild."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -29,11 +30,13 @@ __all__ = [
     "Base",
     "DashboardSession",
     "Event",
+    "Exam",
     "Experiment",
     "ExperimentAssignment",
     "Item",
     "ItemSkill",
     "Misconception",
+    "MockPaper",
     "SelectionLog",
     "Skill",
     "SkillPrerequisite",
@@ -108,6 +111,8 @@ class Item(Base):
     expected_time_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     marks: Mapped[float | None] = mapped_column(Float, nullable=True)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # For a previous-year question, the exam it was set in (jee, neet, cbse).
+    exam: Mapped[str | None] = mapped_column(String(50), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -325,6 +330,35 @@ class ExperimentAssignment(Base):
 
     # Deleting a student removes their assignments in every experiment.
     __table_args__ = (Index("ix_experiment_assignments_student", "student_id"),)
+
+
+class Exam(Base):
+    """An exam's blueprint (the validated import record as JSON) and the columns lists
+    sort by."""
+
+    __tablename__ = "exams"
+
+    exam_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    exam_date: Mapped[date] = mapped_column(Date)
+    duration_minutes: Mapped[float] = mapped_column(Float)
+    blueprint: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class MockPaper(Base):
+    """A mock test assembled for a student: its seed, items, the paper (sections, marks,
+    the readiness forecast at creation) and the answers received so far."""
+
+    __tablename__ = "mock_papers"
+
+    paper_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(200), index=True)
+    exam_id: Mapped[str] = mapped_column(String(200))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    item_ids: Mapped[list[str]] = mapped_column(JSON)
+    paper: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
 
 
 # Service-wide tables: they live with the default tenant only (PostgreSQL ``public``, the

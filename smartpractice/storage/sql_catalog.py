@@ -654,6 +654,7 @@ ITEM_COLUMNS = (
     "expected_time_seconds",
     "marks",
     "text",
+    "exam",
     "attempts",
 )
 """The item's columns as the API shows them; a row of `_items_query` has them, then the

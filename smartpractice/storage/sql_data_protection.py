@@ -15,6 +15,7 @@ from smartpractice.services.ports import ERASED_KIND, AppliedAttempt, ErasedAtte
 from smartpractice.storage.models import (
     Event,
     ExperimentAssignment,
+    MockPaper,
     SelectionLog,
     Student,
     StudentMisconception,
@@ -31,6 +32,7 @@ _STUDENT_TABLES = (
     ("selections", SelectionLog, SelectionLog.student_id),
     ("experiment_assignments", ExperimentAssignment, ExperimentAssignment.student_id),
     ("tutor_sessions", TutorSession, TutorSession.student_id),
+    ("mock_tests", MockPaper, MockPaper.student_id),
     ("student", Student, Student.student_id),
 )
 

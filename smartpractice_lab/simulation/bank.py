@@ -37,6 +37,8 @@ class BankItem:
         expected_time_seconds: The item's expected time (seconds).
         label_difficulties: Starting difficulty per skill the service is given (Elo points).
         true_difficulties: Hidden true difficulty per skill (Elo points).
+        source: The item's source (``pyq``, ``ncert_exercise``, ...).
+        exam: For a previous-year question, its exam.
     """
 
     item_id: str
@@ -47,6 +49,8 @@ class BankItem:
     expected_time_seconds: float
     label_difficulties: Mapping[str, float]
     true_difficulties: Mapping[str, float]
+    source: str = ""
+    exam: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,8 @@ def build_bank(
             expected_time_seconds=float(item.expected_time_seconds or 120.0),
             label_difficulties=labels,
             true_difficulties=truths,
+            source=item.source,
+            exam=item.exam,
         )
     skill_items: dict[str, list[str]] = {}
     for bank_item in bank_items.values():

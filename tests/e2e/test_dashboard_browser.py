@@ -48,6 +48,7 @@ VIEWS = {
     "items": "/dashboard/items",
     "item": "/dashboard/items/ncert-ex-11-12.2-1",
     "ops": "/dashboard/ops",
+    "exams": "/dashboard/exams?exam=sample-jee-main-2027",
 }
 # A topic no simulated class practises, with the two skills the test student answers.
 FAIL_TOPIC = "Ionic equilibrium and pH"
@@ -233,6 +234,31 @@ def test_heat_map_shows_the_failed_skill_as_weak(server: str, browser: Any) -> N
     assert cells.nth(column.index(passed)).get_attribute("data-weak") == "false"
     first_weakest = page.locator("ol.weakest li").first.get_attribute("data-skill")
     assert first_weakest == failed
+    assert console.errors == []
+    page.close()
+
+
+def test_readiness_shows_on_the_student_page_and_against_the_exam_date(
+    server: str, browser: Any
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    console = Console(page)
+    _open(page, server + VIEWS["student"])
+    jee = page.locator('div.readiness[data-exam="sample-jee-main-2027"]')
+    head = jee.locator("p.topic-head").inner_text()
+    assert "of 300 marks" in head and "80% interval" in head
+    at_stake = [
+        float(row.locator("td").nth(2).inner_text()) for row in jee.locator("tbody tr").all()
+    ]
+    assert len(at_stake) == 12 and at_stake == sorted(at_stake, reverse=True)
+    assert page.locator('div.readiness[data-exam="sample-cbse-12-board-2027"]').count() == 1
+
+    _open(page, server + VIEWS["exams"])
+    rows = page.locator("tr[data-student]")
+    assert rows.count() >= 10
+    expected = [float(rows.nth(k).locator("td").first.inner_text()) for k in range(rows.count())]
+    assert expected == sorted(expected)
+    _screenshot(page, "exams")
     assert console.errors == []
     page.close()
 

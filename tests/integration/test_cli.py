@@ -144,3 +144,46 @@ def test_serve_without_keys_says_how_to_make_one(
     assert "no API keys yet" in err
     assert _run("keys", "create", "--scope", "admin", "--name", "ops")[0] == 0
     assert "no API keys yet" not in _run("serve")[2]
+
+
+_BLUEPRINT_CSV = (
+    "exam_id,name,exam,exam_date,duration_minutes,total_questions,total_marks,"
+    "exam_like_sources,note,section,correct,wrong,unattempted,place,questions,marks\n"
+    "mini,Mini paper,jee,2099-01-10,60,3,{total},pyq;ncert_exercise,,A,4,-1,0,Ch1,2,8\n"
+    ",,,,,,,,,,,,,{place},1,4\n"
+)
+
+
+def test_import_exam_blueprints_from_csv_reports_rows_and_imports_nothing_when_bad(
+    env: Path,
+) -> None:
+    (env / "bank.json").write_text(
+        json.dumps(
+            {
+                "skills": [{"skill_id": "m:a", "name": "A"}],
+                "items": [
+                    {
+                        "item_id": f"q{n}",
+                        "source": "pyq",
+                        "subject": "Maths",
+                        "chapter": "Ch1" if n < 3 else "Ch2",
+                        "topic": "T",
+                        "skills": {"m:a": None},
+                        "exam": "jee",
+                    }
+                    for n in range(5)
+                ],
+            }
+        )
+    )
+    assert _run("import", str(env / "bank.json"))[0] == 0
+    (env / "exams.csv").write_text(_BLUEPRINT_CSV.format(total=13, place="Organic"))
+    code, _, err = _run("import", "--kind", "exams", str(env / "exams.csv"))
+    assert code == 1
+    assert "exams.csv row 2: total_marks: the weights add up to 12 marks, the paper has 13" in err
+    assert "exams.csv row 2: sections['A'].weights['Organic'].place:" in err
+    assert "nothing imported" in err
+    (env / "exams.csv").write_text(_BLUEPRINT_CSV.format(total=12, place="Ch2"))
+    code, out, err = _run("import", "--kind", "exams", str(env / "exams.csv"))
+    assert code == 0, err
+    assert out.strip() == "imported 0 skills and 0 items and 1 exams"

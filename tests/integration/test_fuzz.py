@@ -102,8 +102,10 @@ A_QUERY = {
     "topic": f"{MARKER}topic",
     "skill": A_SKILL,
     "skills": A_SKILL,
+    "exam": f"{MARKER}exam",
 }
-"""Tenant A's catalogue scope, by the name of the query parameter that takes it."""
+"""Tenant A's catalogue scope (and an exam id), by the name of the query parameter that
+takes it."""
 
 B_STUDENTS = ["b-stu-1", "b-stu-2", "b-stu-3"]
 B_ITEMS = ["ncert-eg-8-2-1", "vq-math-linear-equations-01", "ncert-ex-8-2.2-1"]

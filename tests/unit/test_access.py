@@ -187,6 +187,7 @@ class MemoryDataProtectionStore:
                 "selections",
                 "experiment_assignments",
                 "tutor_sessions",
+                "mock_tests",
                 "student",
             ),
             1,
@@ -231,5 +232,6 @@ def test_an_erased_attempt_keeps_only_its_effect_on_the_item() -> None:
         "selections": 1,
         "experiment_assignments": 1,
         "tutor_sessions": 1,
+        "mock_tests": 1,
         "student": 1,
     }

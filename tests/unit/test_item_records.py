@@ -5,7 +5,18 @@ from __future__ import annotations
 from smartpractice.services.ports import ItemSkillRecord
 from smartpractice.storage.sql_catalog import ITEM_COLUMNS, item_records
 
-PLACE = ("src", "Mathematics", "Algebra", "Linear equations", 9, "Easy", 60.0, 1.0, "x + 1 = 2")
+PLACE = (
+    "src",
+    "Mathematics",
+    "Algebra",
+    "Linear equations",
+    9,
+    "Easy",
+    60.0,
+    1.0,
+    "x + 1 = 2",
+    None,
+)
 
 
 def row(item_id: str, attempts: int, correct: int, *skill: object) -> tuple[object, ...]:

@@ -78,7 +78,7 @@ def test_an_event_of_the_previous_format_applies_as_the_same_attempt_stored_now(
 def test_a_new_event_round_trips_with_its_format() -> None:
     attempt = _same_attempt_today()
     payload = stored_attempt_json(attempt.model_dump(mode="json"))
-    assert payload["format"] == STORED_ATTEMPT_FORMAT == 2
+    assert payload["format"] == STORED_ATTEMPT_FORMAT == 3
     read = StoredAttempt.model_validate_json(json.dumps(payload))
     assert read == attempt.stored()
     assert read.model_dump(mode="json") == payload
@@ -99,3 +99,13 @@ def test_the_http_input_is_stricter_than_the_stored_record() -> None:
     assert StoredAttempt.model_validate(loose).event_id == "has space"
     with pytest.raises(ValueError, match="event_id"):
         AttemptIn.model_validate(loose)
+
+
+def test_an_answer_to_a_mock_test_keeps_its_paper_and_other_attempts_hash_as_before() -> None:
+    answer = _same_attempt_today().model_copy(update={"mode": "mock_test", "paper_id": "p-1"})
+    record = answer.stored()
+    assert record.paper_id == "p-1"
+    assert StoredAttempt.model_validate_json(record.model_dump_json()).paper_id == "p-1"
+    # Without a paper the dump (and so the hash) is the one format 2 stored.
+    assert "paper_id" not in _same_attempt_today().model_dump(mode="json")
+    assert "paper_id" not in _same_attempt_today().stored().model_dump(mode="json")

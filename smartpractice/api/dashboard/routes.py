@@ -36,6 +36,7 @@ from smartpractice.services.analytics import (
     student_overview,
 )
 from smartpractice.services.catalog import get_item
+from smartpractice.services.exams import class_readiness, exam_readiness, list_exams
 from smartpractice.services.ports import NotFound, PractisedTopic
 from smartpractice.services.practice import Scope, student_learning_path
 from smartpractice.services.students import knowledge_profile
@@ -45,6 +46,7 @@ from smartpractice.storage.db import Database
 from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_analytics import SqlAnalyticsStore
 from smartpractice.storage.sql_catalog import SqlCatalogStore
+from smartpractice.storage.sql_exams import SqlExamStore
 from smartpractice.storage.sql_practice import SqlPickLog
 from smartpractice.storage.sql_students import SqlStudentStore
 from smartpractice.storage.sql_tutoring import SqlTutoringStore
@@ -134,6 +136,14 @@ def student_page(
                 for chapter, topics in chapters.items()
                 for topic in topics
             ]
+            exams = SqlExamStore(session)
+            view = SqlPickLog(session).view(
+                student_id, recent_window=settings.model.selection.recent_window
+            )
+            readiness = [
+                exam_readiness(view, exams, student_id, e.exam_id, config=settings.model, now=now)
+                for e in list_exams(exams)
+            ]
     except NotFound:
         return _not_found(request, f"No applied attempt yet for student {student_id!r}.")
     curves = line_chart(
@@ -152,8 +162,35 @@ def student_page(
         s=data,
         sid=student_id,
         paths=paths,
+        readiness=readiness,
         curves_chart=curves,
     )
+
+
+@router.get("/exams", response_class=HTMLResponse)
+def exams_page(
+    request: Request, db: ReadDatabase, settings: SettingsDep, exam: Blank = None
+) -> HTMLResponse:
+    """Readiness of the recently active students against an exam's date."""
+    with db.transaction() as session:
+        store = SqlExamStore(session)
+        exams = list_exams(store)
+        chosen = exam or (exams[0].exam_id if exams else None)
+        view = None
+        if chosen is not None:
+            try:
+                students = SqlAnalyticsStore(session).recent_students(limit=50)
+                view = class_readiness(
+                    SqlPickLog(session),
+                    store,
+                    [s.student_id for s in students],
+                    chosen,
+                    config=settings.model,
+                    now=datetime.now(UTC),
+                )
+            except NotFound:
+                return _not_found(request, f"No exam {chosen!r}.")
+    return render(request, "exams.html", title="Exams", nav="exams", exams=exams, v=view)
 
 
 def _topic_link(where: CohortFilter, topic: str) -> str:

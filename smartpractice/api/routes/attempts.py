@@ -26,12 +26,16 @@ from smartpractice.api.schemas import (
     AttemptBatch,
     AttemptsAccepted,
     EventStatusOut,
+    MockTestReportOut,
+    encoded,
 )
 from smartpractice.api.security import IngestDatabase, charge_events
 from smartpractice.services.events import accept_attempts, catalog_problems, event_status
+from smartpractice.services.mock_tests import MockTestReport, record_mock_answers
 from smartpractice.services.schemas import AttemptIn
 from smartpractice.storage.db import Database, is_transient_conflict
 from smartpractice.storage.sql_events import SqlEventStore
+from smartpractice.storage.sql_exams import SqlExamStore
 
 _TRIES = 5
 
@@ -92,6 +96,7 @@ def _catalog_errors(db: Database, rows: list[Any]) -> list[dict[str, Any]]:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AttemptsAccepted,
+    response_model_exclude_none=True,
     responses={**BODY_RESPONSES, **CONFLICT},
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
     summary="Accept one graded attempt, or a batch of up to 1,000 (a list or {'attempts': [...]})",
@@ -105,6 +110,7 @@ def post_attempts(
     attempts = _parse(db, body)
     charge_events(request, len(attempts))
     is_batch = not (isinstance(body, dict) and "event_id" in body)
+    reports: list[MockTestReport] = []
     for tries_left in range(_TRIES - 1, -1, -1):
         try:
             with located_in_body("attempts" if is_batch else None), db.transaction() as session:
@@ -116,6 +122,8 @@ def post_attempts(
                     max_future=timedelta(seconds=settings.max_clock_skew_seconds),
                     max_age=timedelta(days=settings.max_event_age_days),
                 )
+                if any(a.paper_id is not None for a in attempts):
+                    reports = record_mock_answers(SqlExamStore(session), attempts)
             break
         except DBAPIError as error:
             # Overlapping batches sent at once can deadlock on each other's new rows; run
@@ -128,6 +136,7 @@ def post_attempts(
         accepted=len(result.accepted),
         duplicates=len(result.duplicates),
         event_ids=[a.event_id for a in attempts],
+        mock_test_reports=[MockTestReportOut.model_validate(encoded(r)) for r in reports] or None,
     )
 
 

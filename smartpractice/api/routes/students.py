@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -23,10 +23,13 @@ from smartpractice.api.schemas import (
     encoded,
 )
 from smartpractice.api.security import ReadDatabase
+from smartpractice.services.exam_practice import EXAM_MODE, exam_next_question
 from smartpractice.services.experiments import serve_under
+from smartpractice.services.ports import InvalidInput
 from smartpractice.services.practice import Scope, next_question, student_learning_path
 from smartpractice.services.students import knowledge_profile, student_skills
 from smartpractice.services.tutoring import student_misconceptions
+from smartpractice.storage.sql_exams import SqlExamStore
 from smartpractice.storage.sql_experiments import SqlExperimentStore
 from smartpractice.storage.sql_practice import SqlPickLog
 from smartpractice.storage.sql_students import SqlStudentStore
@@ -66,35 +69,58 @@ def get_next_question(
     settings: SettingsDep,
     scope: ScopeQuery,
     seed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    mode: Annotated[
+        Literal["practice", "exam"],
+        Query(
+            description="`exam`: the skill worth the most expected marks per hour before the "
+            "date of `exam` (the scope parameters do not apply)"
+        ),
+    ] = "practice",
+    exam: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    if mode == EXAM_MODE and exam is None:
+        raise InvalidInput([{"loc": ["query", "exam"], "msg": "mode=exam needs an exam id"}])
     with db.transaction() as session:
         known = SqlStudentStore(session).version(student_id) is not None
         pick = session.begin_nested()
-        running = running_experiments(request, db).running(session)
-        # No running experiment overlapping the scope: no extra read at all.
-        served = (
-            serve_under(
-                SqlExperimentStore(session),
-                running,
+        log = SqlPickLog(session, scope_cache(request, db))
+        now = datetime.now(UTC)
+        if mode == EXAM_MODE and exam is not None:
+            # Exam mode chooses by the exam's blueprint, outside any experiment.
+            answer = exam_next_question(
+                log,
+                SqlExamStore(session),
                 student_id,
-                scope,
+                exam,
                 config=settings.model,
                 now=now,
+                seed=seed,
             )
-            if running
-            else None
-        )
-        answer = next_question(
-            SqlPickLog(session, scope_cache(request, db)),
-            student_id,
-            scope,
-            config=served.config if served else settings.model,
-            now=now,
-            seed=seed,
-            policy=served.policy if served else "smart_practice",
-            experiment=(served.experiment_id, served.arm) if served else None,
-        )
+        else:
+            running = running_experiments(request, db).running(session)
+            # No running experiment: no extra read at all.
+            served = (
+                serve_under(
+                    SqlExperimentStore(session),
+                    running,
+                    student_id,
+                    scope,
+                    config=settings.model,
+                    now=now,
+                )
+                if running
+                else None
+            )
+            answer = next_question(
+                log,
+                student_id,
+                scope,
+                config=served.config if served else settings.model,
+                now=now,
+                seed=seed,
+                policy=served.policy if served else "smart_practice",
+                experiment=(served.experiment_id, served.arm) if served else None,
+            )
         if known:
             pick.commit()
             return encoded(answer)

@@ -55,6 +55,7 @@ __all__ = [
     "estimate_offsets",
     "estimated_ratings",
     "plan_path",
+    "rating_sd",
     "tracking_rating",
 ]
 
@@ -257,8 +258,12 @@ def estimated_ratings(
     }
 
 
-def _sd(skill: PathSkill, config: PathConfig) -> float:
-    return max(config.rating_sd_floor, config.rating_sd_max * skill.uncertainty)
+def rating_sd(uncertainty: float, *, config: PathConfig) -> float:
+    """Spread (Elo points, standard deviation) of the student's true rating around a rating
+    of this uncertainty (0-1): ``max(rating_sd_floor, rating_sd_max * uncertainty)``. The
+    mastery decision and the exam readiness forecast both take the rating as
+    ``Normal(rating, sd^2)`` with it."""
+    return max(config.rating_sd_floor, config.rating_sd_max * uncertainty)
 
 
 def _depths(skills: Mapping[str, PathSkill]) -> dict[str, int]:
@@ -301,8 +306,8 @@ def tracking_rating(skill: PathSkill, *, sd: float, scale: float = 400.0) -> flo
 
 def _judge(skill: PathSkill, was_mastered: bool, config: PathConfig, scale: float) -> _Judged:
     probability = mastery_probability(
-        rating=tracking_rating(skill, sd=_sd(skill, config), scale=scale),
-        sd=_sd(skill, config),
+        rating=tracking_rating(skill, sd=rating_sd(skill.uncertainty, config=config), scale=scale),
+        sd=rating_sd(skill.uncertainty, config=config),
         typical_difficulty=skill.typical_difficulty,
         level=config.mastery_level,
         scale=scale,

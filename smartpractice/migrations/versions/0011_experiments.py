@@ -5,7 +5,7 @@ exposure, and two columns on the selection log naming the experiment and arm a p
 served under.
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-07 17:40:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from smartpractice.storage.models import UTCDateTime
 
 revision: str = "0011"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
