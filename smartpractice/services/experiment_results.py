@@ -185,7 +185,7 @@ class OutcomeRow:
 
 def _neutral(answer: ExperimentAnswer, config: ModelConfig) -> float:
     """Predicted success (0-1) of a student at the initial rating: the item's difficulty on
-    the probability scale (today's difficulties; no snapshot is kept at the start)."""
+    the probability scale (as it was when the experiment started)."""
     rating = config.elo.initial_student_rating
     difficulties = list(answer.difficulties.values()) or [config.elo.unlabelled_difficulty]
     chances = [
@@ -409,7 +409,8 @@ def _verdict(
 def _load(store: ExperimentStore, experiment_id: str) -> _Data:
     assignments = store.assignments(experiment_id)
     students = [a.student_id for a in assignments]
-    return _Data(assignments, store.answers(students), store.mastery_times(students))
+    answers = store.answers(experiment_id, students)
+    return _Data(assignments, answers, store.mastery_times(students))
 
 
 def experiment_results(

@@ -285,6 +285,7 @@ def start_experiment(
             )
     started = dataclasses.replace(found, status="running", started_at=now)
     store.save_state(started)
+    store.freeze_difficulties(experiment_id)
     return started
 
 

@@ -779,8 +779,8 @@ class ExperimentAnswer:
     Attributes:
         predicted: The model's predicted success (0-1) before the answer.
         performance: Credited performance (0-1).
-        difficulties: The item's difficulty per skill now (Elo points): the neutral
-            prediction uses today's difficulties (no snapshot is kept at the start).
+        difficulties: The item's difficulty per skill (Elo points) when the experiment
+            started; today's for an item added since.
     """
 
     student_id: str
@@ -824,8 +824,14 @@ class ExperimentStore(Protocol):
 
     def assignments(self, experiment_id: str) -> list[ExperimentAssignment]: ...
 
-    def answers(self, student_ids: Collection[str]) -> list[ExperimentAnswer]:
-        """The applied attempts of these students, oldest first."""
+    def freeze_difficulties(self, experiment_id: str) -> int:
+        """Keep every item's difficulty per skill as it is now, for the experiment's
+        metrics; the number of (item, skill) pairs kept."""
+        ...
+
+    def answers(self, experiment_id: str, student_ids: Collection[str]) -> list[ExperimentAnswer]:
+        """The applied attempts of these students, oldest first, with the items'
+        difficulties when the experiment started (today's for an item added since)."""
         ...
 
     def mastery_times(self, student_ids: Collection[str]) -> dict[str, dict[str, datetime]]:

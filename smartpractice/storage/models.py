@@ -33,6 +33,7 @@ __all__ = [
     "Exam",
     "Experiment",
     "ExperimentAssignment",
+    "ExperimentDifficulty",
     "Item",
     "ItemSkill",
     "Misconception",
@@ -330,6 +331,20 @@ class ExperimentAssignment(Base):
 
     # Deleting a student removes their assignments in every experiment.
     __table_args__ = (Index("ix_experiment_assignments_student", "student_id"),)
+
+
+class ExperimentDifficulty(Base):
+    """Every item's difficulty per skill when an experiment started: the neutral prediction
+    of its learning metric does not move with what either arm's answers teach the items."""
+
+    __tablename__ = "experiment_difficulties"
+
+    experiment_id: Mapped[str] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    difficulty: Mapped[float] = mapped_column(Float)
 
 
 class Exam(Base):

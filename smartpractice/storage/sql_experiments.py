@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import String, Table, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from smartpractice.services.ports import (
 from smartpractice.storage.models import (
     Event,
     Experiment,
+    ExperimentDifficulty,
     ItemSkill,
     SelectionLog,
 )
@@ -187,7 +188,24 @@ class SqlExperimentStore:
         )
         return [ExperimentAssignment(s, a, t) for s, a, t in rows]
 
-    def answers(self, student_ids: Collection[str]) -> list[ExperimentAnswer]:
+    def freeze_difficulties(self, experiment_id: str) -> int:
+        frozen = cast(Table, ExperimentDifficulty.__table__)
+        # One statement, all in the database: a 100,000-item bank copies in well under a
+        # second, once per experiment start.
+        copied = self.session.execute(
+            insert(frozen).from_select(
+                ["experiment_id", "item_id", "skill_id", "difficulty"],
+                select(
+                    literal(experiment_id, String()),
+                    ItemSkill.item_id,
+                    ItemSkill.skill_id,
+                    ItemSkill.difficulty,
+                ),
+            )
+        )
+        return int(getattr(copied, "rowcount", 0) or 0)
+
+    def answers(self, experiment_id: str, student_ids: Collection[str]) -> list[ExperimentAnswer]:
         found: list[ExperimentAnswer] = []
         item_ids: set[str] = set()
         rows: list[tuple[str, str, datetime, float | None, float | None, Mapping[str, Any]]] = []
@@ -216,6 +234,18 @@ class SqlExperimentStore:
             for item_id, skill_id, difficulty in self.session.execute(
                 select(ItemSkill.item_id, ItemSkill.skill_id, ItemSkill.difficulty).where(
                     ItemSkill.item_id.in_(chunk)
+                )
+            ):
+                difficulties.setdefault(item_id, {})[skill_id] = difficulty
+            # As they were when the experiment started, where kept.
+            for item_id, skill_id, difficulty in self.session.execute(
+                select(
+                    ExperimentDifficulty.item_id,
+                    ExperimentDifficulty.skill_id,
+                    ExperimentDifficulty.difficulty,
+                ).where(
+                    ExperimentDifficulty.experiment_id == experiment_id,
+                    ExperimentDifficulty.item_id.in_(chunk),
                 )
             ):
                 difficulties.setdefault(item_id, {})[skill_id] = difficulty

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from smartpractice.cli import app
@@ -22,7 +22,12 @@ from smartpractice.services.ports import ExperimentArm, Scope
 from smartpractice.services.practice import last_mastered, pick_for_policy
 from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
-from smartpractice.storage.models import ExperimentAssignment, SelectionLog
+from smartpractice.storage.models import (
+    ExperimentAssignment,
+    ExperimentDifficulty,
+    ItemSkill,
+    SelectionLog,
+)
 from smartpractice.storage.sql_experiments import SqlExperimentStore
 from smartpractice.storage.sql_practice import SqlPickLog
 
@@ -258,3 +263,31 @@ def test_an_arms_pick_is_reproduced_by_its_policy_and_settings(
                 previously_mastered=last_mastered(log, student),
             )
         assert again.selection.chosen.item_id == served["item"]["item_id"], served["arm"]
+
+
+def test_the_metrics_read_the_difficulties_of_the_start(
+    client: TestClient, db: Database, drain: Any
+) -> None:
+    assert client.post("/v1/experiments", json=_plan()).status_code == 201
+    assert client.post("/v1/experiments/exp-1/start").status_code == 200
+    with db.transaction() as session:
+        before = {(r.item_id, r.skill_id): r.difficulty for r in session.scalars(select(ItemSkill))}
+        frozen = session.scalar(select(func.count()).select_from(ExperimentDifficulty))
+    assert frozen == len(before)
+    served = client.get("/v1/students/snap/next-question", params={"topic": TOPIC}).json()
+    item_id = served["item"]["item_id"]
+    for n in range(3):
+        _answer(client, "snap", item_id, n, 0.0)
+    drain()
+    with db.transaction() as session:
+        moved = {
+            s: d
+            for s, d in session.execute(
+                select(ItemSkill.skill_id, ItemSkill.difficulty).where(ItemSkill.item_id == item_id)
+            )
+        }
+        answers = SqlExperimentStore(session).answers("exp-1", ["snap"])
+    assert any(moved[s] != before[(item_id, s)] for s in moved)  # the answers moved it
+    assert answers and all(
+        a.difficulties == {s: before[(item_id, s)] for s in moved} for a in answers
+    )

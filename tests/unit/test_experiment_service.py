@@ -75,7 +75,10 @@ class MemoryExperimentStore:
     def assignments(self, experiment_id: str) -> list[ExperimentAssignment]:
         return [a for (e, _), a in sorted(self.arms.items()) if e == experiment_id]
 
-    def answers(self, student_ids: Collection[str]) -> list[ExperimentAnswer]:
+    def freeze_difficulties(self, experiment_id: str) -> int:
+        return 0
+
+    def answers(self, experiment_id: str, student_ids: Collection[str]) -> list[ExperimentAnswer]:
         return [a for a in self.answer_log if a.student_id in student_ids]
 
     def mastery_times(self, student_ids: Collection[str]) -> dict[str, dict[str, datetime]]:

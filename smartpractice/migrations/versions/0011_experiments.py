@@ -1,8 +1,8 @@
 """experiments, their assignments, and the experiment and arm of each pick
 
 Per tenant: the experiments (plan and state), each student's arm recorded on first
-exposure, and two columns on the selection log naming the experiment and arm a pick was
-served under.
+exposure, every item's difficulty when an experiment started, and two columns on the
+selection log naming the experiment and arm a pick was served under.
 
 Revision ID: 0011
 Revises: 0012
@@ -56,6 +56,17 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("experiment_id", "student_id"),
     )
+    op.create_table(
+        "experiment_difficulties",
+        sa.Column("experiment_id", sa.String(length=100), nullable=False),
+        sa.Column("item_id", sa.String(length=200), nullable=False),
+        sa.Column("skill_id", sa.String(length=200), nullable=False),
+        sa.Column("difficulty", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("experiment_id", "item_id", "skill_id"),
+    )
     op.create_index(
         "ix_experiment_assignments_student",
         "experiment_assignments",
@@ -73,6 +84,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_selections_experiment_arm")
         batch_op.drop_column("arm")
         batch_op.drop_column("experiment_id")
+    op.drop_table("experiment_difficulties")
     op.drop_index("ix_experiment_assignments_student", table_name="experiment_assignments")
     op.drop_table("experiment_assignments")
     op.drop_table("experiments")
