@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,6 +67,8 @@ __all__ = [
     "experiment_results",
     "outcomes_csv",
 ]
+
+log = logging.getLogger(__name__)
 
 ALPHA = 0.05
 """The experiment's false-positive budget: the primary metric's comparisons share it with
@@ -464,6 +467,13 @@ def experiment_results(
         if found.auto_stop:
             found = dataclasses.replace(found, status="stopped", stopped_at=now, stop_reason=reason)
         store.save_state(found)
+        # Whoever watches the logs learns of it even if nobody opens the page again.
+        log.warning(
+            "experiment %s: %s",
+            found.experiment_id,
+            "stopped" if found.status == "stopped" else "flagged",
+            extra={"action": "experiment_guardrail", "experiment_id": found.experiment_id},
+        )
     return ExperimentResults(
         experiment=found,
         computed_at=now,
