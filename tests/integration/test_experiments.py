@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from typer.testing import CliRunner
 
 from smartpractice.cli import app
@@ -291,3 +291,37 @@ def test_the_metrics_read_the_difficulties_of_the_start(
     assert answers and all(
         a.difficulties == {s: before[(item_id, s)] for s in moved} for a in answers
     )
+
+
+def _statements(client: TestClient, db: Database, student: str) -> list[str]:
+    """The SQL statements one next-question runs."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]).split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        served = client.get(f"/v1/students/{student}/next-question", params={"topic": TOPIC})
+        assert served.status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_an_experiment_costs_next_question_one_indexed_read(
+    client: TestClient, db: Database, drain: Any
+) -> None:
+    first = client.get("/v1/students/lat/next-question", params={"topic": TOPIC}).json()
+    _answer(client, "lat", first["item"]["item_id"], 0, 1.0)
+    drain()
+    _statements(client, db, "lat")  # warm the caches
+    without = _statements(client, db, "lat")
+    assert client.post("/v1/experiments", json=_plan()).status_code == 201
+    assert client.post("/v1/experiments/exp-1/start").status_code == 200
+    exposed = _statements(client, db, "lat")  # first exposure: the running list, the insert
+    assert exposed.count("INSERT") == without.count("INSERT") + 1
+    served = _statements(client, db, "lat")
+    # The running experiments are cached: the only extra statement is the arm's probe.
+    assert len(served) == len(without) + 1
+    assert served.count("SELECT") == without.count("SELECT") + 1
