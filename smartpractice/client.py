@@ -376,6 +376,42 @@ class SmartPracticeClient:
         """
         return _object(self._request("GET", _path("v1", "items", item_id)))
 
+    # Experiments
+
+    def create_experiment(self, plan: JsonObject) -> JsonObject:
+        """Create an experiment as a draft (admin key); the plan's fields are those of
+        `POST /v1/experiments` (docs/reference/experiments.md).
+
+        Raises:
+            InvalidRequest: an unknown setting, shares not summing to 1, a used id...
+        """
+        return _object(self._request("POST", "/v1/experiments", json=plan))
+
+    def start_experiment(self, experiment_id: str) -> JsonObject:
+        """Start serving a draft experiment's arms (admin key).
+
+        Raises:
+            InvalidRequest: not a draft, or a running experiment overlaps its scope.
+        """
+        return _object(self._request("POST", _path("v1", "experiments", experiment_id, "start")))
+
+    def stop_experiment(self, experiment_id: str) -> JsonObject:
+        """Stop a running experiment (admin key); its results stay readable."""
+        return _object(self._request("POST", _path("v1", "experiments", experiment_id, "stop")))
+
+    def experiment(self, experiment_id: str) -> JsonObject:
+        """An experiment's plan, state and live results (checks its guardrails).
+
+        Raises:
+            NotFoundError: no such experiment in this key's tenant.
+        """
+        return _object(self._request("GET", _path("v1", "experiments", experiment_id)))
+
+    def experiment_outcomes_csv(self, experiment_id: str) -> str:
+        """Every exposed student's outcome as CSV text."""
+        path = _path("v1", "experiments", experiment_id, "outcomes.csv")
+        return self._request("GET", path).text
+
     def health(self) -> JsonObject:
         """Liveness: the service answers and its database is reachable (needs no key)."""
         return _object(self._request("GET", "/healthz"))

@@ -122,7 +122,7 @@ def bench_apply_command(
 def register(app: typer.Typer) -> None:
     """Add the lab's commands to the service's CLI `app`."""
     from smartpractice_lab.evaluation.command import evaluate
-    from smartpractice_lab.simulation.command import simulate
+    from smartpractice_lab.simulation.command import simulate, simulate_experiment
     from smartpractice_lab.simulation.exam_command import simulate_exam
     from smartpractice_lab.tutoring.command import evaluate_transcripts
 
@@ -130,4 +130,5 @@ def register(app: typer.Typer) -> None:
     app.command("evaluate")(needs_lab("evaluate")(evaluate))
     app.command("evaluate-transcripts")(needs_lab("evaluate-transcripts")(evaluate_transcripts))
     app.command("simulate")(needs_lab("simulate")(simulate))
+    app.command("simulate-experiment")(needs_lab("simulate-experiment")(simulate_experiment))
     app.command("simulate-exam")(needs_lab("simulate-exam")(simulate_exam))

@@ -28,7 +28,16 @@ from smartpractice.api.demo import demo_rounds
 from smartpractice.api.deps import require_json
 from smartpractice.api.docs import install_docs
 from smartpractice.api.observability import install_metrics
-from smartpractice.api.routes import admin, attempts, catalog, exams, health, students, tutor
+from smartpractice.api.routes import (
+    admin,
+    attempts,
+    catalog,
+    exams,
+    experiments,
+    health,
+    students,
+    tutor,
+)
 from smartpractice.api.schemas import KEY_RESPONSES, AttemptBatch, ExamBatch, ItemBatch, SkillBatch
 from smartpractice.api.security import KeyChecker, RateLimiter, require_operator
 from smartpractice.services.access import ensure_tenant, list_tenants
@@ -275,6 +284,7 @@ def create_app(
         app.state.db = db
         app.state.settings = settings
         app.state.scope_caches = {}
+        app.state.experiment_caches = {}
         app.state.auth_required = auth_required
         app.state.key_checker = KeyChecker(db, settings.key_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_url)
@@ -317,7 +327,7 @@ def create_app(
     metrics = install_metrics(
         app, dependencies=[Depends(require_operator)], responses=KEY_RESPONSES
     )
-    for module in (attempts, catalog, students, exams, tutor, admin):
+    for module in (attempts, catalog, students, exams, tutor, admin, experiments):
         app.include_router(
             module.router, responses=KEY_RESPONSES, dependencies=[Depends(require_json)]
         )

@@ -18,6 +18,7 @@ from smartpractice.settings import Settings
 from smartpractice.storage.db import Database
 from smartpractice.storage.sql_access import SqlAccessStore
 from smartpractice.storage.sql_catalog import ScopeSkillsCache
+from smartpractice.storage.sql_experiments import RunningExperimentsCache
 
 __all__ = [
     "SettingsDep",
@@ -27,6 +28,7 @@ __all__ = [
     "parse_body",
     "profile_cache",
     "require_json",
+    "running_experiments",
     "scope_cache",
 ]
 
@@ -83,6 +85,18 @@ def scope_cache(request: Request, db: Database) -> ScopeSkillsCache:
     if found is None:
         settings: Settings = request.app.state.settings
         found = caches.setdefault(db.tenant_id, ScopeSkillsCache(settings.scope_cache_seconds))
+    return found
+
+
+def running_experiments(request: Request, db: Database) -> RunningExperimentsCache:
+    """The running experiments of `db`'s tenant, kept as long as the catalogue cache."""
+    caches: dict[str, RunningExperimentsCache] = request.app.state.experiment_caches
+    found = caches.get(db.tenant_id)
+    if found is None:
+        settings: Settings = request.app.state.settings
+        found = caches.setdefault(
+            db.tenant_id, RunningExperimentsCache(settings.scope_cache_seconds)
+        )
     return found
 
 

@@ -189,6 +189,10 @@ class NextQuestionOut(BaseModel):
     selection_id: int | None
     item: ItemOut
     explanation: dict[str, Any]
+    experiment: str | None = None
+    """The running experiment the pick was served under (None: none covers the scope)."""
+    arm: str | None = None
+    """The student's arm in it."""
 
 
 class PathSkillOut(BaseModel):
@@ -254,6 +258,7 @@ class DeletedRows(BaseModel):
     skill_ratings: int
     misconceptions: int
     selections: int
+    experiment_assignments: int
     tutor_sessions: int
     mock_tests: int
     student: int

@@ -18,9 +18,11 @@ from smartpractice.cli.common import (
     announce_database,
     fail,
     json_option,
+    tenant_database,
     tenant_option,
     tidy_help,
 )
+from smartpractice.cli.experiments import experiments_app
 from smartpractice.settings import Settings
 
 tidy_help()
@@ -42,6 +44,7 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.add_typer(tenants_app, name="tenants")
 app.command("audit")(audit_command)
+app.add_typer(experiments_app, name="experiments")
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -165,23 +168,7 @@ def _hint_when_no_keys(settings: Settings) -> None:
         )
 
 
-def _tenant_database(settings: Settings, tenant: str) -> tuple[Database, Database]:
-    """The migrated default database and `tenant`'s (the same for the default tenant);
-    dispose of the first when done. Fails clearly for an unregistered tenant."""
-    from smartpractice.services.access import list_tenants
-    from smartpractice.storage.db import Database, upgrade_schema
-    from smartpractice.storage.sql_access import SqlAccessStore
-
-    announce_database(settings.database_url)
-    upgrade_schema(settings.database_url)
-    root = Database(settings.database_url)
-    with root.transaction() as session:
-        known = list_tenants(SqlAccessStore(session))
-    if tenant not in known:
-        root.dispose()
-        raise fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
-    upgrade_schema(settings.database_url, tenant)
-    return root, root.for_tenant(tenant)
+_tenant_database = tenant_database
 
 
 def _audit_cli(root: Database, tenant: str, action: str, detail: dict[str, object]) -> None:

@@ -7,10 +7,14 @@ import functools
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from typer.models import OptionInfo
+
+if TYPE_CHECKING:
+    from smartpractice.settings import Settings
+    from smartpractice.storage.db import Database
 
 __all__ = [
     "LAB_MODULES",
@@ -23,6 +27,7 @@ __all__ = [
     "needs_lab",
     "require_lab",
     "shown_url",
+    "tenant_database",
     "tenant_option",
     "tidy_help",
 ]
@@ -151,3 +156,22 @@ def tidy_help() -> None:
             return result
 
         argument.display_type_rich = argument_type
+
+
+def tenant_database(settings: Settings, tenant: str) -> tuple[Database, Database]:
+    """The migrated default database and `tenant`'s (the same for the default tenant);
+    dispose of the first when done. Fails clearly for an unregistered tenant."""
+    from smartpractice.services.access import list_tenants
+    from smartpractice.storage.db import Database, upgrade_schema
+    from smartpractice.storage.sql_access import SqlAccessStore
+
+    announce_database(settings.database_url)
+    upgrade_schema(settings.database_url)
+    root = Database(settings.database_url)
+    with root.transaction() as session:
+        known = list_tenants(SqlAccessStore(session))
+    if tenant not in known:
+        root.dispose()
+        raise fail(f"--tenant: no tenant {tenant!r} (smartpractice tenants create {tenant})")
+    upgrade_schema(settings.database_url, tenant)
+    return root, root.for_tenant(tenant)

@@ -35,6 +35,7 @@ class StudentDeletion:
     skill_ratings: int
     misconceptions: int
     selections: int
+    experiment_assignments: int
     tutor_sessions: int
     mock_tests: int
     student: int
@@ -46,6 +47,7 @@ class StudentDeletion:
             "skill_ratings": self.skill_ratings,
             "misconceptions": self.misconceptions,
             "selections": self.selections,
+            "experiment_assignments": self.experiment_assignments,
             "tutor_sessions": self.tutor_sessions,
             "mock_tests": self.mock_tests,
             "student": self.student,

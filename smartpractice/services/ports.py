@@ -39,6 +39,12 @@ __all__ = [
     "EventStore",
     "ExamBankItem",
     "ExamStore",
+    "ExperimentAnswer",
+    "ExperimentArm",
+    "ExperimentAssignment",
+    "ExperimentGuardrail",
+    "ExperimentRecord",
+    "ExperimentStore",
     "InvalidInput",
     "ItemContent",
     "ItemContext",
@@ -676,12 +682,166 @@ class PickLog(Protocol):
         scope: Mapping[str, Any],
         explanation: Mapping[str, Any],
         at: datetime,
+        experiment_id: str | None = None,
+        arm: str | None = None,
     ) -> tuple[int, ItemRecord]:
-        """Log a pick; its id and the item picked.
+        """Log a pick (with the experiment and arm it was served under, if any); its id and
+        the item picked.
 
         Raises:
             NotFound: no such item.
         """
+        ...
+
+
+# Ports of experiments: their plans, the students' arms, and the answers they are measured on.
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentArm:
+    """One arm of an experiment.
+
+    Attributes:
+        name: The arm's name, unique in the experiment.
+        share: Share (0-1) of the students assigned to it; an experiment's shares sum to 1.
+        policy: ``smart_practice`` (the selector) or ``textbook`` (the scope's skills in
+            textbook order, `services.practice.pick_textbook_item`).
+        overrides: Settings that differ from the tenant's `ModelConfig`, per section
+            (``selection`` or ``path``), e.g. ``{"selection": {"target_success": 0.7}}``.
+    """
+
+    name: str
+    share: float
+    policy: str = "smart_practice"
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentGuardrail:
+    """A metric no arm may worsen against the control by more than `margin` (the metric's
+    units; `harmful`: which direction is worse)."""
+
+    metric: str
+    margin: float
+    harmful: str = "increase"
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentRecord:
+    """An experiment's plan and state.
+
+    Attributes:
+        experiment_id: Its id (unique in the tenant).
+        hypothesis: What the team expects, in their words.
+        scope: Where it runs: subject, chapter, topic (None: any); all None: everywhere.
+        arms: The arms; the first is the control.
+        primary_metric: The metric the decision rests on (`core.experiments.metrics`).
+        guardrails: Metrics no arm may worsen.
+        minimum_detectable_effect: Smallest difference worth detecting (the primary
+            metric's units, > 0); tunes the confidence sequence.
+        planned_students: Students planned in all (from the sample-size calculator).
+        orthogonal: May run beside other orthogonal experiments on an overlapping scope.
+        auto_stop: A guardrail breach stops the experiment (else only flags it).
+        status: ``draft``, ``running`` or ``stopped``.
+        flag: Why a guardrail was breached (None: never).
+        stop_reason: Why it stopped.
+    """
+
+    experiment_id: str
+    hypothesis: str
+    scope: Scope
+    arms: tuple[ExperimentArm, ...]
+    primary_metric: str
+    guardrails: tuple[ExperimentGuardrail, ...]
+    minimum_detectable_effect: float
+    planned_students: int
+    orthogonal: bool
+    auto_stop: bool
+    status: str
+    created_at: datetime
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    flag: str | None = None
+    stop_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentAssignment:
+    """A student's arm in an experiment and when they were first served under it."""
+
+    student_id: str
+    arm: str
+    first_exposure_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentAnswer:
+    """One applied attempt of an assigned student, as the metrics read it.
+
+    Attributes:
+        predicted: The model's predicted success (0-1) before the answer.
+        performance: Credited performance (0-1).
+        difficulties: The item's difficulty per skill (Elo points) when the experiment
+            started; today's for an item added since.
+    """
+
+    student_id: str
+    item_id: str
+    occurred_at: datetime
+    performance: float
+    predicted: float
+    solution_viewed: bool
+    difficulties: Mapping[str, float]
+
+
+class ExperimentStore(Protocol):
+    """Where a tenant's experiments, their assignments and their answers are kept."""
+
+    def add(self, experiment: ExperimentRecord) -> bool:
+        """Store a new experiment; False when the id is taken (nothing stored)."""
+        ...
+
+    def get(self, experiment_id: str) -> ExperimentRecord | None: ...
+
+    def all(self) -> list[ExperimentRecord]:
+        """Every experiment, newest first."""
+        ...
+
+    def running(self) -> list[ExperimentRecord]:
+        """The running experiments, oldest start first."""
+        ...
+
+    def save_state(self, experiment: ExperimentRecord) -> None:
+        """Store the experiment's status, flag, stop reason and times."""
+        ...
+
+    def arm_of(self, experiment_id: str, student_id: str) -> str | None:
+        """The student's recorded arm (None: never exposed)."""
+        ...
+
+    def assign(self, experiment_id: str, student_id: str, arm: str, *, at: datetime) -> None:
+        """Record the student's arm unless a row exists already (concurrent first
+        exposures agree: the arm is a hash of the pair)."""
+        ...
+
+    def assignments(self, experiment_id: str) -> list[ExperimentAssignment]: ...
+
+    def freeze_difficulties(self, experiment_id: str) -> int:
+        """Keep every item's difficulty per skill as it is now, for the experiment's
+        metrics; the number of (item, skill) pairs kept."""
+        ...
+
+    def answers(self, experiment_id: str, student_ids: Collection[str]) -> list[ExperimentAnswer]:
+        """The applied attempts of these students, oldest first, with the items'
+        difficulties when the experiment started (today's for an item added since)."""
+        ...
+
+    def mastery_times(self, student_ids: Collection[str]) -> dict[str, dict[str, datetime]]:
+        """Per student, when each skill first appeared mastered in a logged pick."""
+        ...
+
+    def picks_per_arm(self, experiment_id: str) -> dict[str, int]:
+        """Logged picks served under each arm."""
         ...
 
 

@@ -51,6 +51,7 @@ from smartpractice.services.ports import (
 )
 
 __all__ = [
+    "POLICIES",
     "NextQuestion",
     "Pick",
     "Scope",
@@ -60,7 +61,9 @@ __all__ = [
     "last_mastered",
     "learning_path",
     "next_question",
+    "pick_for_policy",
     "pick_next_item",
+    "pick_textbook_item",
     "plan_student_path",
     "student_learning_path",
     "student_skill_views",
@@ -520,15 +523,101 @@ def pick_next_item(
     )
 
 
+def pick_textbook_item(
+    view: CatalogView,
+    student_id: str,
+    scope: Scope,
+    *,
+    config: ModelConfig,
+    now: datetime,
+    previously_mastered: frozenset[str] = frozenset(),
+) -> Pick:
+    """The ``textbook`` policy (an experiment's usual control arm): what a class without
+    Smart Practice does. The scope's taught skills in textbook order (`_textbook_order`, the
+    order the learning path plans in), the first one the learning path does not hold
+    mastered (round and round once all are); that skill's items in id order, the first never
+    answered, else the one answered longest ago. No difficulty matching, no Thompson draw,
+    no remediation. Nothing is written.
+
+    Raises:
+        InvalidInput: the scope names unknown skills.
+        NotFound: nothing in the scope to practise.
+    """
+    answered = view.recent_answers(student_id, window=config.selection.recent_window)
+    planned = plan_student_path(
+        view,
+        student_id,
+        scope,
+        config=config,
+        now=now,
+        previously_mastered=previously_mastered,
+        answered=answered,
+    )
+    path = planned.path
+    order = _textbook_order(
+        view.taught_skills(scope) or view.scope_skills(scope), view.prerequisites()
+    )
+    open_skills = [s for s in order if s not in path.mastered]
+    skill_id = open_skills[0] if open_skills else order[len(answered) % len(order)]
+    skill_view = planned.views.get(skill_id)
+    typical = skill_view.typical_difficulty if skill_view else config.elo.unlabelled_difficulty
+    found = view.nearest_items(
+        [NearestRequest(scope, skill_id, typical, None, config.selection.max_candidates)]
+    )[0]
+    if not found:
+        raise NotFound("no items in this scope")
+    hours, _ = view.history(student_id, found, now=now)
+    item_id = min(sorted(found), key=lambda i: (i in hours, -hours.get(i, 0.0)))
+    difficulty = view.item_skills([item_id]).get(item_id, {}).get(skill_id, typical)
+    rating = skill_view.rating if skill_view else config.elo.initial_student_rating
+    chosen = ScoredCandidate(
+        item_id=item_id,
+        score=0.0,
+        components={},
+        predicted_success=expected_success(
+            rating=rating, difficulty=difficulty, scale=config.elo.scale
+        ),
+        thompson_sample=0.0,
+        difficulty_gap=difficulty - rating,
+        remediation_for=None,
+    )
+    reason = (
+        f"textbook order: {skill_id} is the scope's first skill not yet mastered"
+        if open_skills
+        else f"textbook order: every skill mastered, revising {skill_id}"
+    )
+    selection = Selection(
+        chosen=chosen, runner_up=None, reasons=(reason,), considered=len(found), gated=0, pruned=0
+    )
+    explanation = {
+        **_scored(chosen),
+        "policy": "textbook",
+        "path": {**_path_json(path), "skill_id": skill_id},
+        "reasons": [reason],
+        "runner_up": None,
+        "candidates_considered": len(found),
+        "seed": None,
+    }
+    return Pick(selection=selection, path=path, explanation=explanation)
+
+
+POLICIES = ("smart_practice", "textbook")
+"""Policies an experiment's arm may serve under: the Smart Practice selector
+(`pick_next_item`) or the scope in textbook order (`pick_textbook_item`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class NextQuestion:
     """The item picked for the student, the id its pick was logged under (None when not
-    kept), and why it was picked (`Pick.explanation`)."""
+    kept), why it was picked (`Pick.explanation`), and the experiment and arm it was
+    served under (None: no running experiment covers the scope)."""
 
     student_id: str
     selection_id: int | None
     item: ItemRecord
     explanation: dict[str, Any]
+    experiment: str | None = None
+    arm: str | None = None
 
 
 def next_question(
@@ -539,34 +628,92 @@ def next_question(
     config: ModelConfig,
     now: datetime,
     seed: int | None = None,
+    policy: str = "smart_practice",
+    experiment: tuple[str, str] | None = None,
 ) -> NextQuestion:
     """Pick, log and explain the next item for the student in the scope.
+
+    Args:
+        policy: ``smart_practice`` or ``textbook`` (`POLICIES`).
+        experiment: The (experiment id, arm) the pick is served under, logged with it;
+            `config` and `policy` are then the arm's.
 
     Raises:
         InvalidInput: the scope names unknown skills.
         NotFound: nothing in the scope to practise.
     """
-    pick = pick_next_item(
+    pick = pick_for_policy(
         store.view(student_id, recent_window=config.selection.recent_window),
         student_id,
         scope,
+        policy=policy,
         config=config,
         now=now,
         seed=seed,
         previously_mastered=last_mastered(store, student_id),
     )
+    explanation = pick.explanation
+    if experiment is not None:
+        explanation = {**explanation, "experiment": experiment[0], "arm": experiment[1]}
     selection_id, item = store.log_pick(
         student_id=student_id,
         item_id=pick.selection.chosen.item_id,
         scope=scope.as_dict(),
-        explanation=pick.explanation,
+        explanation=explanation,
         at=now,
+        experiment_id=experiment[0] if experiment else None,
+        arm=experiment[1] if experiment else None,
     )
     return NextQuestion(
         student_id=student_id,
         selection_id=selection_id,
         item=item,
-        explanation=pick.explanation,
+        explanation=explanation,
+        experiment=experiment[0] if experiment else None,
+        arm=experiment[1] if experiment else None,
+    )
+
+
+def pick_for_policy(
+    view: CatalogView,
+    student_id: str,
+    scope: Scope,
+    *,
+    policy: str,
+    config: ModelConfig,
+    now: datetime,
+    seed: int | None = None,
+    rng: np.random.Generator | None = None,
+    previously_mastered: frozenset[str] = frozenset(),
+) -> Pick:
+    """`pick_next_item` or `pick_textbook_item`, by the policy's name (`POLICIES`);
+    nothing is written.
+
+    Raises:
+        InvalidInput: the scope names unknown skills.
+        NotFound: nothing in the scope to practise.
+        ValueError: an unknown policy.
+    """
+    if policy == "textbook":
+        return pick_textbook_item(
+            view,
+            student_id,
+            scope,
+            config=config,
+            now=now,
+            previously_mastered=previously_mastered,
+        )
+    if policy != "smart_practice":
+        raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
+    return pick_next_item(
+        view,
+        student_id,
+        scope,
+        config=config,
+        now=now,
+        seed=seed,
+        rng=rng,
+        previously_mastered=previously_mastered,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -30,6 +31,9 @@ __all__ = [
     "DashboardSession",
     "Event",
     "Exam",
+    "Experiment",
+    "ExperimentAssignment",
+    "ExperimentDifficulty",
     "Item",
     "ItemSkill",
     "Misconception",
@@ -278,6 +282,69 @@ class SelectionLog(Base):
     scope: Mapped[dict[str, Any]] = mapped_column(JSON)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+    experiment_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The running experiment the pick was served under (None: none)."""
+    arm: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The student's arm in that experiment."""
+
+    # Picks per arm of one experiment (reports) without walking the whole log.
+    __table_args__ = (Index("ix_selections_experiment_arm", "experiment_id", "arm"),)
+
+
+class Experiment(Base):
+    """An A/B experiment of a tenant: its plan (arms, metric, guardrails) and its state."""
+
+    __tablename__ = "experiments"
+
+    experiment_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hypothesis: Mapped[str] = mapped_column(Text)
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    arms: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    primary_metric: Mapped[str] = mapped_column(String(50))
+    guardrails: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    minimum_detectable_effect: Mapped[float] = mapped_column(Float)
+    planned_students: Mapped[int] = mapped_column(Integer)
+    orthogonal: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_stop: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    """draft -> running -> stopped (never back)."""
+    flag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Why a guardrail was breached (None: never breached)."""
+    stop_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ExperimentAssignment(Base):
+    """A student's arm in an experiment, recorded on first exposure (the arm itself is a
+    hash of the pair, so every process agrees before the row exists)."""
+
+    __tablename__ = "experiment_assignments"
+
+    experiment_id: Mapped[str] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), primary_key=True
+    )
+    student_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    arm: Mapped[str] = mapped_column(String(100))
+    first_exposure_at: Mapped[datetime]
+
+    # Deleting a student removes their assignments in every experiment.
+    __table_args__ = (Index("ix_experiment_assignments_student", "student_id"),)
+
+
+class ExperimentDifficulty(Base):
+    """Every item's difficulty per skill when an experiment started: the neutral prediction
+    of its learning metric does not move with what either arm's answers teach the items."""
+
+    __tablename__ = "experiment_difficulties"
+
+    experiment_id: Mapped[str] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    difficulty: Mapped[float] = mapped_column(Float)
 
 
 class Exam(Base):

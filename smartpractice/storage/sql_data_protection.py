@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from smartpractice.services.ports import ERASED_KIND, AppliedAttempt, ErasedAttempt
 from smartpractice.storage.models import (
     Event,
+    ExperimentAssignment,
     MockPaper,
     SelectionLog,
     Student,
@@ -29,6 +30,7 @@ _STUDENT_TABLES = (
     ("skill_ratings", StudentSkill, StudentSkill.student_id),
     ("misconceptions", StudentMisconception, StudentMisconception.student_id),
     ("selections", SelectionLog, SelectionLog.student_id),
+    ("experiment_assignments", ExperimentAssignment, ExperimentAssignment.student_id),
     ("tutor_sessions", TutorSession, TutorSession.student_id),
     ("mock_tests", MockPaper, MockPaper.student_id),
     ("student", Student, Student.student_id),

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, insert, select, text
+from sqlalchemy import JSON, String, Table, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from smartpractice.services.ports import CatalogView, ItemRecord, NotFound
@@ -51,6 +51,8 @@ class SqlPickLog:
         scope: Mapping[str, Any],
         explanation: Mapping[str, Any],
         at: datetime,
+        experiment_id: str | None = None,
+        arm: str | None = None,
     ) -> tuple[int, ItemRecord]:
         logged = {
             "student_id": student_id,
@@ -58,6 +60,8 @@ class SqlPickLog:
             "scope": scope,
             "explanation": explanation,
             "created_at": at,
+            "experiment_id": experiment_id,
+            "arm": arm,
         }
         session = self.session
         if session.get_bind().dialect.name == "postgresql":
@@ -83,9 +87,10 @@ _LOG_AND_READ_ITEM = text(
     "WITH asynchronous_commit AS ("
     " SELECT set_config('synchronous_commit', 'off', true) AS setting"
     "), logged AS ("
-    " INSERT INTO selections (student_id, item_id, scope, explanation, created_at)"
+    " INSERT INTO selections"
+    " (student_id, item_id, scope, explanation, created_at, experiment_id, arm)"
     " SELECT :student_id, :item_id, CAST(:scope AS JSON), CAST(:explanation AS JSON),"
-    " :created_at FROM asynchronous_commit RETURNING id"
+    " :created_at, :experiment_id, :arm FROM asynchronous_commit RETURNING id"
     ") SELECT logged.id, "
     + ", ".join(f"i.{name}" for name in ITEM_COLUMNS)
     + ", i.correct, s.skill_id, s.difficulty, s.initial_difficulty, s.attempts, s.correct"
@@ -95,4 +100,6 @@ _LOG_AND_READ_ITEM = text(
     bindparam("scope", type_=JSON()),
     bindparam("explanation", type_=JSON()),
     bindparam("created_at", type_=UTCDateTime()),
+    bindparam("experiment_id", type_=String()),
+    bindparam("arm", type_=String()),
 )

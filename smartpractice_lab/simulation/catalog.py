@@ -146,6 +146,12 @@ class MemoryCatalogView:
             self._sorted.pop(skill_id, None)
             self._typical.pop(skill_id, None)
 
+    def last_answer(self, student_id: str) -> tuple[str, datetime, float, float]:
+        """The student's last recorded answer: item id, time, performance (0-1) and the
+        prediction before it (0-1)."""
+        item_id, occurred_at, performance = self._answers[student_id][-1]
+        return item_id, occurred_at, performance, self._predicted[student_id][-1]
+
     def answered(self, student_id: str) -> list[str]:
         """Item ids the student answered, oldest first."""
         return [item_id for item_id, _, _ in self._answers.get(student_id, [])]

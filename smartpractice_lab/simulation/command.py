@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from smartpractice_lab.simulation.metrics import PolicyMetrics
     from smartpractice_lab.simulation.runner import World
 
-__all__ = ["simulate"]
+__all__ = ["simulate", "simulate_experiment"]
 
 
 def simulate(
@@ -214,3 +214,86 @@ def _print_tables(found: Mapping[str, Mapping[str, PolicyMetrics]], *, by_family
         if by_family:
             typer.echo(f"learners: {family}\n")
         typer.echo(metrics_table(metrics), nl=by_family)
+
+
+def simulate_experiment(
+    runs: Annotated[int, typer.Option(help="Repetitions of each experiment.")] = 100,
+    students: Annotated[int, typer.Option(help="Students per experiment (both arms).")] = 100,
+    questions: Annotated[int, typer.Option(help="Question budget per student.")] = 30,
+    truth_students: Annotated[
+        int, typer.Option(help="Learners per policy measuring the true effect.")
+    ] = 2000,
+    mde: Annotated[
+        float, typer.Option(help="Minimum detectable effect (metric units): tunes the sequence.")
+    ] = 0.05,
+    looks: Annotated[int, typer.Option(help="Looks at each experiment, evenly spaced.")] = 4,
+    seed: Annotated[int, typer.Option(help="Seed of the bank, learners and answers.")] = 0,
+    jobs: Annotated[int, typer.Option(help="Worker processes (0: one per CPU).")] = 0,
+    as_json: Annotated[
+        bool,
+        json_option(
+            'Print {"truth", "mean_estimate", "runs", "covered", "covered_by_sequence", '
+            '"detected", "null_flagged", "null_fixed_flagged", ...}; no progress bar.'
+        ),
+    ] = False,
+) -> None:
+    """A simulated A/B experiment, smart_practice against textbook, through the service's
+    own assignment, picks, metrics and statistics, repeated with new learners; and a null
+    experiment of two identical arms. Reports how often the 95% interval covers the true
+    effect (measured directly on a large paired population) and how often the null is
+    flagged.
+
+    Example: smartpractice simulate-experiment --runs 100 --students 100 --json
+    """
+    from tqdm import tqdm
+
+    from smartpractice.settings import Settings
+    from smartpractice_lab.simulation.experiment import ExperimentStudy, run_experiment_study
+    from smartpractice_lab.simulation.study import build_world
+
+    try:
+        if runs < 1 or students < 4 or truth_students < students or jobs < 0 or looks < 1:
+            raise SimulationError(
+                "--runs, --looks >= 1, --students >= 4, --truth-students >= --students, --jobs >= 0"
+            )
+        if not mde > 0:
+            raise SimulationError(f"--mde: must be above 0, got {mde}")
+        world = build_world(
+            model=Settings().model,
+            learner=LEARNER_PRESETS["baseline"],
+            simulation=SimulationConfig(
+                students=students, questions=questions, seed=seed, cohort_size=students
+            ),
+        )
+    except SimulationError as error:
+        raise fail(str(error)) from None
+    study = ExperimentStudy(
+        runs=runs, students=students, truth_students=truth_students, mde=mde, looks=looks
+    )
+    workers = jobs or os.cpu_count() or 1
+    started = time.perf_counter()
+    tasks = 2 * runs + 2 * -(-truth_students // students)
+    with tqdm(total=tasks, desc="simulate-experiment", unit="run", disable=as_json) as bar:
+        result = run_experiment_study(world, study, jobs=workers, progress=bar.update)
+    seconds = time.perf_counter() - started
+    figures = {**result.as_json(), "seconds": round(seconds, 1), "processes": workers}
+    if as_json:
+        typer.echo(json.dumps(figures))
+        return
+    typer.echo(
+        f"true effect (smart_practice - textbook, {study.metric}): {result.truth:+.4f} "
+        f"(textbook {result.truth_arms[0]:.4f}, smart_practice {result.truth_arms[1]:.4f}; "
+        f"{truth_students} learners per policy)"
+    )
+    typer.echo(f"mean estimate over {runs} runs: {result.mean_estimate:+.4f}")
+    typer.echo(f"95% interval covers the truth: {result.covered}/{runs}")
+    typer.echo(f"always-valid sequence covers the truth: {result.covered_by_sequence}/{runs}")
+    typer.echo(f"effect detected (sequence excludes 0 at a look): {result.detected}/{runs}")
+    typer.echo(
+        f"null experiment flagged: {result.null_flagged}/{runs} (always valid, {looks} looks); "
+        f"{result.null_fixed_flagged}/{runs} by the final fixed interval"
+    )
+    typer.echo(
+        f"{students} students x {questions} questions per run, seed {seed}, "
+        f"{seconds:.1f} s ({workers} processes)"
+    )

@@ -159,6 +159,8 @@ class _SimLog:
         scope: Mapping[str, Any],
         explanation: Mapping[str, Any],
         at: datetime,
+        experiment_id: str | None = None,
+        arm: str | None = None,
     ) -> tuple[int, ItemRecord]:
         raise NotImplementedError
 

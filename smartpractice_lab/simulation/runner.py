@@ -36,7 +36,7 @@ from smartpractice_lab.simulation.family_config import (
 )
 from smartpractice_lab.simulation.gated import GatedLearner
 from smartpractice_lab.simulation.learner import Learner
-from smartpractice_lab.simulation.policies import PolicyContext, make_policy
+from smartpractice_lab.simulation.policies import Policy, PolicyContext, make_policy
 
 __all__ = [
     "BORED_CHANCE",
@@ -140,7 +140,17 @@ def _textbook_order(bank: SimBank, item_ids: Sequence[str]) -> tuple[str, ...]:
 class _Student:
     """One student's run: learner, policy, clock and counters."""
 
-    def __init__(self, world: World, view: MemoryCatalogView, policy: str, index: int) -> None:
+    def __init__(
+        self,
+        world: World,
+        view: MemoryCatalogView,
+        policy: str,
+        index: int,
+        *,
+        serve: Callable[[PolicyContext], Policy] | None = None,
+    ) -> None:
+        """`serve`: builds the student's policy instead of the lab's `policy` (an
+        experiment serves each arm through the service's own picks)."""
         seed = world.simulation.seed
         self.world = world
         self.view = view
@@ -154,18 +164,19 @@ class _Student:
         self.gaps = np.random.default_rng([seed, index, 2])
         scope_items = _textbook_order(world.bank, self.topic.item_ids)
         order = {s: k for k, s in enumerate(self._first_seen(scope_items))}
-        self.policy = make_policy(
-            policy,
-            PolicyContext(
-                student_id=self.student_id,
-                scope=Scope(self.topic.subject, self.topic.chapter, self.topic.topic),
-                scope_items=scope_items,
-                skills=tuple(sorted(self.topic.targets, key=lambda s: order[s])),
-                view=view,
-                config=world.model,
-                rng=np.random.default_rng([seed, index, 3]),
-            ),
-            learner=self.learner,
+        context = PolicyContext(
+            student_id=self.student_id,
+            scope=Scope(self.topic.subject, self.topic.chapter, self.topic.topic),
+            scope_items=scope_items,
+            skills=tuple(sorted(self.topic.targets, key=lambda s: order[s])),
+            view=view,
+            config=world.model,
+            rng=np.random.default_rng([seed, index, 3]),
+        )
+        self.policy = (
+            serve(context)
+            if serve is not None
+            else make_policy(policy, context, learner=self.learner)
         )
         self.now = START
         self.seconds = 0.0

@@ -462,3 +462,27 @@ def test_exported_members_exist() -> None:
     assert sorted(client_module.__all__) == sorted(set(client_module.__all__))
     for name in client_module.__all__:
         assert hasattr(client_module, name), name
+
+
+def test_experiments_through_the_client(make_client: Callable[..., SmartPracticeClient]) -> None:
+    sp = make_client()
+    plan = {
+        "experiment_id": "client-exp",
+        "hypothesis": "a higher target helps",
+        "arms": [
+            {"name": "control", "share": 0.5},
+            {"name": "easier", "share": 0.5, "overrides": {"selection": {"target_success": 0.8}}},
+        ],
+        "minimum_detectable_effect": 0.05,
+        "planned_students": 100,
+    }
+    assert sp.create_experiment(plan)["status"] == "draft"
+    assert sp.start_experiment("client-exp")["status"] == "running"
+    assert sp.next_question("s1", subject="Mathematics")["experiment"] == "client-exp"
+    assert sp.experiment("client-exp")["experiment"]["status"] == "running"
+    assert sp.experiment_outcomes_csv("client-exp").startswith("student_id,arm")
+    assert sp.stop_experiment("client-exp")["status"] == "stopped"
+    with pytest.raises(InvalidRequest):
+        sp.start_experiment("client-exp")
+    with pytest.raises(NotFoundError):
+        sp.experiment("nope")

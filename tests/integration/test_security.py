@@ -589,3 +589,30 @@ def test_a_next_question_for_an_unknown_student_stores_nothing(service: Service)
     answer = c.get("/v1/students/known/next-question", headers=read)
     assert answer.status_code == 200 and answer.json()["selection_id"] is not None
     assert logged() == 1
+
+
+def test_an_experiment_is_invisible_to_another_tenant(service: Service) -> None:
+    c = service.client
+    plan = {
+        "experiment_id": "only-a",
+        "hypothesis": "a higher target success helps",
+        "arms": [
+            {"name": "control", "share": 0.5},
+            {"name": "easier", "share": 0.5, "overrides": {"selection": {"target_success": 0.8}}},
+        ],
+        "minimum_detectable_effect": 0.05,
+        "planned_students": 100,
+    }
+    assert (
+        c.post("/v1/experiments", json=plan, headers=service.headers("a_read")).status_code == 403
+    )
+    created = c.post("/v1/experiments", json=plan, headers=service.headers("a_admin"))
+    assert created.status_code == 201, created.text
+    for path in ("", "/outcomes.csv"):
+        own = c.get(f"/v1/experiments/only-a{path}", headers=service.headers("a_read"))
+        assert own.status_code == 200
+        other = c.get(f"/v1/experiments/only-a{path}", headers=service.headers("b_read"))
+        assert other.status_code == 404
+    started = c.post("/v1/experiments/only-a/start", headers=service.headers("b_admin"))
+    assert started.status_code == 404
+    assert c.get("/v1/experiments", headers=service.headers("b_read")).json() == {"data": []}

@@ -22,8 +22,10 @@ def line_chart(
     names: Mapping[str, str],
     x_title: str,
     y_title: str,
+    digits: int = 1,
 ) -> dict[str, Any]:
-    """One line per series key: points ``(point.x, point.y)``, labelled by `names`."""
+    """One line per series key: points ``(point.x, point.y)`` (y rounded to `digits`
+    decimals), labelled by `names`."""
     return {
         "kind": "lines",
         "x": x_title,
@@ -32,7 +34,7 @@ def line_chart(
             {
                 "label": names.get(key, key),
                 "points": [
-                    [_value(p, x), round(float(_value(p, y)), 1)]
+                    [_value(p, x), round(float(_value(p, y)), digits)]
                     for p in points
                     if _value(p, y) is not None
                 ],

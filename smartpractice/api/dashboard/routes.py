@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from smartpractice.api.dashboard import experiments
 from smartpractice.api.dashboard.charts import calibration_chart, line_chart
 from smartpractice.api.dashboard.render import STATIC_DIR, render
 from smartpractice.api.deps import SettingsDep
@@ -406,3 +407,4 @@ def install_dashboard(app: FastAPI) -> None:
     """Serve the pages at /dashboard and their static files at /dashboard/static."""
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     app.include_router(router)
+    app.include_router(experiments.router)

@@ -8,7 +8,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from smartpractice.api.deps import SettingsDep, profile_cache, scope_cache
+from smartpractice.api.deps import (
+    SettingsDep,
+    profile_cache,
+    running_experiments,
+    scope_cache,
+)
 from smartpractice.api.schemas import (
     NOT_FOUND,
     LearningPathOut,
@@ -19,11 +24,13 @@ from smartpractice.api.schemas import (
 )
 from smartpractice.api.security import ReadDatabase
 from smartpractice.services.exam_practice import EXAM_MODE, exam_next_question
+from smartpractice.services.experiments import serve_under
 from smartpractice.services.ports import InvalidInput
 from smartpractice.services.practice import Scope, next_question, student_learning_path
 from smartpractice.services.students import knowledge_profile, student_skills
 from smartpractice.services.tutoring import student_misconceptions
 from smartpractice.storage.sql_exams import SqlExamStore
+from smartpractice.storage.sql_experiments import SqlExperimentStore
 from smartpractice.storage.sql_practice import SqlPickLog
 from smartpractice.storage.sql_students import SqlStudentStore
 from smartpractice.storage.sql_tutoring import SqlTutoringStore
@@ -79,6 +86,7 @@ def get_next_question(
         log = SqlPickLog(session, scope_cache(request, db))
         now = datetime.now(UTC)
         if mode == EXAM_MODE and exam is not None:
+            # Exam mode chooses by the exam's blueprint, outside any experiment.
             answer = exam_next_question(
                 log,
                 SqlExamStore(session),
@@ -89,8 +97,29 @@ def get_next_question(
                 seed=seed,
             )
         else:
+            running = running_experiments(request, db).running(session)
+            # No running experiment: no extra read at all.
+            served = (
+                serve_under(
+                    SqlExperimentStore(session),
+                    running,
+                    student_id,
+                    scope,
+                    config=settings.model,
+                    now=now,
+                )
+                if running
+                else None
+            )
             answer = next_question(
-                log, student_id, scope, config=settings.model, now=now, seed=seed
+                log,
+                student_id,
+                scope,
+                config=served.config if served else settings.model,
+                now=now,
+                seed=seed,
+                policy=served.policy if served else "smart_practice",
+                experiment=(served.experiment_id, served.arm) if served else None,
             )
         if known:
             pick.commit()
