@@ -4,8 +4,8 @@ Per tenant: the experiments (plan and state), each student's arm recorded on fir
 exposure, every item's difficulty when an experiment started, and two columns on the
 selection log naming the experiment and arm a pick was served under.
 
-Revision ID: 0011
-Revises: 0012
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 17:40:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from smartpractice.storage.models import UTCDateTime
 
-revision: str = "0011"
-down_revision: str | None = "0012"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

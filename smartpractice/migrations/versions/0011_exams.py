@@ -4,7 +4,7 @@ Exams hold a blueprint per exam (the validated import record as JSON); mock pape
 papers assembled for students, with their seed, items, forecast and answers; items an
 optional ``exam`` (the exam a previous-year question was set in).
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-07 17:30:00
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 from smartpractice.storage.models import UTCDateTime
 
-revision: str = "0012"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
