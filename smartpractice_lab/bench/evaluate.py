@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "assistments09",
+        default=Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "assistments09",
         help="Folder with preprocessed_data_train.csv, preprocessed_data_test.csv, q_mat.npz.",
     )
     parser.add_argument(
