@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from smartpractice.adapters.redis_cache import ProfileCache
 from smartpractice.services.access import Principal, record_audit
+from smartpractice.services.experiment_results import ExperimentResults, record_guardrail_stop
 from smartpractice.services.ports import InvalidInput
 from smartpractice.services.schemas import JSON_BODY
 from smartpractice.settings import Settings
@@ -23,6 +24,7 @@ from smartpractice.storage.sql_experiments import RunningExperimentsCache
 __all__ = [
     "SettingsDep",
     "audit",
+    "audit_guardrail_stop",
     "located_in_body",
     "notify_worker",
     "parse_body",
@@ -111,6 +113,16 @@ def audit(request: Request, principal: Principal, action: str, detail: dict[str,
             action=action,
             detail=detail,
         )
+
+
+def audit_guardrail_stop(request: Request, db: Database, results: ExperimentResults) -> None:
+    """Append the stop to `db`'s tenant's audit log when computing `results` stopped the
+    experiment on a guardrail breach (actor `system`)."""
+    if results.breach_action != "stopped":
+        return
+    root: Database = request.app.state.db
+    with root.transaction() as session:
+        record_guardrail_stop(SqlAccessStore(session), results, tenant_id=db.tenant_id)
 
 
 def profile_cache(request: Request) -> ProfileCache | None:

@@ -106,8 +106,12 @@ def report_command(
     """
     from pydantic_core import to_jsonable_python
 
-    from smartpractice.services.experiment_results import experiment_results
+    from smartpractice.services.experiment_results import (
+        experiment_results,
+        record_guardrail_stop,
+    )
     from smartpractice.services.ports import NotFound
+    from smartpractice.storage.sql_access import SqlAccessStore
     from smartpractice.storage.sql_experiments import SqlExperimentStore
 
     settings = Settings()
@@ -120,6 +124,9 @@ def report_command(
                 config=settings.model,
                 now=datetime.now(UTC),
             )
+        if results.breach_action == "stopped":
+            with root.transaction() as session:
+                record_guardrail_stop(SqlAccessStore(session), results, tenant_id=tenant)
     except NotFound:
         raise fail(f"no experiment {experiment_id!r} in tenant {tenant!r}") from None
     finally:

@@ -8,8 +8,9 @@ student, differences against the control (the first arm) with a fixed-horizon 95
 and an always-valid confidence sequence, guardrail checks and a sample-size plan.
 
 Guardrails are checked whenever results are computed (the API's GET, the dashboard, the
-CLI report): a breach flags the experiment and, with `auto_stop`, stops it. The check is
-always valid, so checking at every look is safe.
+CLI report): a breach flags the experiment and, with `auto_stop`, stops it; the caller then
+writes the stop to the audit log with `record_guardrail_stop`. The check is always valid,
+so checking at every look is safe.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from smartpractice.core.config import ModelConfig
 from smartpractice.core.experiments.metrics import (
@@ -44,8 +45,10 @@ from smartpractice.core.experiments.stats import (
     sample_size,
 )
 from smartpractice.core.rating.elo import expected_success
+from smartpractice.services.access import record_audit
 from smartpractice.services.experiments import experiment
 from smartpractice.services.ports import (
+    AccessStore,
     ExperimentAnswer,
     ExperimentAssignment,
     ExperimentRecord,
@@ -54,6 +57,8 @@ from smartpractice.services.ports import (
 
 __all__ = [
     "ALPHA",
+    "GUARDRAIL_STOP_ACTION",
+    "GUARDRAIL_STOP_ACTOR",
     "OUTCOME_COLUMNS",
     "ArmResult",
     "Comparison",
@@ -66,6 +71,7 @@ __all__ = [
     "experiment_outcomes",
     "experiment_results",
     "outcomes_csv",
+    "record_guardrail_stop",
 ]
 
 log = logging.getLogger(__name__)
@@ -163,7 +169,10 @@ class PlannedSize:
 
 @dataclass(frozen=True, slots=True)
 class ExperimentResults:
-    """Everything the report, the dashboard and the API show about an experiment."""
+    """Everything the report, the dashboard and the API show about an experiment.
+
+    `breach_action` is what this computation did on a guardrail breach it found while the
+    experiment ran: "flagged", "stopped" (`auto_stop`), or None (nothing new)."""
 
     experiment: ExperimentRecord
     computed_at: datetime
@@ -174,6 +183,7 @@ class ExperimentResults:
     history: list[Look]
     planned: PlannedSize
     verdict: str
+    breach_action: Literal["flagged", "stopped"] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,17 +471,19 @@ def experiment_results(
     comparisons = _comparisons(found, grouped)
     guardrails = _guardrails(found, grouped)
     breached = [g for g in guardrails if g.breached]
+    breach_action: Literal["flagged", "stopped"] | None = None
     if breached and found.status == "running":
         reason = "guardrail breached: " + "; ".join(g.reason for g in breached)
         found = dataclasses.replace(found, flag=reason)
         if found.auto_stop:
             found = dataclasses.replace(found, status="stopped", stopped_at=now, stop_reason=reason)
         store.save_state(found)
+        breach_action = "stopped" if found.status == "stopped" else "flagged"
         # Whoever watches the logs learns of it even if nobody opens the page again.
         log.warning(
             "experiment %s: %s",
             found.experiment_id,
-            "stopped" if found.status == "stopped" else "flagged",
+            breach_action,
             extra={"action": "experiment_guardrail", "experiment_id": found.experiment_id},
         )
     return ExperimentResults(
@@ -484,7 +496,48 @@ def experiment_results(
         history=_history(found, data, config, until) if history else [],
         planned=_planned(found, _estimate(grouped[names[0]], found.primary_metric)),
         verdict=_verdict(found, comparisons, arms),
+        breach_action=breach_action,
     )
+
+
+GUARDRAIL_STOP_ACTION = "experiment.guardrail_stop"
+"""The audit log's action for an experiment stopped by a guardrail breach."""
+
+GUARDRAIL_STOP_ACTOR = "system"
+"""The audit log's actor for the service's own actions: no key asked for the stop."""
+
+
+def record_guardrail_stop(
+    store: AccessStore, results: ExperimentResults, *, tenant_id: str
+) -> bool:
+    """Write the stop to tenant `tenant_id`'s audit log when `results` stopped the
+    experiment on a guardrail breach (`breach_action == "stopped"`); True when it did.
+
+    The entry names the experiment and, per breached guardrail, its metric, the treatment
+    arm, the harmful direction, the margin and the always-valid interval of the difference
+    (treatment - control, in the metric's units) that crossed it.
+    """
+    if results.breach_action != "stopped":
+        return False
+    breached: list[dict[str, Any]] = [
+        {
+            "metric": g.metric,
+            "arm": g.arm,
+            "harmful": g.harmful,
+            "margin": g.margin,
+            "interval": list(g.sequence),
+        }
+        for g in results.guardrails
+        if g.breached
+    ]
+    record_audit(
+        store,
+        tenant_id=tenant_id,
+        key_name=GUARDRAIL_STOP_ACTOR,
+        action=GUARDRAIL_STOP_ACTION,
+        detail={"experiment_id": results.experiment.experiment_id, "guardrails": breached},
+    )
+    return True
 
 
 def experiment_outcomes(

@@ -325,3 +325,52 @@ def test_an_experiment_costs_next_question_one_indexed_read(
     # The running experiments are cached: the only extra statement is the arm's probe.
     assert len(served) == len(without) + 1
     assert served.count("SELECT") == without.count("SELECT") + 1
+
+
+def test_a_guardrail_stop_is_written_to_the_audit_log(
+    client: TestClient, db: Database, drain: Any
+) -> None:
+    assert client.post("/v1/experiments", json=_plan()).status_code == 201
+    assert client.post("/v1/experiments/exp-1/start").status_code == 200
+    with db.transaction() as session:
+        items = list(session.scalars(select(ItemSkill.item_id).distinct().limit(12)))
+    exposed = datetime.now(UTC) - timedelta(days=1)
+    with db.transaction() as session:
+        store = SqlExperimentStore(session)
+        for k in range(120):
+            store.assign("exp-1", f"g{k}", "smart" if k % 2 else "control", at=exposed)
+    # As in the unit test of the breach: the treatment views every third solution, the
+    # control none, so the solution-view-rate guardrail is crossed with 60 students an arm.
+    attempts = [
+        {
+            "event_id": f"g{k}-{n}",
+            "student_id": f"g{k}",
+            "item_id": item_id,
+            "score": 1.0 if n % 2 else 0.0,
+            "solution_viewed": bool(k % 2) and n % 3 == 0,
+            "occurred_at": (exposed + timedelta(minutes=1 + 2 * n)).isoformat(),
+        }
+        for k in range(120)
+        for n, item_id in enumerate(items)
+    ]
+    for start in range(0, len(attempts), 500):
+        batch = attempts[start : start + 500]
+        assert client.post("/v1/attempts", json={"attempts": batch}).status_code == 202
+    drain()
+
+    results = client.get("/v1/experiments/exp-1").json()
+    assert results["experiment"]["status"] == "stopped"
+    breached = [g for g in results["guardrails"] if g["breached"]]
+    assert [g["metric"] for g in breached] == ["solution_view_rate"]
+    entries = client.get("/v1/audit").json()["data"]
+    stops = [e for e in entries if e["action"] == "experiment.guardrail_stop"]
+    assert len(stops) == 1
+    assert stops[0]["key_name"] == "system"
+    assert stops[0]["detail"]["experiment_id"] == "exp-1"
+    [guardrail] = stops[0]["detail"]["guardrails"]
+    assert guardrail["metric"] == "solution_view_rate" and guardrail["arm"] == "smart"
+    assert guardrail["interval"] == pytest.approx(breached[0]["sequence"])
+    # Looking again finds it stopped already: no second entry.
+    client.get("/v1/experiments/exp-1")
+    entries = client.get("/v1/audit").json()["data"]
+    assert [e["action"] for e in entries].count("experiment.guardrail_stop") == 1

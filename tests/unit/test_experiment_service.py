@@ -260,6 +260,9 @@ def test_a_guardrail_breach_flags_and_stops_the_experiment() -> None:
     stored = store.experiments["e1"]
     assert stored.status == "stopped" and stored.flag and stored.stop_reason
     assert "solution_view_rate" in stored.flag
+    assert results.breach_action == "stopped"
+    # Once stopped, a later look acts on nothing (so nothing is audited twice).
+    assert experiment_results(store, "e1", config=ModelConfig(), now=now).breach_action is None
     # Only flagged, not stopped, without auto_stop.
     create_experiment(store, _plan("e2", auto_stop=False, scope=Scope(subject="Physics")))
     start_experiment(store, "e2", now=T0)
@@ -270,8 +273,9 @@ def test_a_guardrail_breach_flags_and_stops_the_experiment() -> None:
         )
         assert served is not None
         store.answer_log += _answers(student, viewed=served.arm == "treatment", residual_bonus=0)
-    experiment_results(store, "e2", config=ModelConfig(), now=now)
+    flagged = experiment_results(store, "e2", config=ModelConfig(), now=now)
     assert store.experiments["e2"].status == "running" and store.experiments["e2"].flag
+    assert flagged.breach_action == "flagged"
 
 
 def test_a_clear_effect_is_conclusive_and_the_csv_has_a_row_per_student() -> None:

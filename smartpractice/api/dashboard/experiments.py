@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from smartpractice.api.dashboard.charts import line_chart
 from smartpractice.api.dashboard.render import render
-from smartpractice.api.deps import SettingsDep, running_experiments
+from smartpractice.api.deps import SettingsDep, audit_guardrail_stop, running_experiments
 from smartpractice.api.security import ReadDatabase
 from smartpractice.services.experiment_results import (
     ExperimentResults,
@@ -95,6 +95,7 @@ def experiment_page(
             )
     except NotFound:
         return _not_found(request, experiment_id)
+    audit_guardrail_stop(request, db, results)
     if results.experiment.status == "stopped":
         running_experiments(request, db).clear()
     return render(

@@ -7,7 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from smartpractice.api.deps import SettingsDep, audit, running_experiments
+from smartpractice.api.deps import (
+    SettingsDep,
+    audit,
+    audit_guardrail_stop,
+    running_experiments,
+)
 from smartpractice.api.experiment_schemas import (
     ExperimentIn,
     ExperimentList,
@@ -143,7 +148,7 @@ def get_experiment(
     """Per-arm metrics, every treatment arm against the control (the first arm) with a
     fixed-horizon and an always-valid 95% interval, the guardrails, the primary metric's
     history and the sample-size plan. A guardrail breach found here flags the experiment
-    and, with `auto_stop`, stops it."""
+    and, with `auto_stop`, stops it (audited as `experiment.guardrail_stop`)."""
     with db.transaction() as session:
         results = experiment_results(
             SqlExperimentStore(session),
@@ -151,6 +156,7 @@ def get_experiment(
             config=settings.model,
             now=datetime.now(UTC),
         )
+    audit_guardrail_stop(request, db, results)
     if results.experiment.status == "stopped":
         _changed_state(request, db)
     return encoded(results)
