@@ -29,7 +29,7 @@ from pydantic_core import to_jsonable_python
 
 from smartpractice import __version__
 from smartpractice.api.schemas import AttemptsAccepted, EventStatusOut
-from smartpractice.services.schemas import AttemptIn, ItemIn, SkillIn
+from smartpractice.services.schemas import AttemptIn, ExamIn, ItemIn, SkillIn
 
 __all__ = [
     "MAX_ATTEMPTS_PER_BATCH",
@@ -376,6 +376,93 @@ class SmartPracticeClient:
         """
         return _object(self._request("GET", _path("v1", "items", item_id)))
 
+    # Exams
+
+    def upsert_exams(self, exams: Sequence[ExamIn | Record]) -> int:
+        """Create or replace exam blueprints in one all-or-nothing request (admin key);
+        returns the count. The fields are those of `POST /v1/exams` (docs/reference/exams.md).
+
+        Raises:
+            InvalidRequest: weights that do not add up to the paper, a chapter or topic the
+                bank does not have, an exam date in the past.
+        """
+        body = {"exams": [_as_json(e) for e in exams]}
+        return int(_object(self._request("POST", "/v1/exams", json=body))["upserted"])
+
+    def exams(self) -> list[JsonObject]:
+        """Every exam blueprint of this key's tenant, by exam date then id."""
+        exams: list[JsonObject] = _object(self._request("GET", "/v1/exams"))["data"]
+        return exams
+
+    def exam(self, exam_id: str) -> JsonObject:
+        """One exam blueprint.
+
+        Raises:
+            NotFoundError: no such exam.
+        """
+        return _object(self._request("GET", _path("v1", "exams", exam_id)))
+
+    def readiness(self, student_id: str, exam_id: str) -> JsonObject:
+        """The student's expected marks on the exam's paper, its 80% interval and the
+        marks at stake per chapter.
+
+        Raises:
+            NotFoundError: no such exam.
+        """
+        path = _path("v1", "students", student_id, "readiness")
+        return _object(self._request("GET", path, params={"exam": exam_id}))
+
+    def exam_next_question(
+        self, student_id: str, exam_id: str, *, seed: int | None = None
+    ) -> JsonObject:
+        """The next question in exam mode: from the skill worth the most expected marks per
+        hour before the exam's date, with why (no scope, outside any experiment).
+
+        Raises:
+            NotFoundError: no such exam.
+        """
+        params: dict[str, str | int] = {"mode": "exam", "exam": exam_id}
+        if seed is not None:
+            params["seed"] = seed
+        path = _path("v1", "students", student_id, "next-question")
+        return _object(self._request("GET", path, params=params))
+
+    def create_mock_test(
+        self,
+        student_id: str,
+        exam_id: str,
+        *,
+        seed: int | None = None,
+        exclude_days: float | None = None,
+    ) -> JsonObject:
+        """Assemble a mock test to the exam's blueprint; the same seed gives the same
+        paper. Questions the student answered in the last `exclude_days` days (the
+        service's default: 30) are left out. Answer it with :meth:`post_attempts`, each
+        attempt carrying ``mode="mock_test"`` and the paper's ``paper_id``.
+
+        Raises:
+            NotFoundError: no such exam.
+            InvalidRequest: the bank cannot fill the blueprint (the message says what is
+                missing; nothing is stored).
+        """
+        params: dict[str, str | int | float] = {"exam": exam_id}
+        if seed is not None:
+            params["seed"] = seed
+        if exclude_days is not None:
+            params["exclude_days"] = exclude_days
+        path = _path("v1", "students", student_id, "mock-tests")
+        return _object(self._request("POST", path, params=params))
+
+    def mock_test_report(self, paper_id: str) -> JsonObject:
+        """A mock test's score so far (unanswered questions count as left out), per
+        chapter or topic, against the forecast at creation; ``complete`` once every
+        question is answered.
+
+        Raises:
+            NotFoundError: no such paper.
+        """
+        return _object(self._request("GET", _path("v1", "mock-tests", paper_id)))
+
     # Experiments
 
     def create_experiment(self, plan: JsonObject) -> JsonObject:
@@ -424,7 +511,7 @@ class SmartPracticeClient:
         path: str,
         *,
         json: JsonObject | None = None,
-        params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int | float] | None = None,
     ) -> httpx.Response:
         """Send one request, retrying transient failures; a non-2xx answer is raised."""
         retry = 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
 from typing import Any
 
 import httpx
@@ -486,3 +487,64 @@ def test_experiments_through_the_client(make_client: Callable[..., SmartPractice
         sp.start_experiment("client-exp")
     with pytest.raises(NotFoundError):
         sp.experiment("nope")
+
+
+def _sample_exam(exam_id: str) -> dict[str, Any]:
+    text = (resources.files("smartpractice") / "data" / "sample_exams.json").read_text("utf-8")
+    found: dict[str, Any] = next(e for e in json.loads(text)["exams"] if e["exam_id"] == exam_id)
+    return found
+
+
+def test_exams_through_the_client(
+    make_client: Callable[..., SmartPracticeClient], app_transport: AppTransport, drain: Drain
+) -> None:
+    recorder = Flaky(app_transport.handle_request, [])
+    sp = make_client(httpx.MockTransport(recorder))
+    cbse = _sample_exam("sample-cbse-12-board-2027")
+    # A date object, encoded by the client.
+    cbse["exam_date"] = datetime.now(UTC).date() + timedelta(days=60)
+    assert sp.upsert_exams([cbse]) == 1
+    with pytest.raises(InvalidRequest) as raised:
+        sp.upsert_exams([{**cbse, "exam_id": "past", "exam_date": date(2020, 1, 1)}])
+    assert raised.value.fields == ["body.exams.0.exam_date"]
+    assert [e["exam_id"] for e in sp.exams()] == [cbse["exam_id"]]
+    assert sp.exam(cbse["exam_id"])["total_marks"] == 76
+    with pytest.raises(NotFoundError):
+        sp.exam("nope")
+
+    readiness = sp.readiness("s-exam", cbse["exam_id"])
+    assert readiness["low"] <= readiness["expected"] <= readiness["high"] <= 76
+    with pytest.raises(NotFoundError):
+        sp.readiness("s-exam", "nope")
+
+    picked = sp.exam_next_question("s-exam", cbse["exam_id"], seed=3)
+    assert dict(recorder.calls[-1].url.params) == {
+        "mode": "exam",
+        "exam": cbse["exam_id"],
+        "seed": "3",
+    }
+    assert picked["explanation"]["mode"] == "exam"
+    assert sp.exam_next_question("s-exam", cbse["exam_id"], seed=3)["item"] == picked["item"]
+
+    paper = sp.create_mock_test("s-mock", cbse["exam_id"], seed=7, exclude_days=0)
+    assert recorder.calls[-1].url.params["exclude_days"] == "0"
+    again = sp.create_mock_test("s-mock", cbse["exam_id"], seed=7)
+    assert again["questions"] == paper["questions"]
+    answers = [
+        {
+            "student_id": "s-mock",
+            "item_id": q["item_id"],
+            "score": 1.0,
+            "mode": "mock_test",
+            "paper_id": paper["paper_id"],
+        }
+        for q in paper["questions"][:3]
+    ]
+    sp.post_attempts(answers)
+    drain()
+    report = sp.mock_test_report(paper["paper_id"])
+    assert report["paper_id"] == paper["paper_id"]
+    assert report["complete"] is False
+    assert report["marks"] == pytest.approx(sum(q["right"] for q in paper["questions"][:3]))
+    with pytest.raises(NotFoundError):
+        sp.mock_test_report("nope")
