@@ -1,6 +1,6 @@
 """Benchmark: `smartpractice evaluate` on the full assistments09 split, all models but BKT.
 
-Issue 4's target: the whole run (reading both files, every model's replay) under 5 s on the
+The target: the whole run (reading both files, every model's replay) under 5 s on the
 2-core development machine. Prints one JSON line: the seconds of reading the data, of each
 model (fit on the train users plus predicting the test users, as `evaluate` reports them),
 and of the whole run, measured in this process exactly as `evaluate` runs them.

@@ -77,7 +77,7 @@ TARGETS = {
     "precision_at_recall_0_5": 0.70,
     "severity_auroc": 0.70,
 }
-"""Issue 6's targets."""
+"""The tutor-chat analyzer's targets: where the struggle began, per-step credit, severity."""
 ALIGNMENT_NUMBER_WEIGHT = 0.5
 """Share of number overlap in the scorer's fixed claim-to-step alignment."""
 _ALIGNER = LexicalBackend()
