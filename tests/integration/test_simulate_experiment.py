@@ -38,3 +38,12 @@ def test_a_small_repeated_experiment_covers_the_truth_and_rarely_flags_the_null(
     # The arm is the service's hash of (experiment, student), as in production.
     shares = [(a.name, a.share) for a in EFFECT_ARMS]
     assert assign_arm("sim-effect-3-0", "sim-000000", shares) in {"textbook", "smart_practice"}
+    # ... and each run's arms are exactly the students that hash sends there (run r of the
+    # effect experiment serves students 2r*50 .. 2r*50+49 under "sim-effect-3-r").
+    for run, measured in enumerate(result.effect):
+        first = run * 2 * 50
+        arms = [
+            assign_arm(f"sim-effect-3-{run}", f"sim-{i:06d}", shares)
+            for i in range(first, first + 50)
+        ]
+        assert measured.students == tuple(arms.count(a.name) for a in EFFECT_ARMS)
